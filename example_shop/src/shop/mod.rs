@@ -1,0 +1,32 @@
+//! The `shop` app: pages, a JSON health check, an archive, downloads.
+
+mod middleware;
+mod receivers;
+pub mod urls;
+pub mod views;
+
+use manouche::App;
+use serde::Deserialize;
+
+/// The `[apps.shop]` settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShopSettings {
+    /// The shop's name shown in the header.
+    pub name: String,
+}
+
+impl Default for ShopSettings {
+    fn default() -> Self {
+        ShopSettings { name: "Manouche Shop".into() }
+    }
+}
+
+/// The app, mounted at the site root.
+pub fn app() -> App {
+    App::new("shop")
+        .urls(urls::urls())
+        .static_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
+        .templates_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))
+        .middleware("shop.timing", |_| Ok(middleware::timing()))
+}

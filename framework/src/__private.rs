@@ -1,0 +1,43 @@
+//! Items used only by macro output. Not public API.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder};
+
+pub use crate::signals::{ReceiverEntry, Signal};
+pub use crate::urls::UrlArg;
+pub use crate::views::{LocalBoxFuture, View, ViewInfo};
+pub use askama;
+pub use inventory;
+pub use std::any::TypeId;
+
+/// Runs one extractor, turning its rejection into a framework error (400, 404, 413, ...).
+pub async fn extract<T: FromRequest>(req: &HttpRequest, payload: &mut Payload) -> crate::Result<T> {
+    T::from_request(req, payload).await.map_err(|e| crate::Error::Request(e.into()))
+}
+
+/// A view's `Responder` return value as a response.
+pub fn respond<R: Responder>(value: R, req: &HttpRequest) -> crate::Result<HttpResponse> {
+    Ok(value.respond_to(req).map_into_boxed_body())
+}
+
+/// A view's `Result` return value: errors go to the project's error pages.
+pub fn respond_result<R: Responder, E: Into<crate::Error>>(value: Result<R, E>, req: &HttpRequest) -> crate::Result<HttpResponse> {
+    match value {
+        Ok(value) => Ok(value.respond_to(req).map_into_boxed_body()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Typed reversing for a `#[view]`.
+pub fn reverse_view<V: 'static>(name: &str, args: &[(&str, String)]) -> Result<String, crate::urls::NoReverseMatch> {
+    crate::urls::reverse_view(TypeId::of::<V>(), name, args)
+}
+
+/// Connects a `#[receiver]` function; the signature check happens here.
+pub fn connect_receiver<T: 'static>(signal: &'static Signal<T>, receiver: fn(&T)) {
+    signal.__connect_compiled(receiver);
+}
+
+pub use actix_web::dev::Payload as ActixPayload;
+pub use actix_web::HttpRequest as ActixRequest;
+pub use actix_web::HttpResponse as ActixResponse;

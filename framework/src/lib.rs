@@ -1,0 +1,68 @@
+//! # Manouche
+//!
+//! A batteries-included web framework: Django's productivity with Rust's compile-time checks, on
+//! actix-web and askama. Views, URL patterns, templates, middleware, signals, settings, a
+//! management CLI and a test client, declared with attributes and checked by the compiler.
+//!
+//! ```
+//! use manouche::prelude::*;
+//! use manouche::urls::path;
+//!
+//! #[derive(Template)]
+//! #[template(source = "<h1>{{ name }}</h1>", ext = "html")]
+//! struct Hello { name: String }
+//!
+//! #[view(GET, name = "hello")]
+//! async fn hello(name: Path<String>) -> manouche::Result<HttpResponse> {
+//!     render(&Hello { name: name.into_inner() })
+//! }
+//!
+//! fn project() -> Project {
+//!     Project::new(Settings::for_tests())
+//!         .app(App::new("greet").urls(urlpatterns![path("hello/{name}/", hello)]))
+//! }
+//!
+//! // In `main`: `project().execute()` is the CLI (runserver, check, routes, ...).
+//! let client = manouche::test::Client::new(project())?;
+//! assert_eq!(client.get("/hello/<b>/").send().text(), "<h1>&#60;b&#62;</h1>");
+//! assert_eq!(hello::url("ada")?, "/hello/ada/");
+//! # Ok::<(), manouche::Error>(())
+//! ```
+//!
+//! | Module | Django |
+//! |---|---|
+//! | [`conf`] | `settings.py` |
+//! | [`project`] | apps, root URLconf, `manage.py` |
+//! | [`urls`] | `urls.py`, `reverse()` |
+//! | [`views`], [`http`] | views, `HttpResponse`, `JsonResponse`, `FileResponse` |
+//! | [`templates`] | templates (askama, compiled) |
+//! | [`middleware`] | `MIDDLEWARE` |
+//! | [`signals`] | `django.dispatch` |
+//! | [`management`] | management commands |
+//! | [`test`] | `django.test.Client` |
+//!
+//! Cargo features: none yet; every module is always built.
+
+extern crate self as manouche;
+
+pub mod conf;
+mod error;
+pub mod http;
+pub mod management;
+pub mod middleware;
+pub mod prelude;
+pub mod project;
+pub mod signals;
+pub mod templates;
+pub mod test;
+pub mod urls;
+pub mod views;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use self::error::{Error, Result};
+pub use self::project::{App, Project};
+/// askama, for code that needs its traits or filters directly.
+pub use askama;
+pub use manouche_macros::{Template, receiver, view};

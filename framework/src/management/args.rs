@@ -1,0 +1,129 @@
+use std::collections::HashMap;
+
+/// One argument a [`super::Command`] accepts.
+#[derive(Debug, Clone)]
+pub struct Argument {
+    pub(crate) name: &'static str,
+    pub(crate) help: &'static str,
+    pub(crate) kind: Kind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Positional { required: bool },
+    Flag,
+    Option { value_name: &'static str },
+}
+
+impl Argument {
+    /// An optional positional argument.
+    pub fn positional(name: &'static str, help: &'static str) -> Self {
+        Argument { name, help, kind: Kind::Positional { required: false } }
+    }
+
+    /// A required positional argument.
+    pub fn required(name: &'static str, help: &'static str) -> Self {
+        Argument { name, help, kind: Kind::Positional { required: true } }
+    }
+
+    /// A `--name` switch.
+    pub fn flag(name: &'static str, help: &'static str) -> Self {
+        Argument { name, help, kind: Kind::Flag }
+    }
+
+    /// A `--name VALUE` (or `--name=VALUE`) option.
+    pub fn option(name: &'static str, value_name: &'static str, help: &'static str) -> Self {
+        Argument { name, help, kind: Kind::Option { value_name } }
+    }
+
+    pub(crate) fn usage(&self) -> String {
+        match &self.kind {
+            Kind::Positional { required: true } => self.name.to_uppercase(),
+            Kind::Positional { required: false } => format!("[{}]", self.name.to_uppercase()),
+            Kind::Flag => format!("[--{}]", self.name),
+            Kind::Option { value_name } => format!("[--{} {value_name}]", self.name),
+        }
+    }
+}
+
+/// Arguments parsed against a command's [`Argument`]s.
+#[derive(Debug, Default, Clone)]
+pub struct ParsedArgs {
+    values: HashMap<&'static str, String>,
+    flags: Vec<&'static str>,
+}
+
+impl ParsedArgs {
+    /// A positional or option value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Whether a flag was given.
+    pub fn flag(&self, name: &str) -> bool {
+        self.flags.contains(&name)
+    }
+}
+
+pub(crate) fn parse(spec: &[Argument], args: &[String]) -> Result<ParsedArgs, String> {
+    let mut parsed = ParsedArgs::default();
+    let mut positionals = spec.iter().filter(|a| matches!(a.kind, Kind::Positional { .. }));
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if let Some(long) = arg.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let Some(argument) = spec.iter().find(|a| a.name == name && !matches!(a.kind, Kind::Positional { .. })) else {
+                return Err(format!("unknown option `--{name}`"));
+            };
+            match argument.kind {
+                Kind::Flag if inline.is_some() => return Err(format!("`--{name}` takes no value")),
+                Kind::Flag => parsed.flags.push(argument.name),
+                Kind::Option { value_name } => {
+                    let value = match inline {
+                        Some(v) => v.to_owned(),
+                        None => iter.next().cloned().ok_or_else(|| format!("`--{name}` needs a value {value_name}"))?,
+                    };
+                    parsed.values.insert(argument.name, value);
+                }
+                Kind::Positional { .. } => {}
+            }
+        } else if arg.starts_with('-') && arg.len() > 1 {
+            return Err(format!("unknown option `{arg}`"));
+        } else {
+            let Some(argument) = positionals.next() else {
+                return Err(format!("unexpected argument `{arg}`"));
+            };
+            parsed.values.insert(argument.name, arg.clone());
+        }
+    }
+    for argument in positionals {
+        if argument.kind == (Kind::Positional { required: true }) {
+            return Err(format!("missing argument {}", argument.name.to_uppercase()));
+        }
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn parses_positionals_flags_and_options() {
+        let spec = [Argument::required("app", ""), Argument::flag("dry-run", ""), Argument::option("name", "NAME", "")];
+        let parsed = parse(&spec, &strings(&["shop", "--dry-run", "--name=x"])).unwrap();
+        assert_eq!(parsed.get("app"), Some("shop"));
+        assert!(parsed.flag("dry-run"));
+        assert_eq!(parsed.get("name"), Some("x"));
+        assert_eq!(parse(&spec, &strings(&[])).unwrap_err(), "missing argument APP");
+        assert_eq!(parse(&spec, &strings(&["a", "b"])).unwrap_err(), "unexpected argument `b`");
+        assert_eq!(parse(&spec, &strings(&["a", "--name"])).unwrap_err(), "`--name` needs a value NAME");
+    }
+}

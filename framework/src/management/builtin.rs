@@ -1,0 +1,253 @@
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{Argument, Command, CommandContext, CommandError};
+
+pub(crate) fn builtin_commands() -> Vec<Arc<dyn Command>> {
+    vec![Arc::new(RunServer), Arc::new(Check), Arc::new(Routes), Arc::new(CollectStatic)]
+}
+
+/// A problem `check` found.
+#[derive(Debug)]
+struct Issue {
+    error: bool,
+    message: String,
+}
+
+/// Django's system checks: settings, URL patterns and names, middleware, folders.
+fn system_checks(ctx: &CommandContext<'_>, deploy: bool) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    let error = |message: String| Issue { error: true, message };
+    let warning = |message: String| Issue { error: false, message };
+    let project = ctx.project();
+    let settings = match project.settings() {
+        Ok(s) => s,
+        Err(e) => return vec![error(e.to_string())],
+    };
+    if let Err(e) = settings.validate_for_serving() {
+        issues.push(error(e.to_string()));
+    }
+    match project.build() {
+        Ok(site) => {
+            for name in site.resolver.duplicate_names() {
+                issues.push(error(format!("the URL name `{name}` is used by more than one pattern; reversing it is ambiguous")));
+            }
+        }
+        Err(e) => issues.push(error(e.to_string())),
+    }
+    let mut template_dirs: Vec<&PathBuf> = project.apps().iter().flat_map(|a| a.template_dirs.iter()).collect();
+    template_dirs.extend(settings.template_dirs.iter());
+    for dir in template_dirs {
+        if !dir.is_dir() {
+            issues.push(error(format!("template folder {} does not exist", dir.display())));
+        }
+    }
+    let mut static_dirs: Vec<&PathBuf> = project.apps().iter().flat_map(|a| a.static_dirs.iter()).collect();
+    static_dirs.extend(settings.static_dirs.iter());
+    for dir in static_dirs {
+        if !dir.is_dir() {
+            issues.push(warning(format!("static folder {} does not exist", dir.display())));
+        }
+    }
+    if deploy {
+        if settings.debug {
+            issues.push(warning("`debug` is true; never deploy a site with debug on".into()));
+        }
+        if settings.allowed_hosts.iter().any(|h| h == "*") {
+            issues.push(warning("`allowed_hosts` contains `*`; list your host names".into()));
+        }
+        if settings.secret_key.as_ref().is_some_and(|k| k.expose().len() < 50) {
+            issues.push(warning("`secret_key` is shorter than 50 characters; generate a long random key".into()));
+        }
+    }
+    issues
+}
+
+fn report(ctx: &mut CommandContext<'_>, issues: &[Issue]) -> Result<bool, CommandError> {
+    for issue in issues {
+        let line = format!("{}: {}", if issue.error { "ERROR" } else { "WARNING" }, issue.message);
+        if issue.error {
+            writeln!(ctx.stderr, "{line}")?;
+        } else {
+            writeln!(ctx.stdout, "{line}")?;
+        }
+    }
+    let errors = issues.iter().filter(|i| i.error).count();
+    match issues.len() {
+        0 => ctx.write_line("System check identified no issues.")?,
+        n => ctx.write_line(&format!("System check identified {n} issue{} ({errors} error{}).", plural(n), plural(errors)))?,
+    }
+    Ok(errors == 0)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+#[derive(Debug)]
+struct Check;
+
+impl Command for Check {
+    fn name(&self) -> &'static str {
+        "check"
+    }
+    fn help(&self) -> &'static str {
+        "Checks the project for problems: settings, URL patterns, middleware, folders."
+    }
+    fn arguments(&self) -> Vec<Argument> {
+        vec![Argument::flag("deploy", "also check settings that matter in production")]
+    }
+    fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+        let issues = system_checks(ctx, ctx.flag("deploy"));
+        if report(ctx, &issues)? { Ok(()) } else { Err(CommandError::new("system check found errors")) }
+    }
+}
+
+#[derive(Debug)]
+struct RunServer;
+
+impl Command for RunServer {
+    fn name(&self) -> &'static str {
+        "runserver"
+    }
+    fn help(&self) -> &'static str {
+        "Serves the project over HTTP (default address from the `bind` setting)."
+    }
+    fn arguments(&self) -> Vec<Argument> {
+        vec![
+            Argument::positional("addrport", "HOST:PORT or PORT to listen on"),
+            Argument::option("workers", "N", "worker threads (default: the `workers` setting)"),
+        ]
+    }
+    fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+        let settings = ctx.settings()?.clone();
+        let issues = system_checks(ctx, false);
+        if issues.iter().any(|i| i.error) {
+            report(ctx, &issues)?;
+            return Err(CommandError::new("system check found errors; fix them before serving"));
+        }
+        let site = ctx.project().build()?;
+        let addr = match ctx.arg("addrport") {
+            Some(port) if port.parse::<u16>().is_ok() => format!("127.0.0.1:{port}"),
+            Some(addr) => addr.to_owned(),
+            None => settings.bind.clone(),
+        };
+        let workers = match ctx.arg("workers") {
+            Some(n) => n.parse::<usize>().ok().filter(|n| (1..=1024).contains(n)).ok_or_else(|| {
+                CommandError::usage(format!("`--workers` takes a number from 1 to 1024, found `{n}`"))
+            })?,
+            None => settings.workers,
+        };
+        crate::project::install_logger(settings.log_level);
+        let system = actix_web::rt::System::new();
+        system.block_on(async {
+            let factory_site = Arc::clone(&site);
+            let server = actix_web::HttpServer::new(move || factory_site.actix_app())
+                .workers(workers)
+                .bind(addr.as_str())
+                .map_err(|e| CommandError::new(format!("cannot listen on {addr}: {e}")))?;
+            for bound in server.addrs() {
+                ctx.write_line(&format!("Starting development server at http://{bound}/"))?;
+            }
+            ctx.write_line(&format!("{workers} worker{}, debug {}. Quit the server with CONTROL-C.", plural(workers), if settings.debug { "on" } else { "off" }))?;
+            ctx.stdout.flush()?;
+            server.run().await.map_err(|e| CommandError::new(format!("server error: {e}")))
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Routes;
+
+impl Command for Routes {
+    fn name(&self) -> &'static str {
+        "routes"
+    }
+    fn help(&self) -> &'static str {
+        "Lists every URL pattern with its methods, name and view."
+    }
+    fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+        let site = ctx.project().build()?;
+        let rows: Vec<[String; 4]> = site
+            .resolver
+            .routes()
+            .iter()
+            .map(|r| {
+                let methods = if r.methods().is_empty() { "ANY".to_owned() } else { r.methods().join(",") };
+                [r.pattern(), methods, r.name().unwrap_or("-").to_owned(), r.view_path().to_owned()]
+            })
+            .collect();
+        let header = ["PATTERN".to_owned(), "METHODS".to_owned(), "NAME".to_owned(), "VIEW".to_owned()];
+        let widths: Vec<usize> = (0..4).map(|i| rows.iter().chain([&header]).map(|r| r[i].len()).max().unwrap_or(0)).collect();
+        for row in std::iter::once(&header).chain(rows.iter()) {
+            let line = format!("{:<w0$}  {:<w1$}  {:<w2$}  {}", row[0], row[1], row[2], row[3], w0 = widths[0], w1 = widths[1], w2 = widths[2]);
+            ctx.write_line(line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug)]
+struct CollectStatic;
+
+impl Command for CollectStatic {
+    fn name(&self) -> &'static str {
+        "collectstatic"
+    }
+    fn help(&self) -> &'static str {
+        "Copies every app's static files and `static_dirs` into `static_root` (the first file found wins)."
+    }
+    fn arguments(&self) -> Vec<Argument> {
+        vec![Argument::flag("clear", "delete the existing files in `static_root` first")]
+    }
+    fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+        let settings = ctx.settings()?;
+        let root = settings.static_root.clone();
+        let mut sources: Vec<PathBuf> = ctx.project().apps().iter().flat_map(|a| a.static_dirs.iter().cloned()).collect();
+        sources.extend(settings.static_dirs.iter().cloned());
+        for source in &sources {
+            if root.starts_with(source) || source.starts_with(&root) {
+                return Err(CommandError::new(format!(
+                    "`static_root` {} overlaps the static folder {}; choose a separate folder",
+                    root.display(),
+                    source.display()
+                )));
+            }
+        }
+        if ctx.flag("clear") && root.exists() {
+            std::fs::remove_dir_all(&root).map_err(|e| CommandError::new(format!("cannot clear {}: {e}", root.display())))?;
+        }
+        let mut files: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
+        for source in &sources {
+            if source.is_dir() {
+                walk(source, source, &mut files).map_err(|e| CommandError::new(format!("cannot read {}: {e}", source.display())))?;
+            }
+        }
+        let mut copied = 0;
+        for (rel, from) in &files {
+            let to = root.join(rel);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| CommandError::new(format!("cannot create {}: {e}", parent.display())))?;
+            }
+            std::fs::copy(from, &to).map_err(|e| CommandError::new(format!("cannot copy {} to {}: {e}", from.display(), to.display())))?;
+            copied += 1;
+        }
+        ctx.write_line(&format!("{copied} static file{} copied to {}.", plural(copied), root.display()))
+    }
+}
+
+/// Adds every file below `dir` keyed by its path relative to `base`, keeping earlier entries.
+fn walk(base: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(base, &path, files)?;
+        } else if let Ok(rel) = path.strip_prefix(base) {
+            files.entry(rel.to_path_buf()).or_insert(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,102 @@
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::conf::Settings;
+use crate::management::Command;
+use crate::middleware::{Factory, Middleware};
+use crate::urls::Urls;
+
+/// A Django app: a name (its URL namespace), URL patterns, static files, templates, commands and
+/// middleware. Later: models, migrations and admin registrations.
+///
+/// # Examples
+///
+/// ```
+/// use manouche::prelude::*;
+/// #[view(GET)]
+/// async fn index() -> &'static str { "blog" }
+/// let blog = App::new("blog").mount("blog/").urls(urlpatterns![manouche::urls::path("", index)]);
+/// assert_eq!(blog.name(), "blog");
+/// ```
+#[derive(Clone)]
+pub struct App {
+    pub(crate) name: String,
+    pub(crate) prefix: String,
+    pub(crate) urls: Urls,
+    pub(crate) static_dirs: Vec<PathBuf>,
+    pub(crate) template_dirs: Vec<PathBuf>,
+    pub(crate) commands: Vec<Arc<dyn Command>>,
+    pub(crate) middleware: Vec<(String, Factory)>,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("App").field("name", &self.name).field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// An app named `name` (lowercase letters, digits and `_`), mounted at the site root.
+    pub fn new(name: impl Into<String>) -> Self {
+        App {
+            name: name.into(),
+            prefix: String::new(),
+            urls: Urls::new(),
+            static_dirs: Vec::new(),
+            template_dirs: Vec::new(),
+            commands: Vec::new(),
+            middleware: Vec::new(),
+        }
+    }
+
+    /// The app's name and URL namespace.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Mounts the app's URLs under a route prefix, e.g. `"blog/"`.
+    #[must_use]
+    pub fn mount(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The app's URL patterns, reversed as `"<app>:<name>"`.
+    #[must_use]
+    pub fn urls(mut self, urls: Urls) -> Self {
+        self.urls = urls;
+        self
+    }
+
+    /// A folder of static files (`concat!(env!("CARGO_MANIFEST_DIR"), "/static")`).
+    #[must_use]
+    pub fn static_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.static_dirs.push(dir.into());
+        self
+    }
+
+    /// The app's template folder, which `check` verifies exists.
+    #[must_use]
+    pub fn templates_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.template_dirs.push(dir.into());
+        self
+    }
+
+    /// A management command the app adds to the project's CLI.
+    #[must_use]
+    pub fn command(mut self, command: impl Command) -> Self {
+        self.commands.push(Arc::new(command));
+        self
+    }
+
+    /// A middleware the settings can list under `name` (e.g. `"shop.timing"`).
+    #[must_use]
+    pub fn middleware<F>(mut self, name: impl Into<String>, factory: F) -> Self
+    where
+        F: Fn(&Settings) -> Result<Arc<dyn Middleware>, String> + Send + Sync + 'static,
+    {
+        self.middleware.push((name.into(), Arc::new(factory)));
+        self
+    }
+}

@@ -1,0 +1,233 @@
+use std::borrow::Cow;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse, fn_service};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, Responder, web};
+use percent_encoding::percent_decode_str;
+
+use super::error_pages::ErrorPages;
+use super::panic_guard::CatchUnwind;
+use crate::conf::Settings;
+use crate::http::{FileResponse, SiteState};
+use crate::middleware::{Endpoint, Middleware, MiddlewareFuture, Next};
+use crate::signals::{
+    GOT_REQUEST_EXCEPTION, GotRequestException, REQUEST_FINISHED, REQUEST_STARTED, RequestFinished, RequestStarted,
+};
+use crate::urls::{Resolution, Resolver, ResolverMatch};
+
+/// A built project: everything the request path needs, immutable and shared by the workers.
+#[derive(Debug)]
+pub(crate) struct Site {
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) resolver: Arc<Resolver>,
+    pub(crate) middleware: Vec<Arc<dyn Middleware>>,
+    pub(crate) error_pages: ErrorPages,
+    pub(crate) static_dirs: Vec<PathBuf>,
+    pub(crate) state: web::Data<SiteState>,
+}
+
+impl std::fmt::Debug for dyn Middleware {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Middleware")
+    }
+}
+
+/// What URL resolution decided, stored in the request for the endpoint.
+#[derive(Debug, Clone)]
+enum Outcome {
+    View(usize),
+    Static(Vec<PathBuf>),
+    NotFound(String),
+    MethodNotAllowed { allow: String },
+    AppendSlash(String),
+    BadRequest(String),
+}
+
+impl Site {
+    /// An actix `App` serving this site; every request goes through [`Site::handle`].
+    pub(crate) fn actix_app(
+        self: &Arc<Self>,
+    ) -> actix_web::App<
+        impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<BoxBody>, Error = actix_web::Error, InitError = ()> + use<>,
+    > {
+        crate::urls::install_current(&self.resolver);
+        let site = Arc::clone(self);
+        actix_web::App::new().app_data(self.state.clone()).default_service(fn_service(move |req: ServiceRequest| {
+            let site = Arc::clone(&site);
+            async move { Ok::<_, actix_web::Error>(site.handle(req).await) }
+        }))
+    }
+
+    async fn handle(&self, mut req: ServiceRequest) -> ServiceResponse {
+        let start = Instant::now();
+        if REQUEST_STARTED.has_receivers() {
+            REQUEST_STARTED.send(&RequestStarted { method: req.method().to_string(), path: req.path().to_owned() });
+        }
+        let outcome = self.resolve(&mut req);
+        let http_req = req.request().clone();
+        req.extensions_mut().insert(outcome);
+        let endpoint = SiteEndpoint { site: self };
+        let response = match CatchUnwind::new(Next::new(&self.middleware, &endpoint).run(req)).await {
+            Ok(response) => response,
+            Err(message) => self.server_error(&http_req, &message, true),
+        };
+        if REQUEST_FINISHED.has_receivers() {
+            REQUEST_FINISHED.send(&RequestFinished {
+                method: http_req.method().to_string(),
+                path: http_req.path().to_owned(),
+                status: response.status().as_u16(),
+                duration: start.elapsed(),
+            });
+        }
+        ServiceResponse::new(http_req, response)
+    }
+
+    /// Host check, static files, then URL resolution; fills `match_info` before the request is
+    /// shared (actix needs it unshared to change it).
+    fn resolve(&self, req: &mut ServiceRequest) -> Outcome {
+        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let hostname = strip_port(host);
+        if !self.settings.host_allowed(hostname) {
+            return Outcome::BadRequest(format!(
+                "invalid HTTP_HOST header: `{host}`; you may need to add `{hostname}` to `allowed_hosts`"
+            ));
+        }
+        let path = match percent_decode_str(req.path()).decode_utf8() {
+            Ok(Cow::Borrowed(p)) => p.to_owned(),
+            Ok(Cow::Owned(p)) => p,
+            Err(_) => return Outcome::BadRequest("the request path is not valid UTF-8".into()),
+        };
+        if self.settings.debug {
+            if let Some(rel) = path.strip_prefix(self.settings.static_url.as_str()) {
+                return match self.static_candidates(rel) {
+                    Some(files) => Outcome::Static(files),
+                    None => Outcome::NotFound(format!("invalid static file path `{rel}`")),
+                };
+            }
+        }
+        match self.resolver.resolve(&path, req.method().as_str()) {
+            Resolution::Found(m) => {
+                let index = self.resolver.routes().iter().position(|r| std::ptr::eq(r, m.route)).unwrap_or(0);
+                let info = req.match_info_mut();
+                for (name, value) in m.params {
+                    info.add_static(name, value);
+                }
+                req.extensions_mut().insert(ResolverMatch { name: m.route.name().map(str::to_owned), view: m.route.view_path() });
+                Outcome::View(index)
+            }
+            Resolution::MethodNotAllowed(route) => Outcome::MethodNotAllowed { allow: route.allow_header() },
+            Resolution::NotFound => {
+                let method = req.method().as_str();
+                if self.settings.append_slash && !path.ends_with('/') && matches!(method, "GET" | "HEAD") {
+                    let with_slash = format!("{path}/");
+                    if self.resolver.matches(&with_slash) {
+                        let mut location = format!("{}/", req.path());
+                        if !req.query_string().is_empty() {
+                            location.push('?');
+                            location.push_str(req.query_string());
+                        }
+                        return Outcome::AppendSlash(location);
+                    }
+                }
+                Outcome::NotFound(format!("no URL pattern matches `{path}`"))
+            }
+        }
+    }
+
+    /// Where `rel` may be, in folder order; `..` and absolute paths never escape the folders.
+    /// Files are opened later, on the blocking pool.
+    fn static_candidates(&self, rel: &str) -> Option<Vec<PathBuf>> {
+        let rel = Path::new(rel);
+        if rel.as_os_str().is_empty() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+            return None;
+        }
+        Some(self.static_dirs.iter().map(|dir| dir.join(rel)).collect())
+    }
+
+    fn error_response(&self, req: &HttpRequest, status: StatusCode, detail: &str) -> HttpResponse {
+        self.error_pages.render(req, status, detail, self.settings.debug, || {
+            self.resolver.routes().iter().map(|r| match r.name() {
+                Some(name) => format!("{}  [name='{name}']", r.pattern()),
+                None => r.pattern(),
+            }).collect()
+        })
+    }
+
+    fn server_error(&self, req: &HttpRequest, message: &str, panicked: bool) -> HttpResponse {
+        log::error!(target: "manouche.request", "{} {}: {}{message}", req.method(), req.path(), if panicked { "view panicked: " } else { "" });
+        GOT_REQUEST_EXCEPTION.send(&GotRequestException {
+            method: req.method().to_string(),
+            path: req.path().to_owned(),
+            error: message.to_owned(),
+            panicked,
+        });
+        self.error_response(req, StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+
+    fn error_to_response(&self, req: &HttpRequest, error: &crate::Error) -> HttpResponse {
+        let status = error.status();
+        if status.is_server_error() {
+            return self.server_error(req, &error.to_string(), false);
+        }
+        let mut response = self.error_response(req, status, &error.to_string());
+        if let crate::Error::Http(crate::http::Error::MethodNotAllowed { allow, .. }) = error {
+            if let Ok(value) = header::HeaderValue::from_str(allow) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+        }
+        response
+    }
+}
+
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.split_once(']').map_or(host, |(h, _)| &host[..=h.len()]);
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
+}
+
+struct SiteEndpoint<'s> {
+    site: &'s Site,
+}
+
+impl Endpoint for SiteEndpoint<'_> {
+    fn call<'a>(&'a self, req: ServiceRequest) -> MiddlewareFuture<'a> {
+        let site = self.site;
+        Box::pin(async move {
+            let outcome = req.extensions_mut().remove::<Outcome>().unwrap_or_else(|| Outcome::NotFound(String::new()));
+            let (http_req, payload) = req.into_parts();
+            match outcome {
+                Outcome::View(index) => {
+                    let view = site.resolver.routes()[index].view().clone();
+                    match CatchUnwind::new(view.call(http_req.clone(), payload)).await {
+                        Ok(Ok(response)) => response,
+                        Ok(Err(error)) => site.error_to_response(&http_req, &error),
+                        Err(message) => site.server_error(&http_req, &message, true),
+                    }
+                }
+                Outcome::Static(candidates) => {
+                    for candidate in candidates {
+                        match FileResponse::open(candidate).await {
+                            Ok(file) => return file.respond_to(&http_req).map_into_boxed_body(),
+                            Err(crate::Error::Http(_)) => {}
+                            Err(error) => return site.error_to_response(&http_req, &error),
+                        }
+                    }
+                    let detail = format!("no static file `{}`", http_req.path());
+                    site.error_response(&http_req, StatusCode::NOT_FOUND, &detail)
+                }
+                Outcome::NotFound(detail) => site.error_response(&http_req, StatusCode::NOT_FOUND, &detail),
+                Outcome::BadRequest(detail) => site.error_response(&http_req, StatusCode::BAD_REQUEST, &detail),
+                Outcome::AppendSlash(location) => crate::http::redirect_permanent(&location),
+                Outcome::MethodNotAllowed { allow } => {
+                    let error = crate::http::Error::MethodNotAllowed { method: http_req.method().to_string(), allow };
+                    site.error_to_response(&http_req, &error.into())
+                }
+            }
+        })
+    }
+}

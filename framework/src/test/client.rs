@@ -1,0 +1,286 @@
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+use actix_web::body::to_bytes;
+use actix_web::cookie::Cookie;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::{Method, StatusCode};
+use actix_web::rt::SystemRunner;
+use actix_web::test::{TestRequest, init_service};
+use actix_web::web::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::Project;
+use crate::templates::TemplateUsed;
+
+type CallFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<ServiceResponse, actix_web::Error>>>>;
+type Call = Rc<dyn Fn(actix_http::Request) -> CallFuture>;
+
+/// Drives a project in-process, through the same pipeline as the server, with a cookie jar.
+///
+/// Requests are sent with `Host: testserver`, which the client adds to `allowed_hosts`. The
+/// client runs its own runtime: use it from plain `#[test]` functions.
+pub struct Client {
+    system: SystemRunner,
+    call: Call,
+    cookies: RefCell<BTreeMap<String, String>>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("cookies", &self.cookies).finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Builds the project and a client for it.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::ImproperlyConfigured`] when the project does not build (bad URL pattern,
+    /// unknown middleware, settings error).
+    pub fn new(project: Project) -> crate::Result<Self> {
+        let mut settings = project.settings_arc()?.as_ref().clone();
+        if !settings.allowed_hosts.is_empty() && !settings.host_allowed("testserver") {
+            settings.allowed_hosts.push("testserver".into());
+        }
+        let project = project.with_settings(settings);
+        let site = project.build()?;
+        let system = actix_web::rt::System::new();
+        let service = Rc::new(system.block_on(init_service(site.actix_app())));
+        let call: Call = Rc::new(move |req| {
+            let service = Rc::clone(&service);
+            Box::pin(async move { service.call(req).await })
+        });
+        Ok(Client { system, call, cookies: RefCell::new(BTreeMap::new()) })
+    }
+
+    /// A request with any method.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder<'_> {
+        RequestBuilder { client: self, method, path: path.to_owned(), headers: Vec::new(), body: None, follow: false }
+    }
+
+    /// A GET request.
+    pub fn get(&self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::GET, path)
+    }
+
+    /// A POST request.
+    pub fn post(&self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::POST, path)
+    }
+
+    /// A PUT request.
+    pub fn put(&self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::PUT, path)
+    }
+
+    /// A PATCH request.
+    pub fn patch(&self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::PATCH, path)
+    }
+
+    /// A DELETE request.
+    pub fn delete(&self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::DELETE, path)
+    }
+
+    /// A HEAD request.
+    pub fn head(&self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::HEAD, path)
+    }
+
+    /// The cookies the client holds, by name.
+    pub fn cookies(&self) -> BTreeMap<String, String> {
+        self.cookies.borrow().clone()
+    }
+
+    /// Sets a cookie sent with every later request.
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.cookies.borrow_mut().insert(name.to_owned(), value.to_owned());
+    }
+
+    fn send_once(&self, method: &Method, path: &str, headers: &[(String, String)], body: Option<&(Vec<u8>, String)>) -> Response {
+        let mut req = TestRequest::default().method(method.clone()).uri(path).insert_header((header::HOST, "testserver"));
+        let cookies = self.cookies.borrow();
+        if !cookies.is_empty() {
+            let value: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            req = req.insert_header((header::COOKIE, value.join("; ")));
+        }
+        drop(cookies);
+        for (name, value) in headers {
+            req = req.append_header((name.as_str(), value.as_str()));
+        }
+        if let Some((bytes, content_type)) = body {
+            req = req.insert_header((header::CONTENT_TYPE, content_type.as_str())).set_payload(bytes.clone());
+        }
+        let call = Rc::clone(&self.call);
+        let request = req.to_request();
+        let (status, headers, template, body) = self.system.block_on(async move {
+            match call(request).await {
+                Ok(response) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    let template = response.response().extensions().get::<TemplateUsed>().map(|t| t.0);
+                    let body = to_bytes(response.into_body()).await.unwrap_or_default();
+                    (status, headers, template, body)
+                }
+                Err(error) => {
+                    let response = error.error_response();
+                    (response.status(), response.headers().clone(), None, Bytes::new())
+                }
+            }
+        });
+        self.store_cookies(&headers);
+        Response { status, headers, body, template, redirect_chain: Vec::new() }
+    }
+
+    fn store_cookies(&self, headers: &HeaderMap) {
+        let mut jar = self.cookies.borrow_mut();
+        for value in headers.get_all(header::SET_COOKIE) {
+            let Some(cookie) = value.to_str().ok().and_then(|v| Cookie::parse(v.to_owned()).ok()) else { continue };
+            let expired = cookie.max_age().is_some_and(|age| age.is_zero() || age.is_negative());
+            if expired {
+                jar.remove(cookie.name());
+            } else {
+                jar.insert(cookie.name().to_owned(), cookie.value().to_owned());
+            }
+        }
+    }
+}
+
+/// A request being built; finish with [`RequestBuilder::send`].
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is sent"]
+pub struct RequestBuilder<'c> {
+    client: &'c Client,
+    method: Method,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Option<(Vec<u8>, String)>,
+    follow: bool,
+}
+
+impl RequestBuilder<'_> {
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sends a URL-encoded form body.
+    ///
+    /// # Panics
+    ///
+    /// When `form` is not a flat map or list of pairs, a mistake in the test itself.
+    pub fn form(mut self, form: &impl Serialize) -> Self {
+        let body = serde_urlencoded::to_string(form).expect("a test form is a flat list of pairs");
+        self.body = Some((body.into_bytes(), "application/x-www-form-urlencoded".into()));
+        self
+    }
+
+    /// Sends a JSON body.
+    ///
+    /// # Panics
+    ///
+    /// When `value` cannot be serialised to JSON, a mistake in the test itself.
+    pub fn json(mut self, value: &impl Serialize) -> Self {
+        let body = serde_json::to_vec(value).expect("a test JSON body serialises");
+        self.body = Some((body, "application/json".into()));
+        self
+    }
+
+    /// Sends raw bytes with a content type.
+    pub fn body(mut self, bytes: impl Into<Vec<u8>>, content_type: &str) -> Self {
+        self.body = Some((bytes.into(), content_type.to_owned()));
+        self
+    }
+
+    /// Follows redirects (up to 10), recording them in [`Response::redirect_chain`].
+    pub fn follow(mut self) -> Self {
+        self.follow = true;
+        self
+    }
+
+    /// Sends the request through the project and returns the response.
+    pub fn send(self) -> Response {
+        let mut method = self.method;
+        let mut path = self.path;
+        let mut body = self.body;
+        let mut chain = Vec::new();
+        loop {
+            let mut response = self.client.send_once(&method, &path, &self.headers, body.as_ref());
+            let location = response.header(header::LOCATION.as_str()).map(str::to_owned);
+            match location {
+                Some(location) if self.follow && response.status.is_redirection() && chain.len() < 10 => {
+                    chain.push((location.clone(), response.status.as_u16()));
+                    if !matches!(response.status, StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT) {
+                        method = Method::GET;
+                        body = None;
+                    }
+                    path = location.strip_prefix("http://testserver").unwrap_or(&location).to_owned();
+                }
+                _ => {
+                    response.redirect_chain = chain;
+                    return response;
+                }
+            }
+        }
+    }
+}
+
+/// A response received by the test [`Client`].
+#[derive(Debug, Clone)]
+pub struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    template: Option<&'static str>,
+    /// `(location, status)` of each redirect followed.
+    pub redirect_chain: Vec<(String, u16)>,
+}
+
+impl Response {
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    /// A header's value, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// All headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body as bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body parsed as JSON.
+    ///
+    /// # Errors
+    ///
+    /// When the body is not JSON of that shape.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+
+    /// The template type the response was rendered from, e.g. `"Home"`.
+    pub fn template(&self) -> Option<&'static str> {
+        self.template
+    }
+}

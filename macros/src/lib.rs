@@ -1,0 +1,41 @@
+//! Procedural macros of [manouche](https://docs.rs/manouche). Use them through `manouche`
+//! (`use manouche::prelude::*;`): the generated code calls `::manouche::__private` items.
+
+mod diagnostics;
+mod receiver;
+mod view;
+
+use proc_macro::TokenStream;
+
+/// Declares a view: an async function URL patterns can route to.
+///
+/// `#[view(GET, POST, name = "product_detail")]`: the accepted methods (none: any; `GET` implies
+/// `HEAD`) and the route name (default: the function's name). The function's parameters are
+/// actix-web extractors; its `Path<T>` parameter names the URL parameters, and the macro
+/// generates a typed `url()` for reversing: `product_detail::url(slug)`.
+///
+/// The function is replaced by a unit struct of the same name implementing `manouche::views::View`.
+#[proc_macro_attribute]
+pub fn view(args: TokenStream, item: TokenStream) -> TokenStream {
+    view::expand(args.into(), item.into()).into()
+}
+
+/// Connects a function to a signal at compile time: `#[receiver(REQUEST_FINISHED)]`.
+///
+/// The function takes one `&T` argument, where the signal is a `Signal<T>`; it runs
+/// synchronously each time the signal is sent.
+#[proc_macro_attribute]
+pub fn receiver(args: TokenStream, item: TokenStream) -> TokenStream {
+    receiver::expand(args.into(), item.into()).into()
+}
+
+askama_derive::make_derive_template! {
+    /// Derives `manouche::Template` (askama's) without a direct `askama` dependency.
+    ///
+    /// `#[template(path = "shop/home.html")]` reads `templates/shop/home.html` of the crate;
+    /// `#[template(source = "...", ext = "html")]` takes the template inline.
+    #[proc_macro_derive(Template, attributes(template))]
+    pub fn derive_template() {
+        use ::manouche::__private::askama as askama;
+    }
+}

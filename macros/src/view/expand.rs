@@ -1,0 +1,93 @@
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::parse::ViewDef;
+
+pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
+    let vis = &item.vis;
+    let name = &item.sig.ident;
+    let fn_name = name.to_string();
+    let route_name = &def.name;
+    let methods = &def.methods;
+    let docs: Vec<&syn::Attribute> = item.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+    let other_attrs: Vec<&syn::Attribute> = item.attrs.iter().filter(|a| !a.path().is_ident("doc")).collect();
+
+    let mut inner = item.clone();
+    inner.sig.ident = format_ident!("__manouche_view");
+    inner.vis = syn::Visibility::Inherited;
+    inner.attrs = other_attrs.into_iter().cloned().collect();
+
+    let arg_names: Vec<syn::Ident> = (0..def.params.len()).map(|i| format_ident!("__arg{i}")).collect();
+    let extractions = def.params.iter().zip(&arg_names).map(|(param, arg)| {
+        let ty = &param.ty;
+        quote_spanned! {ty.span()=>
+            let #arg = ::manouche::__private::extract::<#ty>(&__req, &mut __payload).await?;
+        }
+    });
+    let respond = if def.fallible {
+        quote! { ::manouche::__private::respond_result(__output, &__req) }
+    } else {
+        let span = match &item.sig.output {
+            syn::ReturnType::Type(_, ty) => ty.span(),
+            syn::ReturnType::Default => item.sig.ident.span(),
+        };
+        quote_spanned! {span=> ::manouche::__private::respond(__output, &__req) }
+    };
+
+    let url_idents: Vec<&syn::Ident> = def.url_params.iter().map(|(ident, _)| ident).collect();
+    let url_names: Vec<String> = url_idents.iter().map(|i| i.to_string()).collect();
+    let url_types: Vec<&syn::Type> = def.url_params.iter().map(|(_, ty)| ty).collect();
+    let url_doc = format!("The URL of this view, reversed from the project's URL patterns (`{route_name}`).");
+
+    quote! {
+        #(#docs)*
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, Copy)]
+        #vis struct #name;
+
+        impl #name {
+            #[doc = #url_doc]
+            ///
+            /// # Errors
+            ///
+            /// `NoReverseMatch` when the view is not mounted or an argument does not fit its pattern.
+            #[allow(dead_code)]
+            #vis fn url(#(#url_idents: impl ::manouche::__private::UrlArg<#url_types>),*)
+                -> ::core::result::Result<::std::string::String, ::manouche::urls::NoReverseMatch>
+            {
+                ::manouche::__private::reverse_view::<Self>(
+                    #route_name,
+                    &[#((#url_names, ::manouche::__private::UrlArg::<#url_types>::to_url_arg(&#url_idents))),*],
+                )
+            }
+        }
+
+        impl ::manouche::__private::View for #name {
+            fn info(&self) -> &::manouche::__private::ViewInfo {
+                static INFO: ::manouche::__private::ViewInfo = ::manouche::__private::ViewInfo::__new(
+                    #route_name,
+                    &[#(#methods),*],
+                    &[#(#url_names),*],
+                    ::core::concat!(::core::module_path!(), "::", #fn_name),
+                );
+                &INFO
+            }
+
+            fn call(
+                &self,
+                __req: ::manouche::__private::ActixRequest,
+                mut __payload: ::manouche::__private::ActixPayload,
+            ) -> ::manouche::__private::LocalBoxFuture<
+                ::core::result::Result<::manouche::__private::ActixResponse, ::manouche::Error>,
+            > {
+                #inner
+                ::std::boxed::Box::pin(async move {
+                    #(#extractions)*
+                    let __output = __manouche_view(#(#arg_names),*).await;
+                    #respond
+                })
+            }
+        }
+    }
+}

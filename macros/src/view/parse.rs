@@ -1,0 +1,187 @@
+use proc_macro2::{Span, TokenStream};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, FnArg, GenericArgument, Ident, Lit, Meta, Pat, PathArguments, ReturnType, Token, Type};
+
+use crate::diagnostics::Errors;
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// A checked `#[view]`: everything the expansion needs, spans kept.
+pub(crate) struct ViewDef {
+    pub(crate) methods: Vec<String>,
+    pub(crate) name: String,
+    pub(crate) params: Vec<Param>,
+    pub(crate) url_params: Vec<(Ident, Type)>,
+    pub(crate) fallible: bool,
+}
+
+/// One function parameter: the extractor type to run.
+pub(crate) struct Param {
+    pub(crate) ty: Type,
+}
+
+impl ViewDef {
+    pub(crate) fn parse(args: TokenStream, item: &syn::ItemFn) -> syn::Result<Self> {
+        let mut errors = Errors::default();
+        let mut def = ViewDef {
+            methods: Vec::new(),
+            name: item.sig.ident.to_string(),
+            params: Vec::new(),
+            url_params: Vec::new(),
+            fallible: false,
+        };
+        def.parse_args(args, &mut errors);
+        def.check_signature(item, &mut errors);
+        errors.finish()?;
+        Ok(def)
+    }
+
+    fn parse_args(&mut self, args: TokenStream, errors: &mut Errors) {
+        let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
+            Ok(metas) => metas,
+            Err(error) => {
+                errors.push(error);
+                return;
+            }
+        };
+        let mut named = false;
+        for meta in metas {
+            match &meta {
+                Meta::Path(path) => {
+                    let Some(ident) = path.get_ident() else {
+                        errors.push(syn::Error::new(path.span(), "expected an HTTP method such as `GET`"));
+                        continue;
+                    };
+                    let method = ident.to_string();
+                    if !METHODS.contains(&method.as_str()) {
+                        let hint = METHODS.iter().find(|m| m.eq_ignore_ascii_case(&method));
+                        let message = match hint {
+                            Some(upper) => format!("HTTP methods are upper case: write `{upper}`"),
+                            None => format!("unknown HTTP method `{method}`; expected one of {}", METHODS.join(", ")),
+                        };
+                        errors.push(syn::Error::new(ident.span(), message));
+                    } else if self.methods.contains(&method) {
+                        errors.push(syn::Error::new(ident.span(), format!("method `{method}` is listed twice")));
+                    } else {
+                        self.methods.push(method);
+                    }
+                }
+                Meta::NameValue(nv) if nv.path.is_ident("name") => {
+                    if named {
+                        errors.push(syn::Error::new(nv.path.span(), "`name` is given twice"));
+                    }
+                    named = true;
+                    match &nv.value {
+                        Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) if !s.value().trim().is_empty() => {
+                            self.name = s.value();
+                        }
+                        other => errors.push(syn::Error::new(
+                            other.span(),
+                            "`name` takes a non-empty string, e.g. `name = \"product_detail\"`",
+                        )),
+                    }
+                }
+                other => errors.push(syn::Error::new(
+                    other.path().span(),
+                    "unknown `view` option; expected HTTP methods (`GET`, `POST`, ...) and `name = \"...\"`",
+                )),
+            }
+        }
+    }
+
+    fn check_signature(&mut self, item: &syn::ItemFn, errors: &mut Errors) {
+        let sig = &item.sig;
+        if sig.asyncness.is_none() {
+            errors.push(syn::Error::new(sig.fn_token.span(), "a view must be an `async fn`"));
+        }
+        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+            errors.push(syn::Error::new(sig.generics.span(), "a view cannot be generic"));
+        }
+        if let Some(unsafety) = &sig.unsafety {
+            errors.push(syn::Error::new(unsafety.span(), "a view cannot be `unsafe`"));
+        }
+        if let Some(variadic) = &sig.variadic {
+            errors.push(syn::Error::new(variadic.span(), "a view cannot be variadic"));
+        }
+        if let ReturnType::Type(_, ty) = &sig.output {
+            self.fallible = last_segment(ty).is_some_and(|(ident, _)| ident == "Result");
+        }
+        let mut path_param: Option<Span> = None;
+        for input in &sig.inputs {
+            match input {
+                FnArg::Receiver(receiver) => {
+                    errors.push(syn::Error::new(receiver.span(), "a view is a free function; it cannot take `self`"));
+                }
+                FnArg::Typed(typed) => {
+                    let ty = (*typed.ty).clone();
+                    if let Some(inner) = path_inner(&ty) {
+                        if let Some(first) = path_param {
+                            let mut error = syn::Error::new(typed.span(), "a view takes at most one `Path` parameter");
+                            error.combine(syn::Error::new(first, "the first `Path` parameter is here"));
+                            errors.push(error);
+                        }
+                        path_param = Some(typed.span());
+                        match url_params(&typed.pat, inner) {
+                            Ok(params) => self.url_params = params,
+                            Err(error) => errors.push(error),
+                        }
+                    }
+                    self.params.push(Param { ty });
+                }
+            }
+        }
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<(&Ident, &PathArguments)> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| (&s.ident, &s.arguments)),
+        _ => None,
+    }
+}
+
+/// `Path<T>` → `T`.
+fn path_inner(ty: &Type) -> Option<&Type> {
+    let (ident, args) = last_segment(ty)?;
+    if ident != "Path" {
+        return None;
+    }
+    match args {
+        PathArguments::AngleBracketed(args) if args.args.len() == 1 => match args.args.first() {
+            Some(GenericArgument::Type(inner)) => Some(inner),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The URL parameters a `Path` argument names: `slug: Path<String>` gives `slug: String`;
+/// `Path((year, month)): Path<(u16, u8)>` gives `year: u16, month: u8`.
+fn url_params(pat: &Pat, inner: &Type) -> syn::Result<Vec<(Ident, Type)>> {
+    match pat {
+        Pat::Ident(p) => Ok(vec![(p.ident.clone(), inner.clone())]),
+        Pat::TupleStruct(ts) if ts.elems.len() == 1 => match (ts.elems.first(), inner) {
+            (Some(Pat::Tuple(tuple)), Type::Tuple(types)) if tuple.elems.len() == types.elems.len() => tuple
+                .elems
+                .iter()
+                .zip(types.elems.iter())
+                .map(|(pat, ty)| match pat {
+                    Pat::Ident(p) => Ok((p.ident.clone(), ty.clone())),
+                    other => Err(syn::Error::new(other.span(), "name each URL parameter with a plain identifier")),
+                })
+                .collect(),
+            (Some(Pat::Ident(p)), _) => Ok(vec![(p.ident.clone(), inner.clone())]),
+            (Some(other), _) => Err(syn::Error::new(
+                other.span(),
+                "destructure a `Path` tuple into one identifier per element, e.g. `Path((year, month)): Path<(u16, u8)>`",
+            )),
+            (None, _) => Err(syn::Error::new(ts.span(), "expected `Path(name)`")),
+        },
+        other => Err(syn::Error::new(
+            other.span(),
+            "name the `Path` parameter (`slug: Path<String>`) or destructure it (`Path((year, month)): Path<(u16, u8)>`)",
+        )),
+    }
+}
