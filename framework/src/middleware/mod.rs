@@ -1,7 +1,9 @@
 //! Middleware: code around every view, in the order the settings list it (outermost first).
 //!
 //! Each middleware gets the request and a [`Next`]; it can act before calling `next.run(req)`,
-//! change the response after, or answer itself without calling it (short-circuit):
+//! change the response after, or answer itself without calling it (short-circuit, with
+//! `req.into_response(...)`). Requests and responses are actix's `ServiceRequest` and
+//! `ServiceResponse`, so middleware can change request headers and read the response's request.
 //!
 //! ```
 //! use manouche::middleware::{from_fn, Next};
@@ -9,7 +11,7 @@
 //!
 //! let maintenance = from_fn(|req, next: Next<'_>| Box::pin(async move {
 //!     if req.path().starts_with("/admin/") {
-//!         return HttpResponse::ServiceUnavailable().body("down for maintenance");
+//!         return req.into_response(HttpResponse::ServiceUnavailable().body("down for maintenance"));
 //!     }
 //!     let mut response = next.run(req).await;
 //!     response.headers_mut().insert(
@@ -33,14 +35,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use actix_web::HttpResponse;
-pub use actix_web::dev::ServiceRequest;
+pub use actix_web::dev::{ServiceRequest, ServiceResponse};
 
 pub use self::builtin::{RequestLogging, SecurityHeaders};
 use crate::conf::Settings;
 
 /// The future a middleware returns.
-pub type MiddlewareFuture<'a> = Pin<Box<dyn Future<Output = HttpResponse> + 'a>>;
+pub type MiddlewareFuture<'a> = Pin<Box<dyn Future<Output = ServiceResponse> + 'a>>;
 
 /// Code run around every view.
 pub trait Middleware: Send + Sync + 'static {

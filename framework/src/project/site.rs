@@ -58,32 +58,45 @@ impl Site {
         let site = Arc::clone(self);
         actix_web::App::new().app_data(self.state.clone()).default_service(fn_service(move |req: ServiceRequest| {
             let site = Arc::clone(&site);
-            async move { Ok::<_, actix_web::Error>(site.handle(req).await) }
+            async move { site.handle(req).await }
         }))
     }
 
-    async fn handle(&self, mut req: ServiceRequest) -> ServiceResponse {
+    async fn handle(&self, mut req: ServiceRequest) -> Result<ServiceResponse, actix_web::Error> {
         let start = Instant::now();
         if REQUEST_STARTED.has_receivers() {
             REQUEST_STARTED.send(&RequestStarted { method: req.method().to_string(), path: req.path().to_owned() });
         }
         let outcome = self.resolve(&mut req);
-        let http_req = req.request().clone();
         req.extensions_mut().insert(outcome);
+        // Cheap handles kept for a middleware panic, when the request itself is gone. The request
+        // is not cloned: middleware may still change its headers, which needs it unshared.
+        let (method, uri) = (req.method().clone(), req.uri().clone());
         let endpoint = SiteEndpoint { site: self };
         let response = match CatchUnwind::new(Next::new(&self.middleware, &endpoint).run(req)).await {
             Ok(response) => response,
-            Err(message) => self.server_error(&http_req, &message, true),
+            Err(message) => {
+                let path = uri.path();
+                log::error!(target: "manouche.request", "{method} {path}: middleware panicked: {message}");
+                GOT_REQUEST_EXCEPTION.send(&GotRequestException {
+                    method: method.to_string(),
+                    path: path.to_owned(),
+                    error: message.clone(),
+                    panicked: true,
+                });
+                let page = self.error_pages.render_plain(StatusCode::INTERNAL_SERVER_ERROR, method.as_str(), path, &message, self.settings.debug);
+                return Err(actix_web::error::InternalError::from_response(message, page).into());
+            }
         };
         if REQUEST_FINISHED.has_receivers() {
             REQUEST_FINISHED.send(&RequestFinished {
-                method: http_req.method().to_string(),
-                path: http_req.path().to_owned(),
+                method: response.request().method().to_string(),
+                path: response.request().path().to_owned(),
                 status: response.status().as_u16(),
                 duration: start.elapsed(),
             });
         }
-        ServiceResponse::new(http_req, response)
+        Ok(response)
     }
 
     /// Host check, static files, then URL resolution; fills `match_info` before the request is
@@ -200,7 +213,7 @@ impl Endpoint for SiteEndpoint<'_> {
         Box::pin(async move {
             let outcome = req.extensions_mut().remove::<Outcome>().unwrap_or_else(|| Outcome::NotFound(String::new()));
             let (http_req, payload) = req.into_parts();
-            match outcome {
+            let response = match outcome {
                 Outcome::View(index) => {
                     let view = site.resolver.routes()[index].view().clone();
                     match CatchUnwind::new(view.call(http_req.clone(), payload)).await {
@@ -209,12 +222,12 @@ impl Endpoint for SiteEndpoint<'_> {
                         Err(message) => site.server_error(&http_req, &message, true),
                     }
                 }
-                Outcome::Static(candidates) => {
+                Outcome::Static(candidates) => 'found: {
                     for candidate in candidates {
                         match FileResponse::open(candidate).await {
-                            Ok(file) => return file.respond_to(&http_req).map_into_boxed_body(),
+                            Ok(file) => break 'found file.respond_to(&http_req).map_into_boxed_body(),
                             Err(crate::Error::Http(_)) => {}
-                            Err(error) => return site.error_to_response(&http_req, &error),
+                            Err(error) => break 'found site.error_to_response(&http_req, &error),
                         }
                     }
                     let detail = format!("no static file `{}`", http_req.path());
@@ -227,7 +240,8 @@ impl Endpoint for SiteEndpoint<'_> {
                     let error = crate::http::Error::MethodNotAllowed { method: http_req.method().to_string(), allow };
                     site.error_to_response(&http_req, &error.into())
                 }
-            }
+            };
+            ServiceResponse::new(http_req, response)
         })
     }
 }

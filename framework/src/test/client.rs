@@ -105,7 +105,10 @@ impl Client {
     }
 
     fn send_once(&self, method: &Method, path: &str, headers: &[(String, String)], body: Option<&(Vec<u8>, String)>) -> Response {
-        let mut req = TestRequest::default().method(method.clone()).uri(path).insert_header((header::HOST, "testserver"));
+        let mut req = TestRequest::default().method(method.clone()).uri(path);
+        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+            req = req.insert_header((header::HOST, "testserver"));
+        }
         let cookies = self.cookies.borrow();
         if !cookies.is_empty() {
             let value: Vec<String> = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -113,7 +116,7 @@ impl Client {
         }
         drop(cookies);
         for (name, value) in headers {
-            req = req.append_header((name.as_str(), value.as_str()));
+            req = req.insert_header((name.as_str(), value.as_str()));
         }
         if let Some((bytes, content_type)) = body {
             req = req.insert_header((header::CONTENT_TYPE, content_type.as_str())).set_payload(bytes.clone());
@@ -129,9 +132,12 @@ impl Client {
                     let body = to_bytes(response.into_body()).await.unwrap_or_default();
                     (status, headers, template, body)
                 }
+                // A panic outside the view (in middleware) is answered through actix's error path.
                 Err(error) => {
                     let response = error.error_response();
-                    (response.status(), response.headers().clone(), None, Bytes::new())
+                    let (status, headers) = (response.status(), response.headers().clone());
+                    let body = to_bytes(response.into_body()).await.unwrap_or_default();
+                    (status, headers, None, body)
                 }
             }
         });
@@ -166,7 +172,7 @@ pub struct RequestBuilder<'c> {
 }
 
 impl RequestBuilder<'_> {
-    /// Adds a header.
+    /// Sets a header, replacing the client's default for it (e.g. `Host`).
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self

@@ -18,5 +18,7 @@
 //! ```
 
 mod client;
+mod live;
 
 pub use self::client::{Client, RequestBuilder, Response};
+pub use self::live::LiveServer;

@@ -17,6 +17,11 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
     inner.sig.ident = format_ident!("__manouche_view");
     inner.vis = syn::Visibility::Inherited;
     inner.attrs = other_attrs.into_iter().cloned().collect();
+    for input in &mut inner.sig.inputs {
+        if let syn::FnArg::Typed(typed) = input {
+            typed.attrs.retain(|a| !a.path().is_ident("params"));
+        }
+    }
 
     let arg_names: Vec<syn::Ident> = (0..def.params.len()).map(|i| format_ident!("__arg{i}")).collect();
     let extractions = def.params.iter().zip(&arg_names).map(|(param, arg)| {

@@ -116,6 +116,11 @@ impl ViewDef {
                 }
                 FnArg::Typed(typed) => {
                     let ty = (*typed.ty).clone();
+                    if let Some(attr) = typed.attrs.iter().find(|a| a.path().is_ident("params")) {
+                        if path_inner(&ty).is_none() {
+                            errors.push(syn::Error::new(attr.span(), "`#[params]` goes on the view's `Path` parameter"));
+                        }
+                    }
                     if let Some(inner) = path_inner(&ty) {
                         if let Some(first) = path_param {
                             let mut error = syn::Error::new(typed.span(), "a view takes at most one `Path` parameter");
@@ -123,7 +128,7 @@ impl ViewDef {
                             errors.push(error);
                         }
                         path_param = Some(typed.span());
-                        match url_params(&typed.pat, inner) {
+                        match url_params(typed, inner) {
                             Ok(params) => self.url_params = params,
                             Err(error) => errors.push(error),
                         }
@@ -158,30 +163,32 @@ fn path_inner(ty: &Type) -> Option<&Type> {
 }
 
 /// The URL parameters a `Path` argument names: `slug: Path<String>` gives `slug: String`;
-/// `Path((year, month)): Path<(u16, u8)>` gives `year: u16, month: u8`.
-fn url_params(pat: &Pat, inner: &Type) -> syn::Result<Vec<(Ident, Type)>> {
-    match pat {
-        Pat::Ident(p) => Ok(vec![(p.ident.clone(), inner.clone())]),
-        Pat::TupleStruct(ts) if ts.elems.len() == 1 => match (ts.elems.first(), inner) {
-            (Some(Pat::Tuple(tuple)), Type::Tuple(types)) if tuple.elems.len() == types.elems.len() => tuple
-                .elems
-                .iter()
-                .zip(types.elems.iter())
-                .map(|(pat, ty)| match pat {
-                    Pat::Ident(p) => Ok((p.ident.clone(), ty.clone())),
-                    other => Err(syn::Error::new(other.span(), "name each URL parameter with a plain identifier")),
-                })
-                .collect(),
-            (Some(Pat::Ident(p)), _) => Ok(vec![(p.ident.clone(), inner.clone())]),
-            (Some(other), _) => Err(syn::Error::new(
+/// `#[params(year, month)] date: Path<(u16, u8)>` gives `year: u16, month: u8`.
+fn url_params(typed: &syn::PatType, inner: &Type) -> syn::Result<Vec<(Ident, Type)>> {
+    let listed = typed.attrs.iter().find(|a| a.path().is_ident("params"));
+    match listed {
+        Some(attr) => {
+            let names = attr.parse_args_with(Punctuated::<Ident, Token![,]>::parse_terminated)?;
+            let Type::Tuple(types) = inner else {
+                return Err(syn::Error::new(
+                    inner.span(),
+                    "`#[params(...)]` names the elements of a tuple: write `Path<(T1, T2)>`",
+                ));
+            };
+            if names.len() != types.elems.len() {
+                return Err(syn::Error::new(
+                    attr.span(),
+                    format!("`#[params]` lists {} names for a tuple of {} elements", names.len(), types.elems.len()),
+                ));
+            }
+            Ok(names.into_iter().zip(types.elems.iter().cloned()).collect())
+        }
+        None => match &*typed.pat {
+            Pat::Ident(p) => Ok(vec![(p.ident.clone(), inner.clone())]),
+            other => Err(syn::Error::new(
                 other.span(),
-                "destructure a `Path` tuple into one identifier per element, e.g. `Path((year, month)): Path<(u16, u8)>`",
+                "name the `Path` parameter (`slug: Path<String>`); for several, list them: `#[params(year, month)] date: Path<(u16, u8)>`",
             )),
-            (None, _) => Err(syn::Error::new(ts.span(), "expected `Path(name)`")),
         },
-        other => Err(syn::Error::new(
-            other.span(),
-            "name the `Path` parameter (`slug: Path<String>`) or destructure it (`Path((year, month)): Path<(u16, u8)>`)",
-        )),
     }
 }

@@ -1,0 +1,149 @@
+//! Shared fixtures: a small project exercising every routing feature, and raw HTTP on loopback.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use manouche::prelude::*;
+use manouche::urls::{include, path, re_path};
+
+#[view(GET, name = "product_detail")]
+pub async fn product_detail(id: Path<i64>) -> String {
+    format!("product {id}")
+}
+
+#[view(GET)]
+pub async fn by_slug(slug: Path<String>) -> String {
+    format!("slug {slug}")
+}
+
+#[view(GET)]
+pub async fn by_uuid(key: Path<String>) -> String {
+    format!("uuid {key}")
+}
+
+#[view(GET)]
+pub async fn files(rest: Path<String>) -> String {
+    format!("file {rest}")
+}
+
+#[view(GET, name = "archive")]
+pub async fn archive(#[params(year, month)] date: Path<(u16, u8)>) -> String {
+    let (year, month) = date.into_inner();
+    format!("archive {year}-{month:02}")
+}
+
+#[view(GET, POST)]
+pub async fn echo(req: Request, body: String) -> String {
+    format!("{} {}", req.method(), body)
+}
+
+#[view(GET)]
+pub async fn api_item(id: Path<i64>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "id": *id }))
+}
+
+#[view(GET)]
+pub async fn boom() -> String {
+    panic!("the teapot exploded")
+}
+
+#[view(GET)]
+pub async fn explode(tag: Path<String>) -> String {
+    panic!("exploded {tag}")
+}
+
+#[view(GET)]
+pub async fn fails() -> manouche::Result<String> {
+    Err(manouche::Error::other("database on fire"))
+}
+
+#[view(GET)]
+pub async fn forbidden() -> manouche::Result<String> {
+    Err(manouche::http::Error::permission_denied("staff only").into())
+}
+
+/// The fixture app `catalog`, mounted at `/`.
+pub fn catalog() -> App {
+    App::new("catalog").urls(urlpatterns![
+        path("products/{id:int}/", product_detail),
+        path("by-slug/{slug:slug}/", by_slug),
+        path("by-uuid/{key:uuid}/", by_uuid),
+        path("files/{rest:path}", files),
+        re_path(r"^archive/(?P<year>[0-9]{4})/(?P<month>[0-9]{2})/$", archive),
+        path("echo/", echo),
+        path("boom/", boom),
+        path("explode/{tag}/", explode),
+        path("fails/", fails),
+        path("forbidden/", forbidden),
+        include("api/v1/", urlpatterns![path("items/{id:int}/", api_item).name("item")]).namespace("api"),
+    ])
+}
+
+/// Test settings with `debug` as given.
+pub fn settings(debug: bool) -> Settings {
+    let mut settings = Settings::for_tests();
+    settings.debug = debug;
+    settings
+}
+
+pub fn project(debug: bool) -> Project {
+    Project::new(settings(debug)).app(catalog())
+}
+
+pub fn client(debug: bool) -> manouche::test::Client {
+    manouche::test::Client::new(project(debug)).expect("the fixture project builds")
+}
+
+/// Sends a raw HTTP/1.1 request and returns the status line and the whole response.
+pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok((status, response))
+}
+
+/// The workspace's target folder, found from this test binary's path (target/debug/deps/...).
+pub fn target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    exe.ancestors().nth(3).expect("target/debug/deps/<binary>").to_path_buf()
+}
+
+/// Builds a binary of the workspace (a no-op when it is up to date) and returns its path.
+pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "-p", package, "--bin", bin])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building {bin} failed");
+    target_dir().join("debug").join(bin)
+}
+
+/// A free port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Polls until a server answers on `addr` or the deadline passes.
+pub fn wait_for_server(addr: SocketAddr, child: &mut std::process::Child) -> bool {
+    for _ in 0..200 {
+        if TcpStream::connect(addr).is_ok() {
+            return true;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}

@@ -1,0 +1,13 @@
+//! Black-box tests: the framework and the example shop driven through the public API, the test
+//! client, real servers on loopback and the CLI.
+
+mod common;
+
+mod cli;
+mod middleware;
+mod responses;
+mod scaffold;
+mod settings;
+mod shop;
+mod signals;
+mod urls;

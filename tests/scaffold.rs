@@ -1,0 +1,70 @@
+//! `manouche startproject` and `startapp` write projects that build and serve as written.
+
+use std::process::{Command, Stdio};
+
+use crate::common;
+
+#[test]
+fn startproject_and_startapp_build_and_serve() {
+    let manouche = common::workspace_binary("manouche", "manouche");
+    let base = std::env::temp_dir().join(format!("manouche-scaffold-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap();
+    let dir = base.join("mysite");
+
+    let out = Command::new(&manouche).args(["startproject", "mysite"]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again = Command::new(&manouche).args(["startproject", "mysite"]).arg(&dir).output().unwrap();
+    assert_eq!(again.status.code(), Some(1), "refuses a non-empty folder");
+    let bad = Command::new(&manouche).args(["startproject", "My-Site"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a valid project name"));
+
+    let out = Command::new(&manouche).args(["startapp", "blog", "--project"]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("add `mod blog;`"), "{printed}");
+    let reserved = Command::new(&manouche).args(["startapp", "test", "--project"]).arg(&dir).output().unwrap();
+    assert_eq!(reserved.status.code(), Some(2));
+
+    // Follow the printed instructions.
+    let main = dir.join("src/main.rs");
+    let source = std::fs::read_to_string(&main).unwrap();
+    let source = source.replacen("mod pages;", "mod blog;\nmod pages;", 1).replacen(".execute()", ".app(blog::app())\n        .execute()", 1);
+    std::fs::write(&main, source).unwrap();
+
+    // The workspace's lock file and target folder: the same dependency versions and profile, so
+    // only the new project compiles.
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let target = common::target_dir();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let build = Command::new(cargo).args(["build", "--quiet"]).current_dir(&dir).env("CARGO_TARGET_DIR", &target).status().unwrap();
+    assert!(build.success(), "the generated project does not build");
+
+    let port = common::free_port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut child = Command::new(target.join("debug/mysite"))
+        .args(["runserver", &addr.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let up = common::wait_for_server(addr, &mut child);
+    let front = up.then(|| common::http_get(addr, "/").unwrap());
+    let blog = up.then(|| common::http_get(addr, "/blog/").unwrap());
+    let css = up.then(|| common::http_get(addr, "/static/blog/blog.css").unwrap());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(up, "the generated project did not start");
+    let (status, body) = front.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<h1>The pages app works</h1>"), "{body}");
+    let (status, body) = blog.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<h1>The blog app works</h1>") && body.contains("<code>/blog/</code>"), "{body}");
+    assert_eq!(css.unwrap().0, 200);
+
+    let check = Command::new(target.join("debug/mysite")).arg("check").output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let _ = std::fs::remove_dir_all(&base);
+}
