@@ -11,11 +11,15 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::rt::SystemRunner;
 use actix_web::test::{TestRequest, init_service};
 use actix_web::web::Bytes;
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Project;
 use crate::templates::TemplateUsed;
+
+const URI_UNSAFE: &AsciiSet =
+    &CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'`').add(b'{').add(b'}').add(b'|').add(b'\\').add(b'^');
 
 type CallFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<ServiceResponse, actix_web::Error>>>>;
 type Call = Rc<dyn Fn(actix_http::Request) -> CallFuture>;
@@ -105,7 +109,9 @@ impl Client {
     }
 
     fn send_once(&self, method: &Method, path: &str, headers: &[(String, String)], body: Option<&(Vec<u8>, String)>) -> Response {
-        let mut req = TestRequest::default().method(method.clone()).uri(path);
+        // Encode what a browser would, so `client.get("/q/a b/")` is a valid request.
+        let path = utf8_percent_encode(path, URI_UNSAFE).to_string();
+        let mut req = TestRequest::default().method(method.clone()).uri(&path);
         if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
             req = req.insert_header((header::HOST, "testserver"));
         }

@@ -66,6 +66,10 @@ pub enum NoReverseMatch {
 
 /// A value accepted where a view's URL takes a `T`: the `T` itself, a reference to it, or a
 /// `&str` for a `String`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the URL argument of type `{T}` this view takes",
+    label = "expected a `{T}` (or a reference to one)"
+)]
 pub trait UrlArg<T> {
     /// The argument's text in the URL (before percent-encoding).
     fn to_url_arg(&self) -> String;

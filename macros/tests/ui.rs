@@ -1,0 +1,8 @@
+//! Compile-pass and compile-fail tests for every macro.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/ui/*/pass/*.rs");
+    t.compile_fail("tests/ui/*/fail/*.rs");
+}

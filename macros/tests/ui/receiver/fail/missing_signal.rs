@@ -1,0 +1,10 @@
+use manouche::prelude::*;
+
+#[receiver]
+fn count(quantity: &u32) {
+    let _ = quantity;
+}
+
+fn main() {
+    count(&1);
+}

@@ -1,0 +1,6 @@
+use manouche::prelude::*;
+
+#[view(GET)]
+struct Index;
+
+fn main() {}

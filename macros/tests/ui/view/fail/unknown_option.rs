@@ -1,0 +1,10 @@
+use manouche::prelude::*;
+
+#[view(GET, path = "products/")]
+async fn index() -> &'static str {
+    "index"
+}
+
+fn main() {
+    let _ = urlpatterns![manouche::urls::path("", index)];
+}
