@@ -49,7 +49,9 @@ fn routes_lists_every_pattern() {
     let lines: Vec<&str> = out.stdout.lines().collect();
     assert!(lines[0].starts_with("PATTERN"), "{}", out.stdout);
     assert!(
-        lines.iter().any(|l| l.contains("/products/{id}/") && l.contains("GET") && l.contains("catalog:product_detail")),
+        lines
+            .iter()
+            .any(|l| l.contains("/products/{id}/") && l.contains("GET") && l.contains("catalog:product_detail")),
         "{}",
         out.stdout
     );

@@ -21,7 +21,9 @@ fn tracer(name: &'static str) -> Arc<dyn Middleware> {
             req.headers_mut().insert(HeaderName::from_static("x-trace-in"), HeaderValue::from_str(&inbound).unwrap());
             let mut response = next.run(req).await;
             let out = response.headers().get("x-trace").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-            response.headers_mut().insert(HeaderName::from_static("x-trace"), HeaderValue::from_str(&format!("{out}<{name}")).unwrap());
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("x-trace"), HeaderValue::from_str(&format!("{out}<{name}")).unwrap());
             response
         })
     })

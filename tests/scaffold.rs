@@ -30,7 +30,11 @@ fn startproject_and_startapp_build_and_serve() {
     // Follow the printed instructions.
     let main = dir.join("src/main.rs");
     let source = std::fs::read_to_string(&main).unwrap();
-    let source = source.replacen("mod pages;", "mod blog;\nmod pages;", 1).replacen(".execute()", ".app(blog::app())\n        .execute()", 1);
+    let source = source.replacen("mod pages;", "mod blog;\nmod pages;", 1).replacen(
+        ".execute()",
+        ".app(blog::app())\n        .execute()",
+        1,
+    );
     std::fs::write(&main, source).unwrap();
 
     // The workspace's lock file and target folder: the same dependency versions and profile, so
@@ -38,7 +42,12 @@ fn startproject_and_startapp_build_and_serve() {
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     let target = common::target_dir();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let build = Command::new(cargo).args(["build", "--quiet"]).current_dir(&dir).env("CARGO_TARGET_DIR", &target).status().unwrap();
+    let build = Command::new(cargo)
+        .args(["build", "--quiet"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .unwrap();
     assert!(build.success(), "the generated project does not build");
 
     let port = common::free_port();

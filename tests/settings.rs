@@ -30,7 +30,11 @@ fn file_values_and_defaults() {
     assert_eq!(settings.workers, 3);
     assert_eq!(settings.bind, "127.0.0.1:8000");
     assert_eq!(settings.static_url, "/static/");
-    assert_eq!(settings.database_url, DatabaseUrl::Sqlite(dir.join("db.sqlite3")), "the default database sits beside the file");
+    assert_eq!(
+        settings.database_url,
+        DatabaseUrl::Sqlite(dir.join("db.sqlite3")),
+        "the default database sits beside the file"
+    );
     assert_eq!(settings.middleware, ["manouche.security", "manouche.logging"]);
     assert_eq!(settings.source.as_deref(), Some(file.as_path()));
 }
@@ -60,7 +64,9 @@ fn environment_overrides_the_file() {
 fn database_urls() {
     let memory = Settings::from_toml_str("database_url = \"sqlite::memory:\"", "/p".as_ref(), env(&[])).unwrap();
     assert_eq!(memory.database_url, DatabaseUrl::SqliteMemory);
-    let pg = Settings::from_toml_str("", "/p".as_ref(), env(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")])).unwrap();
+    let pg =
+        Settings::from_toml_str("", "/p".as_ref(), env(&[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")]))
+            .unwrap();
     assert_eq!(pg.database_url, DatabaseUrl::Postgres("postgres://postgres@127.0.0.1:5432/test".into()));
     let bad = Settings::from_toml_str("", "/p".as_ref(), env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
     match bad {
@@ -93,7 +99,10 @@ fn errors_name_the_key_and_its_origin() {
 
     let (_, file) = write_settings("");
     let error = Settings::load_with_env(&file, env(&[("MANOUCHE_DEBUG", "maybe")])).unwrap_err().to_string();
-    assert_eq!(error, "invalid value for `debug` from environment variable MANOUCHE_DEBUG: expected `true` or `false`, found `maybe`");
+    assert_eq!(
+        error,
+        "invalid value for `debug` from environment variable MANOUCHE_DEBUG: expected `true` or `false`, found `maybe`"
+    );
 
     let error = Settings::load_with_env("/no/such/manouche.toml", env(&[])).unwrap_err().to_string();
     assert!(error.starts_with("cannot read settings file /no/such/manouche.toml"), "{error}");

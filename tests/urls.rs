@@ -52,10 +52,7 @@ fn typed_reverse_builds_checked_urls() {
 fn reverse_by_name_checks_arguments() {
     let _client = common::client(false);
     assert_eq!(reverse("catalog:product_detail", &[("id", &5)]).unwrap(), "/products/5/");
-    assert_eq!(
-        reverse("catalog:nope", &[]).unwrap_err(),
-        NoReverseMatch::UnknownName { name: "catalog:nope".into() }
-    );
+    assert_eq!(reverse("catalog:nope", &[]).unwrap_err(), NoReverseMatch::UnknownName { name: "catalog:nope".into() });
     assert!(matches!(reverse("catalog:product_detail", &[]), Err(NoReverseMatch::MissingArgument { .. })));
     assert!(matches!(
         reverse("catalog:product_detail", &[("id", &"abc")]),

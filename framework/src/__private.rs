@@ -21,7 +21,10 @@ pub fn respond<R: Responder>(value: R, req: &HttpRequest) -> crate::Result<HttpR
 }
 
 /// A view's `Result` return value: errors go to the project's error pages.
-pub fn respond_result<R: Responder, E: Into<crate::Error>>(value: Result<R, E>, req: &HttpRequest) -> crate::Result<HttpResponse> {
+pub fn respond_result<R: Responder, E: Into<crate::Error>>(
+    value: Result<R, E>,
+    req: &HttpRequest,
+) -> crate::Result<HttpResponse> {
     match value {
         Ok(value) => Ok(value.respond_to(req).map_into_boxed_body()),
         Err(error) => Err(error.into()),
@@ -38,6 +41,6 @@ pub fn connect_receiver<T: 'static>(signal: &'static Signal<T>, receiver: fn(&T)
     signal.__connect_compiled(receiver);
 }
 
-pub use actix_web::dev::Payload as ActixPayload;
 pub use actix_web::HttpRequest as ActixRequest;
 pub use actix_web::HttpResponse as ActixResponse;
+pub use actix_web::dev::Payload as ActixPayload;

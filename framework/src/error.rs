@@ -71,8 +71,8 @@ impl ResponseError for Error {
     fn error_response(&self) -> HttpResponse {
         // Outside a project's pipeline (plain actix), answer without details.
         let status = self.status();
-        HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(
-            status.canonical_reason().unwrap_or("Error").to_owned(),
-        )
+        HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(status.canonical_reason().unwrap_or("Error").to_owned())
     }
 }

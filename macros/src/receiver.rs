@@ -53,14 +53,20 @@ fn parse(args: TokenStream, item: &syn::ItemFn) -> syn::Result<(syn::Path, proc_
         match syn::parse2::<syn::Path>(args.clone()) {
             Ok(path) => Some(path),
             Err(_) => {
-                errors.push(syn::Error::new(args.span(), "expected the path of one `Signal` static, e.g. `#[receiver(ORDER_PLACED)]`"));
+                errors.push(syn::Error::new(
+                    args.span(),
+                    "expected the path of one `Signal` static, e.g. `#[receiver(ORDER_PLACED)]`",
+                ));
                 None
             }
         }
     };
     let sig = &item.sig;
     if let Some(asyncness) = &sig.asyncness {
-        errors.push(syn::Error::new(asyncness.span(), "receivers run synchronously while the signal is sent; remove `async`"));
+        errors.push(syn::Error::new(
+            asyncness.span(),
+            "receivers run synchronously while the signal is sent; remove `async`",
+        ));
     }
     if !sig.generics.params.is_empty() {
         errors.push(syn::Error::new(sig.generics.span(), "a receiver cannot be generic"));
@@ -70,11 +76,16 @@ fn parse(args: TokenStream, item: &syn::ItemFn) -> syn::Result<(syn::Path, proc_
         1 => match sig.inputs.first() {
             Some(syn::FnArg::Typed(typed)) => {
                 if !matches!(&*typed.ty, syn::Type::Reference(r) if r.mutability.is_none()) {
-                    errors.push(syn::Error::new(typed.ty.span(), "a receiver takes the signal's value by shared reference: `&T`"));
+                    errors.push(syn::Error::new(
+                        typed.ty.span(),
+                        "a receiver takes the signal's value by shared reference: `&T`",
+                    ));
                 }
                 arg_span = typed.ty.span();
             }
-            Some(syn::FnArg::Receiver(r)) => errors.push(syn::Error::new(r.span(), "a receiver is a free function; it cannot take `self`")),
+            Some(syn::FnArg::Receiver(r)) => {
+                errors.push(syn::Error::new(r.span(), "a receiver is a free function; it cannot take `self`"))
+            }
             None => {}
         },
         n => errors.push(syn::Error::new(

@@ -13,11 +13,11 @@ const USAGE: &str = "usage:
 ";
 
 const RESERVED: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn", "for",
-    "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "static", "struct",
-    "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final",
-    "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen", "std", "core", "alloc", "test",
-    "manouche", "main",
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
+    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "static",
+    "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do",
+    "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen", "std", "core",
+    "alloc", "test", "manouche", "main",
 ];
 
 fn main() -> ExitCode {
@@ -107,11 +107,15 @@ fn check_name(kind: &str, name: &str) -> Result<(), Failure> {
 /// The `manouche` dependency line: this framework's source when it is on this machine.
 fn dependency(explicit: Option<PathBuf>) -> Result<String, Failure> {
     let source = match explicit {
-        Some(path) => Some(std::path::absolute(&path).map_err(|e| Failure::Failed(format!("bad --manouche-path: {e}")))?),
+        Some(path) => {
+            Some(std::path::absolute(&path).map_err(|e| Failure::Failed(format!("bad --manouche-path: {e}")))?)
+        }
         None => Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))).filter(|p| p.join("Cargo.toml").is_file()),
     };
     Ok(match source {
-        Some(path) if path.join("Cargo.toml").is_file() => format!("manouche = {{ path = {:?} }}", path.display().to_string()),
+        Some(path) if path.join("Cargo.toml").is_file() => {
+            format!("manouche = {{ path = {:?} }}", path.display().to_string())
+        }
         Some(path) => return Err(Failure::Failed(format!("no Cargo.toml in --manouche-path {}", path.display()))),
         None => format!("manouche = \"{}\"", env!("CARGO_PKG_VERSION")),
     })
@@ -123,7 +127,8 @@ fn secret_key() -> String {
     for i in 0..4u64 {
         let mut hasher = std::hash::RandomState::new().build_hasher();
         hasher.write_u64(i);
-        hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        hasher
+            .write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
         key.push_str(&format!("{:016x}", hasher.finish()));
     }
     key
@@ -133,9 +138,11 @@ fn write_files(root: &Path, files: &[(String, String)]) -> Result<(), Failure> {
     for (rel, contents) in files {
         let path = root.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Failure::Failed(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Failure::Failed(format!("cannot create {}: {e}", parent.display())))?;
         }
-        std::fs::write(&path, contents).map_err(|e| Failure::Failed(format!("cannot write {}: {e}", path.display())))?;
+        std::fs::write(&path, contents)
+            .map_err(|e| Failure::Failed(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
 }
@@ -151,7 +158,12 @@ fn start_project(name: &str, dir: &Path, manouche_path: Option<PathBuf>) -> Resu
     }
     let dependency = dependency(manouche_path)?;
     let key = secret_key();
-    let vars = [("project", name), ("app", "pages"), ("manouche_dependency", dependency.as_str()), ("secret_key", key.as_str())];
+    let vars = [
+        ("project", name),
+        ("app", "pages"),
+        ("manouche_dependency", dependency.as_str()),
+        ("secret_key", key.as_str()),
+    ];
     let mut files = vec![
         ("Cargo.toml".to_owned(), fill(include_str!("../../scaffold/project/Cargo.toml.tmpl"), &vars)),
         ("manouche.toml".to_owned(), fill(include_str!("../../scaffold/project/manouche.toml.tmpl"), &vars)),
@@ -183,7 +195,10 @@ fn start_app(name: &str, project_dir: &Path) -> Result<String, Failure> {
     check_name("app", name)?;
     let manifest = project_dir.join("Cargo.toml");
     let manifest_text = std::fs::read_to_string(&manifest).map_err(|_| {
-        Failure::Failed(format!("{} has no Cargo.toml; run startapp inside a project or pass --project DIRECTORY", project_dir.display()))
+        Failure::Failed(format!(
+            "{} has no Cargo.toml; run startapp inside a project or pass --project DIRECTORY",
+            project_dir.display()
+        ))
     })?;
     let project = manifest_text
         .lines()

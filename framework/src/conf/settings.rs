@@ -145,8 +145,8 @@ impl Settings {
 
     /// Settings for tests and embedding: debug on, an in-memory database, the `testserver` host.
     pub fn for_tests() -> Self {
-        let mut settings = Self::parse("", Path::new("."), None, std::iter::empty())
-            .expect("the defaults are valid settings");
+        let mut settings =
+            Self::parse("", Path::new("."), None, std::iter::empty()).expect("the defaults are valid settings");
         settings.debug = true;
         settings.database_url = DatabaseUrl::SqliteMemory;
         settings.allowed_hosts = vec!["testserver".into()];
@@ -223,9 +223,11 @@ impl Settings {
         let allowed_hosts = b.value("allowed_hosts", raw.allowed_hosts, parse_list)?.unwrap_or_default();
         let database = b.value_env_origin("database_url", &["MANOUCHE_DATABASE_URL", "DATABASE_URL"], raw.database_url);
         let database_url = match database {
-            Some((url, origin)) => {
-                DatabaseUrl::parse(&url, base_dir).map_err(|message| Error::Invalid { key: "database_url", origin, message })?
-            }
+            Some((url, origin)) => DatabaseUrl::parse(&url, base_dir).map_err(|message| Error::Invalid {
+                key: "database_url",
+                origin,
+                message,
+            })?,
             None => DatabaseUrl::Sqlite(base_dir.join("db.sqlite3")),
         };
         let middleware = b
@@ -234,7 +236,11 @@ impl Settings {
         let workers = match b.value_origin("workers", raw.workers, |s| s.parse::<i64>().map_err(|e| e.to_string()))? {
             Some((n, _)) if (1..=1024).contains(&n) => usize::try_from(n).unwrap_or(1),
             Some((n, origin)) => {
-                return Err(Error::Invalid { key: "workers", origin, message: format!("expected 1 to 1024 workers, found {n}") });
+                return Err(Error::Invalid {
+                    key: "workers",
+                    origin,
+                    message: format!("expected 1 to 1024 workers, found {n}"),
+                });
             }
             None => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         };
@@ -263,7 +269,9 @@ impl Settings {
             .into_iter()
             .map(resolve)
             .collect();
-        let static_root = resolve(b.value("static_root", raw.static_root, |s| Ok(PathBuf::from(s)))?.unwrap_or_else(|| "staticfiles".into()));
+        let static_root = resolve(
+            b.value("static_root", raw.static_root, |s| Ok(PathBuf::from(s)))?.unwrap_or_else(|| "staticfiles".into()),
+        );
         let template_dirs = b
             .value("template_dirs", raw.template_dirs, |s| Ok(parse_list(s)?.into_iter().map(PathBuf::from).collect()))?
             .unwrap_or_default()
@@ -275,7 +283,9 @@ impl Settings {
             Some((level, origin)) => level.parse().map_err(|_| Error::Invalid {
                 key: "log_level",
                 origin,
-                message: format!("unknown level `{level}`; expected `error`, `warn`, `info`, `debug`, `trace` or `off`"),
+                message: format!(
+                    "unknown level `{level}`; expected `error`, `warn`, `info`, `debug`, `trace` or `off`"
+                ),
             })?,
             None => log::LevelFilter::Info,
         };
@@ -337,7 +347,12 @@ impl Builder<'_> {
         Ok(self.pick(key, vars, from_file, parse)?.map(|(value, _)| value))
     }
 
-    fn value_env_origin(&mut self, _key: &'static str, vars: &[&str], from_file: Option<String>) -> Option<(String, Origin)> {
+    fn value_env_origin(
+        &mut self,
+        _key: &'static str,
+        vars: &[&str],
+        from_file: Option<String>,
+    ) -> Option<(String, Origin)> {
         for var in vars {
             if let Some(value) = self.env.get(*var) {
                 return Some((value.clone(), Origin::Env((*var).to_owned())));
@@ -380,9 +395,7 @@ fn parse_list(text: &str) -> Result<Vec<String>, String> {
 }
 
 fn check_bind(bind: &str) -> Result<(), String> {
-    let valid = bind
-        .rsplit_once(':')
-        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    let valid = bind.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
     if valid { Ok(()) } else { Err(format!("expected `HOST:PORT`, e.g. `127.0.0.1:8000`, found `{bind}`")) }
 }
 
@@ -400,7 +413,9 @@ mod tests {
 
     #[test]
     fn environment_overrides_the_file() {
-        let s = Settings::from_toml_str("debug = true\nworkers = 3", Path::new("/p"), env(&[("MANOUCHE_DEBUG", "false")])).unwrap();
+        let s =
+            Settings::from_toml_str("debug = true\nworkers = 3", Path::new("/p"), env(&[("MANOUCHE_DEBUG", "false")]))
+                .unwrap();
         assert!(!s.debug);
         assert_eq!(s.workers, 3);
     }
@@ -420,7 +435,8 @@ mod tests {
 
     #[test]
     fn allowed_hosts_match_like_django() {
-        let s = Settings::from_toml_str(r#"allowed_hosts = [".shop.example", "api.test"]"#, Path::new("/"), env(&[])).unwrap();
+        let s = Settings::from_toml_str(r#"allowed_hosts = [".shop.example", "api.test"]"#, Path::new("/"), env(&[]))
+            .unwrap();
         assert!(s.host_allowed("shop.example"));
         assert!(s.host_allowed("www.shop.example"));
         assert!(s.host_allowed("API.test"));

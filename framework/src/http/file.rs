@@ -57,7 +57,7 @@ impl FileResponse {
                     Err(e) => return Err(e),
                 };
                 let meta = file.metadata()?;
-                Ok(meta.is_file().then(|| (file, meta.len())))
+                Ok(meta.is_file().then_some((file, meta.len())))
             }
         })
         .await
@@ -153,7 +153,10 @@ impl Responder for FileResponse {
             builder.insert_header((header::CONTENT_RANGE, range));
         }
         if let Some(name) = &self.attachment {
-            builder.insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", sanitize_filename(name))));
+            builder.insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", sanitize_filename(name)),
+            ));
         }
         let stream = ChunkedFile { file: Some(self.file), offset: start, remaining: len, pending: None };
         builder.message_body(SizedStream::new(len, stream)).unwrap_or_else(|_| {
@@ -220,7 +223,6 @@ impl Stream for ChunkedFile {
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

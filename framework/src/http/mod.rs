@@ -10,8 +10,8 @@ mod response;
 
 pub use self::error::Error;
 pub use self::file::FileResponse;
-pub use self::request::{Request, RequestContext};
 pub(crate) use self::request::SiteState;
+pub use self::request::{Request, RequestContext};
 pub use self::response::{json, redirect, redirect_permanent};
 pub use actix_web::http::{Method, StatusCode, header};
 pub use actix_web::web::{Form, Json, Path, Query};

@@ -93,7 +93,11 @@ impl RequestContext {
             return ctx;
         }
         let settings = settings_of(req);
-        let ctx = RequestContext { path: req.path().to_owned(), debug: settings.debug, static_url: settings.static_url.clone() };
+        let ctx = RequestContext {
+            path: req.path().to_owned(),
+            debug: settings.debug,
+            static_url: settings.static_url.clone(),
+        };
         req.extensions_mut().insert(ctx.clone());
         ctx
     }

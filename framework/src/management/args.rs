@@ -75,7 +75,8 @@ pub(crate) fn parse(spec: &[Argument], args: &[String]) -> Result<ParsedArgs, St
                 Some((n, v)) => (n, Some(v)),
                 None => (long, None),
             };
-            let Some(argument) = spec.iter().find(|a| a.name == name && !matches!(a.kind, Kind::Positional { .. })) else {
+            let Some(argument) = spec.iter().find(|a| a.name == name && !matches!(a.kind, Kind::Positional { .. }))
+            else {
                 return Err(format!("unknown option `--{name}`"));
             };
             match argument.kind {

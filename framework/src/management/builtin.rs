@@ -31,7 +31,9 @@ fn system_checks(ctx: &CommandContext<'_>, deploy: bool) -> Vec<Issue> {
     match project.build() {
         Ok(site) => {
             for name in site.resolver.duplicate_names() {
-                issues.push(error(format!("the URL name `{name}` is used by more than one pattern; reversing it is ambiguous")));
+                issues.push(error(format!(
+                    "the URL name `{name}` is used by more than one pattern; reversing it is ambiguous"
+                )));
             }
         }
         Err(e) => issues.push(error(e.to_string())),
@@ -76,7 +78,11 @@ fn report(ctx: &mut CommandContext<'_>, issues: &[Issue]) -> Result<bool, Comman
     let errors = issues.iter().filter(|i| i.error).count();
     match issues.len() {
         0 => ctx.write_line("System check identified no issues.")?,
-        n => ctx.write_line(&format!("System check identified {n} issue{} ({errors} error{}).", plural(n), plural(errors)))?,
+        n => ctx.write_line(&format!(
+            "System check identified {n} issue{} ({errors} error{}).",
+            plural(n),
+            plural(errors)
+        ))?,
     }
     Ok(errors == 0)
 }
@@ -150,7 +156,11 @@ impl Command for RunServer {
             for bound in server.addrs() {
                 ctx.write_line(&format!("Starting development server at http://{bound}/"))?;
             }
-            ctx.write_line(&format!("{workers} worker{}, debug {}. Quit the server with CONTROL-C.", plural(workers), if settings.debug { "on" } else { "off" }))?;
+            ctx.write_line(&format!(
+                "{workers} worker{}, debug {}. Quit the server with CONTROL-C.",
+                plural(workers),
+                if settings.debug { "on" } else { "off" }
+            ))?;
             ctx.stdout.flush()?;
             server.run().await.map_err(|e| CommandError::new(format!("server error: {e}")))
         })
@@ -179,9 +189,19 @@ impl Command for Routes {
             })
             .collect();
         let header = ["PATTERN".to_owned(), "METHODS".to_owned(), "NAME".to_owned(), "VIEW".to_owned()];
-        let widths: Vec<usize> = (0..4).map(|i| rows.iter().chain([&header]).map(|r| r[i].len()).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> =
+            (0..4).map(|i| rows.iter().chain([&header]).map(|r| r[i].len()).max().unwrap_or(0)).collect();
         for row in std::iter::once(&header).chain(rows.iter()) {
-            let line = format!("{:<w0$}  {:<w1$}  {:<w2$}  {}", row[0], row[1], row[2], row[3], w0 = widths[0], w1 = widths[1], w2 = widths[2]);
+            let line = format!(
+                "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
+            );
             ctx.write_line(line.trim_end())?;
         }
         Ok(())
@@ -204,7 +224,8 @@ impl Command for CollectStatic {
     fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         let settings = ctx.settings()?;
         let root = settings.static_root.clone();
-        let mut sources: Vec<PathBuf> = ctx.project().apps().iter().flat_map(|a| a.static_dirs.iter().cloned()).collect();
+        let mut sources: Vec<PathBuf> =
+            ctx.project().apps().iter().flat_map(|a| a.static_dirs.iter().cloned()).collect();
         sources.extend(settings.static_dirs.iter().cloned());
         for source in &sources {
             if root.starts_with(source) || source.starts_with(&root) {
@@ -216,21 +237,25 @@ impl Command for CollectStatic {
             }
         }
         if ctx.flag("clear") && root.exists() {
-            std::fs::remove_dir_all(&root).map_err(|e| CommandError::new(format!("cannot clear {}: {e}", root.display())))?;
+            std::fs::remove_dir_all(&root)
+                .map_err(|e| CommandError::new(format!("cannot clear {}: {e}", root.display())))?;
         }
         let mut files: BTreeMap<PathBuf, PathBuf> = BTreeMap::new();
         for source in &sources {
             if source.is_dir() {
-                walk(source, source, &mut files).map_err(|e| CommandError::new(format!("cannot read {}: {e}", source.display())))?;
+                walk(source, source, &mut files)
+                    .map_err(|e| CommandError::new(format!("cannot read {}: {e}", source.display())))?;
             }
         }
         let mut copied = 0;
         for (rel, from) in &files {
             let to = root.join(rel);
             if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| CommandError::new(format!("cannot create {}: {e}", parent.display())))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| CommandError::new(format!("cannot create {}: {e}", parent.display())))?;
             }
-            std::fs::copy(from, &to).map_err(|e| CommandError::new(format!("cannot copy {} to {}: {e}", from.display(), to.display())))?;
+            std::fs::copy(from, &to)
+                .map_err(|e| CommandError::new(format!("cannot copy {} to {}: {e}", from.display(), to.display())))?;
             copied += 1;
         }
         ctx.write_line(&format!("{copied} static file{} copied to {}.", plural(copied), root.display()))

@@ -144,7 +144,11 @@ pub(crate) fn call(project: &Project, args: &[String]) -> CommandOutput {
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
     let code = run(project, args, &mut stdout, &mut stderr);
-    CommandOutput { code, stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr: String::from_utf8_lossy(&stderr).into_owned() }
+    CommandOutput {
+        code,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
 }
 
 fn run(project: &Project, args: &[String], stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {

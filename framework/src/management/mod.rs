@@ -34,6 +34,6 @@ mod builtin;
 mod command;
 
 pub use self::args::{Argument, ParsedArgs};
-pub use self::command::{Command, CommandContext, CommandError, CommandOutput};
 pub(crate) use self::builtin::builtin_commands;
+pub use self::command::{Command, CommandContext, CommandError, CommandOutput};
 pub(crate) use self::command::{call, execute};

@@ -105,7 +105,10 @@ pub type Factory = Arc<dyn Fn(&Settings) -> Result<Arc<dyn Middleware>, String> 
 /// The built-in middleware, by setting name.
 pub(crate) fn builtin_factories() -> Vec<(&'static str, Factory)> {
     vec![
-        ("manouche.security", Arc::new(|s: &Settings| Ok(Arc::new(SecurityHeaders::from_settings(s)) as Arc<dyn Middleware>))),
+        (
+            "manouche.security",
+            Arc::new(|s: &Settings| Ok(Arc::new(SecurityHeaders::from_settings(s)) as Arc<dyn Middleware>)),
+        ),
         ("manouche.logging", Arc::new(|_: &Settings| Ok(Arc::new(RequestLogging) as Arc<dyn Middleware>))),
     ]
 }

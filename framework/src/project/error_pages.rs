@@ -59,7 +59,14 @@ fn public_message(status: StatusCode) -> &'static str {
 
 impl ErrorPages {
     /// The built-in page, for when the request itself is no longer available.
-    pub(crate) fn render_plain(&self, status: StatusCode, method: &str, path: &str, detail: &str, debug: bool) -> HttpResponse {
+    pub(crate) fn render_plain(
+        &self,
+        status: StatusCode,
+        method: &str,
+        path: &str,
+        detail: &str,
+        debug: bool,
+    ) -> HttpResponse {
         let page = DefaultErrorPage {
             status: status.as_u16(),
             title: status.canonical_reason().unwrap_or("Error"),
@@ -103,8 +110,6 @@ impl ErrorPages {
             public_message: public_message(status),
         };
         let body = page.render().unwrap_or_else(|_| public_message(status).to_owned());
-        HttpResponse::build(status)
-            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-            .body(body)
+        HttpResponse::build(status).insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8")).body(body)
     }
 }

@@ -23,5 +23,5 @@ mod site;
 
 pub use self::app::App;
 pub use self::error_pages::{ErrorContext, ErrorHandler};
-pub use self::project::Project;
 pub(crate) use self::logger::install_logger;
+pub use self::project::Project;

@@ -33,7 +33,12 @@ impl fmt::Debug for Project {
 impl Project {
     /// A project with these settings.
     pub fn new(settings: Settings) -> Self {
-        Project { settings: Ok(Arc::new(settings)), apps: Vec::new(), error_pages: ErrorPages::default(), default_command: "runserver".into() }
+        Project {
+            settings: Ok(Arc::new(settings)),
+            apps: Vec::new(),
+            error_pages: ErrorPages::default(),
+            default_command: "runserver".into(),
+        }
     }
 
     /// A project whose settings come from a TOML file and the environment.
@@ -140,7 +145,10 @@ impl Project {
         let mut seen = HashMap::new();
         for app in &self.apps {
             if !valid_app_name(&app.name) {
-                problems.push(format!("app name `{}` must be lowercase letters, digits and `_`, starting with a letter", app.name));
+                problems.push(format!(
+                    "app name `{}` must be lowercase letters, digits and `_`, starting with a letter",
+                    app.name
+                ));
             }
             if seen.insert(app.name.as_str(), ()).is_some() {
                 problems.push(format!("app `{}` is added twice", app.name));
@@ -177,7 +185,8 @@ impl Project {
     }
 
     fn middleware(&self, settings: &Settings) -> Result<Vec<Arc<dyn Middleware>>, Vec<String>> {
-        let mut factories: HashMap<String, Factory> = builtin_factories().into_iter().map(|(n, f)| (n.to_owned(), f)).collect();
+        let mut factories: HashMap<String, Factory> =
+            builtin_factories().into_iter().map(|(n, f)| (n.to_owned(), f)).collect();
         for app in &self.apps {
             for (name, factory) in &app.middleware {
                 factories.insert(name.clone(), Arc::clone(factory));
@@ -194,7 +203,10 @@ impl Project {
                 None => {
                     let mut known: Vec<&str> = factories.keys().map(String::as_str).collect();
                     known.sort_unstable();
-                    errors.push(format!("unknown middleware `{name}` in the `middleware` setting; known: {}", known.join(", ")));
+                    errors.push(format!(
+                        "unknown middleware `{name}` in the `middleware` setting; known: {}",
+                        known.join(", ")
+                    ));
                 }
             }
         }
@@ -203,5 +215,6 @@ impl Project {
 }
 
 fn valid_app_name(name: &str) -> bool {
-    name.starts_with(|c: char| c.is_ascii_lowercase()) && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }

@@ -52,7 +52,13 @@ impl Site {
     pub(crate) fn actix_app(
         self: &Arc<Self>,
     ) -> actix_web::App<
-        impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<BoxBody>, Error = actix_web::Error, InitError = ()> + use<>,
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<BoxBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        > + use<>,
     > {
         crate::urls::install_current(&self.resolver);
         let site = Arc::clone(self);
@@ -84,7 +90,13 @@ impl Site {
                     error: message.clone(),
                     panicked: true,
                 });
-                let page = self.error_pages.render_plain(StatusCode::INTERNAL_SERVER_ERROR, method.as_str(), path, &message, self.settings.debug);
+                let page = self.error_pages.render_plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    method.as_str(),
+                    path,
+                    &message,
+                    self.settings.debug,
+                );
                 return Err(actix_web::error::InternalError::from_response(message, page).into());
             }
         };
@@ -114,13 +126,13 @@ impl Site {
             Ok(Cow::Owned(p)) => p,
             Err(_) => return Outcome::BadRequest("the request path is not valid UTF-8".into()),
         };
-        if self.settings.debug {
-            if let Some(rel) = path.strip_prefix(self.settings.static_url.as_str()) {
-                return match self.static_candidates(rel) {
-                    Some(files) => Outcome::Static(files),
-                    None => Outcome::NotFound(format!("invalid static file path `{rel}`")),
-                };
-            }
+        if self.settings.debug
+            && let Some(rel) = path.strip_prefix(self.settings.static_url.as_str())
+        {
+            return match self.static_candidates(rel) {
+                Some(files) => Outcome::Static(files),
+                None => Outcome::NotFound(format!("invalid static file path `{rel}`")),
+            };
         }
         match self.resolver.resolve(&path, req.method().as_str()) {
             Resolution::Found(m) => {
@@ -129,7 +141,8 @@ impl Site {
                 for (name, value) in m.params {
                     info.add_static(name, value);
                 }
-                req.extensions_mut().insert(ResolverMatch { name: m.route.name().map(str::to_owned), view: m.route.view_path() });
+                req.extensions_mut()
+                    .insert(ResolverMatch { name: m.route.name().map(str::to_owned), view: m.route.view_path() });
                 Outcome::View(index)
             }
             Resolution::MethodNotAllowed(route) => Outcome::MethodNotAllowed { allow: route.allow_header() },
@@ -163,10 +176,14 @@ impl Site {
 
     fn error_response(&self, req: &HttpRequest, status: StatusCode, detail: &str) -> HttpResponse {
         self.error_pages.render(req, status, detail, self.settings.debug, || {
-            self.resolver.routes().iter().map(|r| match r.name() {
-                Some(name) => format!("{}  [name='{name}']", r.pattern()),
-                None => r.pattern(),
-            }).collect()
+            self.resolver
+                .routes()
+                .iter()
+                .map(|r| match r.name() {
+                    Some(name) => format!("{}  [name='{name}']", r.pattern()),
+                    None => r.pattern(),
+                })
+                .collect()
         })
     }
 
@@ -187,10 +204,10 @@ impl Site {
             return self.server_error(req, &error.to_string(), false);
         }
         let mut response = self.error_response(req, status, &error.to_string());
-        if let crate::Error::Http(crate::http::Error::MethodNotAllowed { allow, .. }) = error {
-            if let Ok(value) = header::HeaderValue::from_str(allow) {
-                response.headers_mut().insert(header::ALLOW, value);
-            }
+        if let crate::Error::Http(crate::http::Error::MethodNotAllowed { allow, .. }) = error
+            && let Ok(value) = header::HeaderValue::from_str(allow)
+        {
+            response.headers_mut().insert(header::ALLOW, value);
         }
         response
     }

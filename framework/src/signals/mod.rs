@@ -26,8 +26,8 @@ mod builtin;
 mod signal;
 
 pub use self::builtin::{
-    GotRequestException, REQUEST_FINISHED, REQUEST_STARTED, GOT_REQUEST_EXCEPTION, RequestFinished, RequestStarted,
+    GOT_REQUEST_EXCEPTION, GotRequestException, REQUEST_FINISHED, REQUEST_STARTED, RequestFinished, RequestStarted,
 };
-pub use self::signal::{ReceiverId, Signal};
 #[doc(hidden)]
 pub use self::signal::ReceiverEntry;
+pub use self::signal::{ReceiverId, Signal};

@@ -40,7 +40,10 @@ pub fn render<T: Template>(template: &T) -> crate::Result<HttpResponse> {
 /// # Errors
 ///
 /// As [`render`].
-pub fn render_with_status<T: Template>(template: &T, status: actix_web::http::StatusCode) -> crate::Result<HttpResponse> {
+pub fn render_with_status<T: Template>(
+    template: &T,
+    status: actix_web::http::StatusCode,
+) -> crate::Result<HttpResponse> {
     let body = template.render()?;
     let mut response = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body);
     response.extensions_mut().insert(TemplateUsed(short_type_name::<T>()));

@@ -108,7 +108,13 @@ impl Client {
         self.cookies.borrow_mut().insert(name.to_owned(), value.to_owned());
     }
 
-    fn send_once(&self, method: &Method, path: &str, headers: &[(String, String)], body: Option<&(Vec<u8>, String)>) -> Response {
+    fn send_once(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<&(Vec<u8>, String)>,
+    ) -> Response {
         // Encode what a browser would, so `client.get("/q/a b/")` is a valid request.
         let path = utf8_percent_encode(path, URI_UNSAFE).to_string();
         let mut req = TestRequest::default().method(method.clone()).uri(&path);

@@ -182,14 +182,19 @@ pub(crate) fn compile_route(route: &str) -> Result<Compiled, String> {
         let close = after.find('}').ok_or_else(|| format!("route `{route}` has an unclosed `{{`"))?;
         let inner = &after[..close];
         let (name, converter) = inner.split_once(':').unwrap_or((inner, "str"));
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || name.starts_with(|c: char| c.is_ascii_digit()) {
+        if name.is_empty()
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || name.starts_with(|c: char| c.is_ascii_digit())
+        {
             return Err(format!("route `{route}` has an invalid parameter name `{name}`"));
         }
         if compiled.params.iter().any(|p| p == name) {
             return Err(format!("route `{route}` uses parameter `{name}` twice"));
         }
         let regex = converter_regex(converter).ok_or_else(|| {
-            format!("route `{route}` uses unknown converter `{converter}`; expected `str`, `int`, `slug`, `uuid` or `path`")
+            format!(
+                "route `{route}` uses unknown converter `{converter}`; expected `str`, `int`, `slug`, `uuid` or `path`"
+            )
         })?;
         compiled.regex.push_str(&format!("(?P<{name}>{regex})"));
         compiled.params.push(name.to_owned());

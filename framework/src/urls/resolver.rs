@@ -111,7 +111,9 @@ impl Resolver {
     /// # Errors
     ///
     /// Every invalid route or regex, one message each.
-    pub fn new<'a>(mounts: impl IntoIterator<Item = (Option<&'a str>, &'a str, &'a Urls)>) -> Result<Self, Vec<String>> {
+    pub fn new<'a>(
+        mounts: impl IntoIterator<Item = (Option<&'a str>, &'a str, &'a Urls)>,
+    ) -> Result<Self, Vec<String>> {
         let mut routes = Vec::new();
         let mut errors = Vec::new();
         for (namespace, prefix, urls) in mounts {
@@ -191,7 +193,12 @@ impl Resolver {
         fill(&self.routes[index], name, args)
     }
 
-    pub(crate) fn reverse_view(&self, view: TypeId, view_name: &str, args: &[(&str, String)]) -> Result<String, NoReverseMatch> {
+    pub(crate) fn reverse_view(
+        &self,
+        view: TypeId,
+        view_name: &str,
+        args: &[(&str, String)],
+    ) -> Result<String, NoReverseMatch> {
         let index =
             *self.by_view.get(&view).ok_or_else(|| NoReverseMatch::ViewNotMounted { view: view_name.to_owned() })?;
         fill(&self.routes[index], view_name, args)
@@ -234,7 +241,8 @@ fn flatten(prefix: &Compiled, namespaces: &[String], urls: &Urls, routes: &mut V
                     continue;
                 }
                 let name = pattern.name.clone().or_else(|| (!info.name.is_empty()).then(|| info.name.to_owned()));
-                let name = name.map(|n| if namespaces.is_empty() { n } else { format!("{}:{n}", namespaces.join(":")) });
+                let name =
+                    name.map(|n| if namespaces.is_empty() { n } else { format!("{}:{n}", namespaces.join(":")) });
                 let regex = match Regex::new(&format!("^{}$", compiled.regex)) {
                     Ok(r) => r,
                     Err(e) => {
@@ -262,11 +270,9 @@ fn fill(route: &Route, name: &str, args: &[(&str, String)]) -> Result<String, No
         match segment {
             Segment::Literal(text) => out.push_str(text),
             Segment::Param { name: param, regex } => {
-                let value = args
-                    .iter()
-                    .find(|(arg, _)| arg == param)
-                    .map(|(_, v)| v)
-                    .ok_or_else(|| NoReverseMatch::MissingArgument { name: name.to_owned(), argument: param.clone() })?;
+                let value = args.iter().find(|(arg, _)| arg == param).map(|(_, v)| v).ok_or_else(|| {
+                    NoReverseMatch::MissingArgument { name: name.to_owned(), argument: param.clone() }
+                })?;
                 let accepts = Regex::new(&format!("^(?:{regex})$")).is_ok_and(|r| r.is_match(value));
                 if !accepts {
                     return Err(NoReverseMatch::InvalidArgument {
@@ -292,4 +298,3 @@ pub struct ResolverMatch {
     /// The view's Rust path.
     pub view: &'static str,
 }
-

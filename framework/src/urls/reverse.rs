@@ -93,7 +93,8 @@ impl UrlArg<String> for &str {
     }
 }
 
-const PATH_ARG: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
+const PATH_ARG: &AsciiSet =
+    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
 
 pub(crate) fn encode_arg(value: &str) -> String {
     utf8_percent_encode(value, PATH_ARG).to_string()
@@ -115,7 +116,9 @@ fn with_current<R>(f: impl FnOnce(&Resolver) -> Result<R, NoReverseMatch>) -> Re
     let local = CURRENT.with(|c| c.borrow().clone());
     let resolver = match local {
         Some(r) => r,
-        None => GLOBAL.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone().ok_or(NoReverseMatch::NoUrlConf)?,
+        None => {
+            GLOBAL.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone().ok_or(NoReverseMatch::NoUrlConf)?
+        }
     };
     f(&resolver)
 }

@@ -116,10 +116,10 @@ impl ViewDef {
                 }
                 FnArg::Typed(typed) => {
                     let ty = (*typed.ty).clone();
-                    if let Some(attr) = typed.attrs.iter().find(|a| a.path().is_ident("params")) {
-                        if path_inner(&ty).is_none() {
-                            errors.push(syn::Error::new(attr.span(), "`#[params]` goes on the view's `Path` parameter"));
-                        }
+                    if let Some(attr) = typed.attrs.iter().find(|a| a.path().is_ident("params"))
+                        && path_inner(&ty).is_none()
+                    {
+                        errors.push(syn::Error::new(attr.span(), "`#[params]` goes on the view's `Path` parameter"));
                     }
                     if let Some(inner) = path_inner(&ty) {
                         if let Some(first) = path_param {
