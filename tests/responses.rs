@@ -143,3 +143,36 @@ fn bad_extractor_input_is_a_client_error() {
     assert_eq!(bad.status(), 400);
     assert!(bad.text().contains("expected u32"), "debug shows why: {}", bad.text());
 }
+
+#[test]
+fn the_client_keeps_cookies_between_requests() {
+    use manouche::http::cookie::Cookie;
+
+    #[view(POST)]
+    async fn choose(form: Form<std::collections::HashMap<String, String>>) -> HttpResponse {
+        let chosen = form.get("flavour").cloned().unwrap_or_default();
+        HttpResponse::SeeOther()
+            .cookie(Cookie::new("flavour", chosen))
+            .insert_header(("location", "/flavour/"))
+            .finish()
+    }
+    #[view(GET)]
+    async fn flavour(req: HttpRequest) -> String {
+        req.cookie("flavour").map(|c| c.value().to_owned()).unwrap_or_else(|| "none".into())
+    }
+    #[view(POST)]
+    async fn forget() -> HttpResponse {
+        let mut gone = Cookie::new("flavour", "");
+        gone.make_removal();
+        HttpResponse::Ok().cookie(gone).finish()
+    }
+    let app =
+        App::new("c").urls(urlpatterns![path("choose/", choose), path("flavour/", flavour), path("forget/", forget)]);
+    let client = Client::new(Project::new(Settings::for_tests()).app(app)).unwrap();
+    assert_eq!(client.get("/flavour/").send().text(), "none");
+    let chosen = client.post("/choose/").form(&[("flavour", "earl grey")]).follow().send();
+    assert_eq!(chosen.text(), "earl grey", "303 turns the POST into a GET carrying the new cookie");
+    assert_eq!(client.cookies().get("flavour").map(String::as_str), Some("earl grey"));
+    client.post("/forget/").send();
+    assert_eq!(client.get("/flavour/").send().text(), "none", "a removal cookie empties the jar");
+}

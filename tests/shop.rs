@@ -56,3 +56,16 @@ fn the_shop_passes_its_system_checks() {
     let out = example_shop::project().call_command(["check"]);
     assert!(out.success(), "{}{}", out.stdout, out.stderr);
 }
+
+#[test]
+fn static_files_are_not_served_without_debug() {
+    let mut settings = manouche::conf::Settings::for_tests();
+    settings.debug = false;
+    let client = Client::new(manouche::Project::new(settings).app(example_shop::shop::app())).unwrap();
+    assert_eq!(
+        client.get("/static/shop/site.css").send().status(),
+        404,
+        "production serves static files from the web server"
+    );
+    assert_eq!(client.get("/").send().status(), 200);
+}

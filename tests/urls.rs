@@ -98,6 +98,8 @@ fn wrong_method_gets_405_with_allow() {
     assert_eq!(response.status(), 405);
     assert_eq!(response.header("allow"), Some("GET, HEAD, OPTIONS"));
     assert_eq!(client.head("/products/1/").send().status(), 200, "GET implies HEAD");
+    let options = client.request(manouche::http::Method::OPTIONS, "/products/1/").send();
+    assert_eq!((options.status(), options.header("allow")), (200, Some("GET, HEAD, OPTIONS")));
     assert_eq!(client.post("/echo/").body("hi", "text/plain").send().text(), "POST hi");
 }
 

@@ -65,4 +65,6 @@ pub use self::error::{Error, Result};
 pub use self::project::{App, Project};
 /// askama, for code that needs its traits or filters directly.
 pub use askama;
+/// The `log` facade the framework logs through; `manouche::log::info!(...)` needs no dependency.
+pub use log;
 pub use manouche_macros::{Template, receiver, view};

@@ -6,5 +6,5 @@ use manouche::signals::{GOT_REQUEST_EXCEPTION, GotRequestException};
 /// Every server error reaches the log with its path, as Django's admin e-mails would.
 #[receiver(GOT_REQUEST_EXCEPTION)]
 fn report_server_error(event: &GotRequestException) {
-    log::error!(target: "shop", "server error on {} {}: {}", event.method, event.path, event.error);
+    manouche::log::error!(target: "shop", "server error on {} {}: {}", event.method, event.path, event.error);
 }

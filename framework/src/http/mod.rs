@@ -13,6 +13,7 @@ pub use self::file::FileResponse;
 pub(crate) use self::request::SiteState;
 pub use self::request::{Request, RequestContext};
 pub use self::response::{json, redirect, redirect_permanent};
+pub use actix_web::cookie;
 pub use actix_web::http::{Method, StatusCode, header};
 pub use actix_web::web::{Form, Json, Path, Query};
 pub use actix_web::{HttpRequest, HttpResponse, Responder};

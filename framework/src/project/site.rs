@@ -43,6 +43,7 @@ enum Outcome {
     Static(Vec<PathBuf>),
     NotFound(String),
     MethodNotAllowed { allow: String },
+    Options { allow: String },
     AppendSlash(String),
     BadRequest(String),
 }
@@ -121,10 +122,9 @@ impl Site {
                 "invalid HTTP_HOST header: `{host}`; you may need to add `{hostname}` to `allowed_hosts`"
             ));
         }
-        let path = match percent_decode_str(req.path()).decode_utf8() {
-            Ok(Cow::Borrowed(p)) => p.to_owned(),
-            Ok(Cow::Owned(p)) => p,
-            Err(_) => return Outcome::BadRequest("the request path is not valid UTF-8".into()),
+        // Borrowed unless the path has escapes.
+        let Ok(path) = percent_decode_str(req.path()).decode_utf8() else {
+            return Outcome::BadRequest("the request path is not valid UTF-8".into());
         };
         if self.settings.debug
             && let Some(rel) = path.strip_prefix(self.settings.static_url.as_str())
@@ -134,34 +134,39 @@ impl Site {
                 None => Outcome::NotFound(format!("invalid static file path `{rel}`")),
             };
         }
-        match self.resolver.resolve(&path, req.method().as_str()) {
-            Resolution::Found(m) => {
-                let index = self.resolver.routes().iter().position(|r| std::ptr::eq(r, m.route)).unwrap_or(0);
-                let info = req.match_info_mut();
-                for (name, value) in m.params {
-                    info.add_static(name, value);
-                }
-                req.extensions_mut()
-                    .insert(ResolverMatch { name: m.route.name().map(str::to_owned), view: m.route.view_path() });
-                Outcome::View(index)
+        let found = match self.resolver.resolve(&path, req.method().as_str()) {
+            Resolution::Found(found) => found,
+            // Django's View answers OPTIONS itself with the allowed methods.
+            Resolution::MethodNotAllowed(route) if req.method() == actix_web::http::Method::OPTIONS => {
+                return Outcome::Options { allow: route.allow_header() };
             }
-            Resolution::MethodNotAllowed(route) => Outcome::MethodNotAllowed { allow: route.allow_header() },
-            Resolution::NotFound => {
-                let method = req.method().as_str();
-                if self.settings.append_slash && !path.ends_with('/') && matches!(method, "GET" | "HEAD") {
-                    let with_slash = format!("{path}/");
-                    if self.resolver.matches(&with_slash) {
-                        let mut location = format!("{}/", req.path());
-                        if !req.query_string().is_empty() {
-                            location.push('?');
-                            location.push_str(req.query_string());
-                        }
-                        return Outcome::AppendSlash(location);
-                    }
+            Resolution::MethodNotAllowed(route) => return Outcome::MethodNotAllowed { allow: route.allow_header() },
+            Resolution::NotFound => return self.not_found(req, &path),
+        };
+        let info = req.match_info_mut();
+        for (name, value) in found.params {
+            info.add_static(name, value);
+        }
+        let route = found.route;
+        req.extensions_mut().insert(ResolverMatch { name: route.name().map(str::to_owned), view: route.view_path() });
+        Outcome::View(found.index)
+    }
+
+    /// Django's `APPEND_SLASH`: redirect `GET /x` to `/x/` when only the latter matches.
+    fn not_found(&self, req: &ServiceRequest, path: &str) -> Outcome {
+        let method = req.method().as_str();
+        if self.settings.append_slash && !path.ends_with('/') && matches!(method, "GET" | "HEAD") {
+            let with_slash = format!("{path}/");
+            if self.resolver.matches(&with_slash) {
+                let mut location = format!("{}/", req.path());
+                if !req.query_string().is_empty() {
+                    location.push('?');
+                    location.push_str(req.query_string());
                 }
-                Outcome::NotFound(format!("no URL pattern matches `{path}`"))
+                return Outcome::AppendSlash(location);
             }
         }
+        Outcome::NotFound(format!("no URL pattern matches `{path}`"))
     }
 
     /// Where `rel` may be, in folder order; `..` and absolute paths never escape the folders.
@@ -253,6 +258,10 @@ impl Endpoint for SiteEndpoint<'_> {
                 Outcome::NotFound(detail) => site.error_response(&http_req, StatusCode::NOT_FOUND, &detail),
                 Outcome::BadRequest(detail) => site.error_response(&http_req, StatusCode::BAD_REQUEST, &detail),
                 Outcome::AppendSlash(location) => crate::http::redirect_permanent(&location),
+                Outcome::Options { allow } => HttpResponse::Ok()
+                    .insert_header((header::ALLOW, allow))
+                    .insert_header((header::CONTENT_LENGTH, 0))
+                    .finish(),
                 Outcome::MethodNotAllowed { allow } => {
                     let error = crate::http::Error::MethodNotAllowed { method: http_req.method().to_string(), allow };
                     site.error_to_response(&http_req, &error.into())

@@ -74,6 +74,8 @@ impl fmt::Debug for Route {
 pub struct Match<'r> {
     /// The route that matched.
     pub route: &'r Route,
+    /// Its position in [`Resolver::routes`].
+    pub index: usize,
     /// `(name, value)` for each parameter, in pattern order.
     pub params: Vec<(String, String)>,
 }
@@ -174,7 +176,7 @@ impl Resolver {
                 .collect(),
             None => Vec::new(),
         };
-        Resolution::Found(Match { route, params })
+        Resolution::Found(Match { route, index, params })
     }
 
     /// Whether any route matches the path, whatever the method.
