@@ -1,6 +1,6 @@
 //! The management CLI: in-process with `call_command`, and the shop binary as a real process.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use manouche::management::{Argument, Command as ManagementCommand, CommandContext, CommandError};
 use manouche::prelude::*;
@@ -142,26 +142,13 @@ fn apps_add_their_own_commands() {
 fn the_shop_binary_serves_and_reports_bad_settings() {
     let binary = common::workspace_binary("example_shop", "example_shop");
 
-    let port = common::free_port();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut child = Command::new(&binary)
-        .args(["runserver", &addr.to_string(), "--workers", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let up = common::wait_for_server(addr, &mut child);
-    let home = up.then(|| common::http_get(addr, "/").unwrap());
-    let health = up.then(|| common::http_get(addr, "/healthz").unwrap());
-    let _ = child.kill();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(up, "runserver did not start: {stdout}");
-    assert!(stdout.contains(&format!("Starting development server at http://{addr}/")), "{stdout}");
-    let (status, body) = home.unwrap();
-    assert_eq!(status, 200);
+    let served = common::runserver_and_get(&binary, &["--workers", "1"], &["/", "/healthz"]);
+    let stdout = &served.stdout;
+    assert!(stdout.contains(&format!("Starting development server at http://{}/", served.addr)), "{stdout}");
+    let (status, body) = &served.responses[0];
+    assert_eq!(*status, 200);
     assert!(body.contains("<h1>Welcome to Manouche Tea &#38; Co.</h1>"), "{body}");
-    assert!(health.unwrap().1.ends_with(r#"{"status":"ok","version":"0.1.0"}"#));
+    assert!(served.responses[1].1.ends_with(r#"{"status":"ok","version":"0.1.0"}"#));
 
     let bad = std::env::temp_dir().join(format!("manouche-bad-{}.toml", std::process::id()));
     std::fs::write(&bad, "workers = \"many\"\n").unwrap();

@@ -1,6 +1,6 @@
 //! `manouche startproject` and `startapp` write projects that build and serve as written.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::common;
 
@@ -50,28 +50,15 @@ fn startproject_and_startapp_build_and_serve() {
         .unwrap();
     assert!(build.success(), "the generated project does not build");
 
-    let port = common::free_port();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut child = Command::new(target.join("debug/mysite"))
-        .args(["runserver", &addr.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let up = common::wait_for_server(addr, &mut child);
-    let front = up.then(|| common::http_get(addr, "/").unwrap());
-    let blog = up.then(|| common::http_get(addr, "/blog/").unwrap());
-    let css = up.then(|| common::http_get(addr, "/static/blog/blog.css").unwrap());
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(up, "the generated project did not start");
-    let (status, body) = front.unwrap();
-    assert_eq!(status, 200, "{body}");
+    let served =
+        common::runserver_and_get(&target.join("debug/mysite"), &[], &["/", "/blog/", "/static/blog/blog.css"]);
+    let (status, body) = &served.responses[0];
+    assert_eq!(*status, 200, "{body}");
     assert!(body.contains("<h1>The pages app works</h1>"), "{body}");
-    let (status, body) = blog.unwrap();
-    assert_eq!(status, 200, "{body}");
+    let (status, body) = &served.responses[1];
+    assert_eq!(*status, 200, "{body}");
     assert!(body.contains("<h1>The blog app works</h1>") && body.contains("<code>/blog/</code>"), "{body}");
-    assert_eq!(css.unwrap().0, 200);
+    assert_eq!(served.responses[2].0, 200);
 
     let check = Command::new(target.join("debug/mysite")).arg("check").output().unwrap();
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));

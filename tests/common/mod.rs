@@ -134,6 +134,35 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
+/// What a `runserver` process printed and answered.
+pub struct Served {
+    pub addr: SocketAddr,
+    pub stdout: String,
+    /// `(status, raw response)` for each path asked, in order.
+    pub responses: Vec<(u16, String)>,
+}
+
+/// Runs `binary runserver <free port> [extra...]`, GETs each path, stops the process.
+pub fn runserver_and_get(binary: &std::path::Path, extra: &[&str], paths: &[&str]) -> Served {
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("a loopback address");
+    let mut child = Command::new(binary)
+        .arg("runserver")
+        .arg(addr.to_string())
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let up = wait_for_server(addr, &mut child);
+    let responses: Vec<(u16, String)> =
+        if up { paths.iter().map(|p| http_get(addr, p).expect("the server answers")).collect() } else { Vec::new() };
+    let _ = child.kill();
+    let output = child.wait_with_output().expect("the process ends");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(up, "runserver did not start: {stdout}");
+    Served { addr, stdout, responses }
+}
+
 /// Polls until a server answers on `addr` or the deadline passes.
 pub fn wait_for_server(addr: SocketAddr, child: &mut std::process::Child) -> bool {
     for _ in 0..200 {
