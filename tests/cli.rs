@@ -148,7 +148,11 @@ fn the_shop_binary_serves_and_reports_bad_settings() {
     let (status, body) = &served.responses[0];
     assert_eq!(*status, 200);
     assert!(body.contains("<h1>Welcome to Manouche Tea &#38; Co.</h1>"), "{body}");
-    assert!(served.responses[1].1.ends_with(r#"{"status":"ok","version":"0.1.0"}"#));
+    assert!(
+        served.responses[1].1.ends_with(r#"{"status":"ok","database":"ok","version":"0.1.0"}"#),
+        "{}",
+        served.responses[1].1
+    );
 
     let bad = std::env::temp_dir().join(format!("manouche-bad-{}.toml", std::process::id()));
     std::fs::write(&bad, "workers = \"many\"\n").unwrap();

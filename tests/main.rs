@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod db;
 mod middleware;
 mod responses;
 mod scaffold;

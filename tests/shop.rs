@@ -27,7 +27,7 @@ fn about_archive_and_health() {
     assert!(client.get("/archive/2025/").send().text().contains("<h1>Teas of 2025</h1>"));
     assert_eq!(client.get("/archive/1999/").send().status(), 404, "the view refuses years out of range");
     let health: serde_json::Value = client.get("/healthz").send().json().unwrap();
-    assert_eq!(health["status"], "ok");
+    assert_eq!((health["status"].as_str(), health["database"].as_str()), (Some("ok"), Some("ok")));
 }
 
 #[test]
@@ -68,4 +68,18 @@ fn static_files_are_not_served_without_debug() {
         "production serves static files from the web server"
     );
     assert_eq!(client.get("/").send().status(), 200);
+}
+
+#[test]
+fn health_check_reports_an_unreachable_database() {
+    let mut settings = manouche::conf::Settings::for_tests();
+    settings.database_url =
+        manouche::conf::DatabaseUrl::Postgres("postgres://postgres@127.0.0.1:1/shop?connect_timeout=1".into());
+    settings.database_timeout_seconds = 1;
+    let client = Client::new(manouche::Project::new(settings).app(example_shop::shop::app())).unwrap();
+    let response = client.get("/healthz").send();
+    assert_eq!(response.status(), 503);
+    let health: serde_json::Value = response.json().unwrap();
+    assert_eq!(health["status"], "error");
+    assert!(health["database"].as_str().unwrap().starts_with("database unavailable"), "{health}");
 }

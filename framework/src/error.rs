@@ -10,6 +10,9 @@ pub enum Error {
     /// An HTTP-level outcome: 404, 403, 400 and friends.
     #[error(transparent)]
     Http(#[from] crate::http::Error),
+    /// A database operation failed (404 for `DoesNotExist`, 503 when unavailable).
+    #[error(transparent)]
+    Db(#[from] crate::db::Error),
     /// Settings could not be loaded.
     #[error(transparent)]
     Settings(#[from] crate::conf::Error),
@@ -46,6 +49,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Http(e) => e.status(),
+            Error::Db(e) => e.status(),
             Error::Request(e) => e.as_response_error().status_code(),
             Error::Reverse(_)
             | Error::Settings(_)

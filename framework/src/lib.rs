@@ -32,6 +32,7 @@
 //! | Module | Django |
 //! |---|---|
 //! | [`conf`] | `settings.py` |
+//! | [`db`] | `django.db`: connections, `transaction.atomic` |
 //! | [`project`] | apps, root URLconf, `manage.py` |
 //! | [`urls`] | `urls.py`, `reverse()` |
 //! | [`views`], [`http`] | views, `HttpResponse`, `JsonResponse`, `FileResponse` |
@@ -46,6 +47,7 @@
 extern crate self as manouche;
 
 pub mod conf;
+pub mod db;
 mod error;
 pub mod http;
 pub mod management;

@@ -41,13 +41,20 @@ pub async fn about(req: Request) -> manouche::Result<HttpResponse> {
 #[derive(Serialize)]
 struct Health {
     status: &'static str,
+    database: String,
     version: &'static str,
 }
 
-/// A JSON health check for load balancers.
+/// A JSON health check for load balancers: 200 when the database answers, 503 when not.
 #[view(GET)]
-pub async fn healthz() -> Json<impl Serialize> {
-    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
+pub async fn healthz(req: Request) -> HttpResponse {
+    let version = env!("CARGO_PKG_VERSION");
+    match req.db().ping().await {
+        Ok(()) => HttpResponse::Ok().json(Health { status: "ok", database: "ok".into(), version }),
+        Err(error) => {
+            HttpResponse::ServiceUnavailable().json(Health { status: "error", database: error.to_string(), version })
+        }
+    }
 }
 
 #[derive(Template)]

@@ -54,6 +54,12 @@ pub struct Settings {
     pub allowed_hosts: Vec<String>,
     /// The database; defaults to `db.sqlite3` beside the settings file.
     pub database_url: DatabaseUrl,
+    /// Most connections the database pool keeps.
+    pub database_pool_size: u32,
+    /// Seconds to wait for a pool connection before answering 503.
+    pub database_timeout_seconds: u64,
+    /// Seconds a PostgreSQL statement may run.
+    pub database_statement_timeout_seconds: u64,
     /// Middleware names, outermost first.
     pub middleware: Vec<String>,
     /// HTTP worker threads; defaults to the number of cores.
@@ -87,6 +93,9 @@ struct RawSettings {
     secret_key: Option<String>,
     allowed_hosts: Option<Vec<String>>,
     database_url: Option<String>,
+    database_pool_size: Option<i64>,
+    database_timeout_seconds: Option<i64>,
+    database_statement_timeout_seconds: Option<i64>,
     middleware: Option<Vec<String>>,
     workers: Option<i64>,
     bind: Option<String>,
@@ -230,6 +239,14 @@ impl Settings {
             })?,
             None => DatabaseUrl::Sqlite(base_dir.join("db.sqlite3")),
         };
+        let database_pool_size =
+            u32::try_from(b.ranged("database_pool_size", raw.database_pool_size, 1, 1000)?.unwrap_or(10)).unwrap_or(10);
+        let database_timeout_seconds =
+            b.ranged("database_timeout_seconds", raw.database_timeout_seconds, 1, 600)?.unwrap_or(5).unsigned_abs();
+        let database_statement_timeout_seconds = b
+            .ranged("database_statement_timeout_seconds", raw.database_statement_timeout_seconds, 1, 86_400)?
+            .unwrap_or(30)
+            .unsigned_abs();
         let middleware = b
             .value("middleware", raw.middleware, parse_list)?
             .unwrap_or_else(|| DEFAULT_MIDDLEWARE.iter().map(|m| (*m).to_owned()).collect());
@@ -295,6 +312,9 @@ impl Settings {
             secret_key,
             allowed_hosts,
             database_url,
+            database_pool_size,
+            database_timeout_seconds,
+            database_statement_timeout_seconds,
             middleware,
             workers,
             bind,
@@ -335,6 +355,19 @@ impl Builder<'_> {
     ) -> Result<Option<(T, Origin)>, Error> {
         let var = format!("MANOUCHE_{}", key.to_ascii_uppercase());
         self.pick(key, &[var.as_str()], from_file, parse)
+    }
+
+    /// A whole number within `min..=max`.
+    fn ranged(&mut self, key: &'static str, from_file: Option<i64>, min: i64, max: i64) -> Result<Option<i64>, Error> {
+        match self.value_origin(key, from_file, |s| {
+            s.trim().parse::<i64>().map_err(|e| format!("expected a whole number: {e}"))
+        })? {
+            Some((n, _)) if (min..=max).contains(&n) => Ok(Some(n)),
+            Some((n, origin)) => {
+                Err(Error::Invalid { key, origin, message: format!("expected {min} to {max}, found {n}") })
+            }
+            None => Ok(None),
+        }
     }
 
     fn value_env<T>(

@@ -6,11 +6,13 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
 use crate::conf::Settings;
+use crate::db::Database;
 
 /// What the project puts in every request's app data.
 #[derive(Debug)]
 pub(crate) struct SiteState {
     pub(crate) settings: Arc<Settings>,
+    pub(crate) db: Database,
 }
 
 /// The request a view receives: actix's [`HttpRequest`] plus the project's settings and
@@ -39,6 +41,16 @@ impl Request {
     /// then this falls back to test settings rather than panicking.
     pub fn settings(&self) -> Arc<Settings> {
         settings_of(&self.inner)
+    }
+
+    /// The project's database pool: `req.db().run(|conn| ...).await`.
+    ///
+    /// A request built outside a project gets a private in-memory SQLite database.
+    pub fn db(&self) -> Database {
+        match self.inner.app_data::<actix_web::web::Data<SiteState>>() {
+            Some(state) => state.db.clone(),
+            None => Database::connect(&crate::conf::DatabaseUrl::SqliteMemory, crate::db::PoolOptions::default()),
+        }
     }
 
     /// The context every template of this request can use (`{{ ctx.static_url }}`).

@@ -11,6 +11,7 @@ use super::app::App;
 use super::error_pages::{ErrorContext, ErrorHandler, ErrorPages};
 use super::site::Site;
 use crate::conf::{self, Settings};
+use crate::db::{Database, PoolOptions};
 use crate::http::SiteState;
 use crate::management::{self, Command, CommandOutput};
 use crate::middleware::{Factory, Middleware, builtin_factories};
@@ -175,7 +176,10 @@ impl Project {
         let mut static_dirs: Vec<PathBuf> = self.apps.iter().flat_map(|a| a.static_dirs.iter().cloned()).collect();
         static_dirs.extend(settings.static_dirs.iter().cloned());
         Ok(Arc::new(Site {
-            state: web::Data::new(SiteState { settings: Arc::clone(&settings) }),
+            state: web::Data::new(SiteState {
+                db: Database::connect(&settings.database_url, PoolOptions::from_settings(&settings)),
+                settings: Arc::clone(&settings),
+            }),
             settings,
             resolver: Arc::new(resolver),
             middleware,

@@ -191,7 +191,7 @@ impl Site {
         })
     }
 
-    fn server_error(&self, req: &HttpRequest, message: &str, panicked: bool) -> HttpResponse {
+    fn server_error(&self, req: &HttpRequest, status: StatusCode, message: &str, panicked: bool) -> HttpResponse {
         log::error!(target: "manouche.request", "{} {}: {}{message}", req.method(), req.path(), if panicked { "view panicked: " } else { "" });
         GOT_REQUEST_EXCEPTION.send(&GotRequestException {
             method: req.method().to_string(),
@@ -199,13 +199,13 @@ impl Site {
             error: message.to_owned(),
             panicked,
         });
-        self.error_response(req, StatusCode::INTERNAL_SERVER_ERROR, message)
+        self.error_response(req, status, message)
     }
 
     fn error_to_response(&self, req: &HttpRequest, error: &crate::Error) -> HttpResponse {
         let status = error.status();
         if status.is_server_error() {
-            return self.server_error(req, &error.to_string(), false);
+            return self.server_error(req, status, &error.to_string(), false);
         }
         let mut response = self.error_response(req, status, &error.to_string());
         if let crate::Error::Http(crate::http::Error::MethodNotAllowed { allow, .. }) = error
@@ -240,7 +240,7 @@ impl Endpoint for SiteEndpoint<'_> {
                     match CatchUnwind::new(view.call(http_req.clone(), payload)).await {
                         Ok(Ok(response)) => response,
                         Ok(Err(error)) => site.error_to_response(&http_req, &error),
-                        Err(message) => site.server_error(&http_req, &message, true),
+                        Err(message) => site.server_error(&http_req, StatusCode::INTERNAL_SERVER_ERROR, &message, true),
                     }
                 }
                 Outcome::Static(candidates) => 'found: {

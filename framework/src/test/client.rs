@@ -30,6 +30,7 @@ type Call = Rc<dyn Fn(actix_http::Request) -> CallFuture>;
 /// client runs its own runtime: use it from plain `#[test]` functions.
 pub struct Client {
     system: SystemRunner,
+    db: crate::db::Database,
     call: Call,
     cookies: RefCell<BTreeMap<String, String>>,
 }
@@ -55,12 +56,18 @@ impl Client {
         let project = project.with_settings(settings);
         let site = project.build()?;
         let system = actix_web::rt::System::new();
+        let db = site.state.db.clone();
         let service = Rc::new(system.block_on(init_service(site.actix_app())));
         let call: Call = Rc::new(move |req| {
             let service = Rc::clone(&service);
             Box::pin(async move { service.call(req).await })
         });
-        Ok(Client { system, call, cookies: RefCell::new(BTreeMap::new()) })
+        Ok(Client { system, db, call, cookies: RefCell::new(BTreeMap::new()) })
+    }
+
+    /// The database the project's views use, to prepare and inspect data.
+    pub fn db(&self) -> &crate::db::Database {
+        &self.db
     }
 
     /// A request with any method.

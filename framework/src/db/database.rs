@@ -1,0 +1,214 @@
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::time::Duration;
+
+use diesel::Connection as _;
+use diesel::connection::TransactionManager;
+
+use super::connection::Manager;
+use super::{Backend, Connection, Error};
+use crate::conf::{DatabaseUrl, Settings};
+
+/// Pool sizing and timeouts; from the settings with [`PoolOptions::from_settings`], or built:
+/// `PoolOptions::default().max_size(4).acquire_timeout(Duration::from_secs(2))`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    max_size: u32,
+    acquire_timeout: Duration,
+    statement_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_size: 10,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl PoolOptions {
+    /// Connections kept at most (default 10).
+    #[must_use]
+    pub fn max_size(mut self, max_size: u32) -> Self {
+        self.max_size = max_size.max(1);
+        self
+    }
+
+    /// How long to wait for a connection before failing with [`Error::Unavailable`] (default 5 s).
+    #[must_use]
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
+    /// PostgreSQL's `statement_timeout` for every connection (default 30 s).
+    #[must_use]
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// The configured `(max_size, acquire_timeout, statement_timeout)`.
+    pub fn limits(&self) -> (u32, Duration, Duration) {
+        (self.max_size, self.acquire_timeout, self.statement_timeout)
+    }
+
+    /// `database_pool_size`, `database_timeout_seconds` and `database_statement_timeout_seconds`.
+    pub fn from_settings(settings: &Settings) -> Self {
+        PoolOptions {
+            max_size: settings.database_pool_size,
+            acquire_timeout: Duration::from_secs(settings.database_timeout_seconds),
+            statement_timeout: Duration::from_secs(settings.database_statement_timeout_seconds),
+        }
+    }
+}
+
+/// A pool of connections to the project's database. Cheap to clone.
+///
+/// # Examples
+///
+/// ```
+/// use diesel::prelude::*;
+/// use diesel::sql_types::BigInt;
+/// use manouche::conf::DatabaseUrl;
+/// use manouche::db::{Database, PoolOptions};
+///
+/// #[derive(QueryableByName)]
+/// struct Answer { #[diesel(sql_type = BigInt)] n: i64 }
+///
+/// let db = Database::connect(&DatabaseUrl::SqliteMemory, PoolOptions::default());
+/// let answer = db.run_sync(|conn| {
+///     Ok(diesel::sql_query("SELECT 6 * 7 AS n").get_result::<Answer>(conn)?)
+/// })?;
+/// assert_eq!(answer.n, 42);
+/// # Ok::<(), manouche::db::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Database {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+    url: DatabaseUrl,
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database").field("url", &self.url).field("max_size", &self.pool.max_size()).finish()
+    }
+}
+
+type Tm = <Connection as diesel::Connection>::TransactionManager;
+
+impl Database {
+    /// A pool for the URL. No connection is opened until one is needed, so a project starts even
+    /// when its database is down; requests then get 503.
+    pub fn connect(url: &DatabaseUrl, options: PoolOptions) -> Self {
+        let backend = match url {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            _ => Backend::Sqlite,
+        };
+        // Each connection to `sqlite::memory:` would be a separate, empty database: keep one.
+        let max_size = if *url == DatabaseUrl::SqliteMemory { 1 } else { options.max_size.max(1) };
+        let statement_timeout_ms = u64::try_from(options.statement_timeout.as_millis()).unwrap_or(u64::MAX);
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(0))
+            .connection_timeout(options.acquire_timeout)
+            .test_on_check_out(false)
+            .build_unchecked(Manager { url: url.clone(), statement_timeout_ms });
+        Database { pool, backend, url: url.clone() }
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The database URL (its password hidden when displayed).
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Checks the database answers (`SELECT 1`), for health checks.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`] or [`Error::Connection`] when it does not.
+    pub async fn ping(&self) -> Result<(), Error> {
+        use diesel::connection::SimpleConnection;
+        self.run(|conn| Ok(conn.batch_execute("SELECT 1")?)).await
+    }
+
+    /// Runs `f` with a connection on the blocking pool; the calling task waits without blocking
+    /// its thread.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unavailable`] when no connection comes within the acquire timeout, or what `f`
+    /// returns. A panic in `f` rolls back its open transactions and resumes in the caller.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        match actix_web::rt::task::spawn_blocking(move || db.run_sync(f)).await {
+            Ok(result) => result,
+            Err(join) if join.is_panic() => resume_unwind(join.into_panic()),
+            Err(join) => Err(Error::Unavailable { reason: join.to_string() }),
+        }
+    }
+
+    /// Runs `f` with a connection on the current thread: for commands, receivers and tasks, never
+    /// on an HTTP worker.
+    ///
+    /// # Errors
+    ///
+    /// As [`Database::run`].
+    pub fn run_sync<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, Error>) -> Result<T, Error> {
+        let mut conn = self.pool.get().map_err(|e| {
+            log::error!(target: "manouche.db", "no database connection for {}: {e}", self.url);
+            Error::Unavailable { reason: e.to_string() }
+        })?;
+        match catch_unwind(AssertUnwindSafe(|| f(&mut conn))) {
+            Ok(result) => result,
+            Err(panic) => {
+                roll_back_everything(&mut conn);
+                resume_unwind(panic)
+            }
+        }
+    }
+
+    /// Runs `f` in a transaction, Django's `transaction.atomic`: committed when `f` returns `Ok`,
+    /// rolled back on `Err` or panic. `conn.transaction(...)` inside `f` nests as a savepoint.
+    ///
+    /// # Errors
+    ///
+    /// As [`Database::run`].
+    pub async fn atomic<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(f)).await
+    }
+
+    /// [`Database::atomic`] on the current thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`Database::run`].
+    pub fn atomic_sync<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, Error>) -> Result<T, Error> {
+        self.run_sync(move |conn| conn.transaction(f))
+    }
+}
+
+/// Rolls back every open transaction level so the connection goes back to the pool clean.
+fn roll_back_everything(conn: &mut Connection) {
+    while let Ok(Some(_)) = Tm::transaction_manager_status_mut(conn).transaction_depth() {
+        if Tm::rollback_transaction(conn).is_err() {
+            break;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+use actix_web::http::StatusCode;
+
+/// Why a database operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `get()` matched no row: answered as a 404.
+    #[error("no {model} matches the given query")]
+    DoesNotExist {
+        /// The model queried, e.g. `"Product"`.
+        model: &'static str,
+    },
+    /// `get()` matched several rows.
+    #[error("expected one {model}, found {count}")]
+    MultipleObjectsReturned {
+        /// The model queried.
+        model: &'static str,
+        /// How many rows matched.
+        count: usize,
+    },
+    /// No connection could be had in time (pool exhausted or database unreachable): a 503.
+    #[error("database unavailable: {reason}")]
+    Unavailable {
+        /// The pool's or driver's explanation.
+        reason: String,
+    },
+    /// A query failed.
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// A connection could not be opened or configured.
+    #[error("cannot connect to the database: {0}")]
+    Connection(String),
+}
+
+impl Error {
+    /// The HTTP status a view failing with this error answers.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::DoesNotExist { .. } => StatusCode::NOT_FOUND,
+            Error::Unavailable { .. } | Error::Connection(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::MultipleObjectsReturned { .. } | Error::Query(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Databases: a pool of connections to SQLite or PostgreSQL, chosen by `database_url` at run time.
+//!
+//! Start with [`Database`]: views reach it with `req.db()`, commands with `Database::connect`.
+//! Diesel is synchronous, so [`Database::run`] moves the work to the blocking pool and never
+//! blocks an HTTP worker; [`Database::run_sync`] is for code already off the workers (commands,
+//! receivers, tasks). Everything is plain Diesel underneath: the closure gets a [`Connection`].
+
+mod connection;
+mod database;
+mod error;
+
+pub use self::connection::{AnyConnection, Backend};
+
+/// The connection a [`Database`] hands out: [`AnyConnection`], SQLite or PostgreSQL.
+pub type Connection = AnyConnection;
+pub use self::database::{Database, PoolOptions};
+pub use self::error::Error;
