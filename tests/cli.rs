@@ -89,7 +89,7 @@ fn collectstatic_gathers_app_and_project_files() {
     std::fs::create_dir_all(&extra_dir).unwrap();
     std::fs::write(app_dir.join("css/site.css"), "body{}").unwrap();
     std::fs::write(app_dir.join("logo.svg"), "<svg/>").unwrap();
-    std::fs::write(extra_dir.join("logo.svg"), "<svg>shadowed</svg>").unwrap();
+    std::fs::write(extra_dir.join("logo.svg"), "<svg>project</svg>").unwrap();
     std::fs::write(extra_dir.join("robots.txt"), "User-agent: *").unwrap();
     let mut settings = Settings::for_tests();
     settings.static_dirs = vec![extra_dir.clone()];
@@ -99,7 +99,11 @@ fn collectstatic_gathers_app_and_project_files() {
     assert!(out.success(), "{}", out.stderr);
     assert_eq!(out.stdout, format!("3 static files copied to {}.\n", root.display()));
     assert_eq!(std::fs::read_to_string(root.join("css/site.css")).unwrap(), "body{}");
-    assert_eq!(std::fs::read_to_string(root.join("logo.svg")).unwrap(), "<svg/>", "the app's file wins");
+    assert_eq!(
+        std::fs::read_to_string(root.join("logo.svg")).unwrap(),
+        "<svg>project</svg>",
+        "the project's `static_dirs` override an app's file, as Django's finders do"
+    );
     std::fs::write(root.join("stale.txt"), "old").unwrap();
     assert!(project.call_command(["collectstatic", "--clear"]).success());
     assert!(!root.join("stale.txt").exists());

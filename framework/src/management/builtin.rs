@@ -45,9 +45,7 @@ fn system_checks(ctx: &CommandContext<'_>, deploy: bool) -> Vec<Issue> {
             issues.push(error(format!("template folder {} does not exist", dir.display())));
         }
     }
-    let mut static_dirs: Vec<&PathBuf> = project.apps().iter().flat_map(|a| a.static_dirs.iter()).collect();
-    static_dirs.extend(settings.static_dirs.iter());
-    for dir in static_dirs {
+    for dir in &project.static_search_path(settings) {
         if !dir.is_dir() {
             issues.push(warning(format!("static folder {} does not exist", dir.display())));
         }
@@ -216,7 +214,7 @@ impl Command for CollectStatic {
         "collectstatic"
     }
     fn help(&self) -> &'static str {
-        "Copies every app's static files and `static_dirs` into `static_root` (the first file found wins)."
+        "Copies `static_dirs` and every app's static files into `static_root` (the first file found wins)."
     }
     fn arguments(&self) -> Vec<Argument> {
         vec![Argument::flag("clear", "delete the existing files in `static_root` first")]
@@ -224,9 +222,7 @@ impl Command for CollectStatic {
     fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         let settings = ctx.settings()?;
         let root = settings.static_root.clone();
-        let mut sources: Vec<PathBuf> =
-            ctx.project().apps().iter().flat_map(|a| a.static_dirs.iter().cloned()).collect();
-        sources.extend(settings.static_dirs.iter().cloned());
+        let sources = ctx.project().static_search_path(settings);
         for source in &sources {
             if root.starts_with(source) || source.starts_with(&root) {
                 return Err(CommandError::new(format!(

@@ -173,8 +173,7 @@ impl Project {
         let Some(resolver) = resolver.filter(|_| problems.is_empty()) else {
             return Err(crate::Error::ImproperlyConfigured(problems.join("; ")));
         };
-        let mut static_dirs: Vec<PathBuf> = self.apps.iter().flat_map(|a| a.static_dirs.iter().cloned()).collect();
-        static_dirs.extend(settings.static_dirs.iter().cloned());
+        let static_dirs = self.static_search_path(&settings);
         Ok(Arc::new(Site {
             state: web::Data::new(SiteState {
                 db: Database::connect(&settings.database_url, PoolOptions::from_settings(&settings)),
@@ -186,6 +185,14 @@ impl Project {
             error_pages: self.error_pages.clone(),
             static_dirs,
         }))
+    }
+
+    /// Where static files are looked up, in Django's finder order: the `static_dirs` setting
+    /// first (so a project can override an app's file), then each app's folders.
+    pub(crate) fn static_search_path(&self, settings: &Settings) -> Vec<PathBuf> {
+        let mut dirs = settings.static_dirs.clone();
+        dirs.extend(self.apps.iter().flat_map(|a| a.static_dirs.iter().cloned()));
+        dirs
     }
 
     fn middleware(&self, settings: &Settings) -> Result<Vec<Arc<dyn Middleware>>, Vec<String>> {
