@@ -6,6 +6,7 @@ mod common;
 mod cli;
 mod db;
 mod middleware;
+mod models;
 mod responses;
 mod scaffold;
 mod settings;

@@ -1,8 +1,9 @@
 //! `use manouche::prelude::*;` gives an app module what it uses every day.
 
 pub use crate::conf::Settings;
+pub use crate::db::Model;
 pub use crate::http::{Form, HttpRequest, HttpResponse, Json, Path, Query, Request, RequestContext, Responder};
 pub use crate::project::{App, Project};
 pub use crate::templates::{Template, render};
 pub use crate::urlpatterns;
-pub use manouche_macros::{Template, receiver, view};
+pub use manouche_macros::{Template, model, receiver, view};

@@ -2,6 +2,7 @@
 //! (`use manouche::prelude::*;`): the generated code calls `::manouche::__private` items.
 
 mod diagnostics;
+mod model;
 mod receiver;
 mod view;
 
@@ -18,6 +19,21 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn view(args: TokenStream, item: TokenStream) -> TokenStream {
     view::expand(args.into(), item.into()).into()
+}
+
+/// Declares a model: a struct stored in a table, Django's `models.Model`.
+///
+/// `#[model(app = "shop")]` (optionally `table = "..."`, `verbose_name = "..."`) generates the
+/// Diesel `table!` (named `<app>_<model>` unless given), the `Queryable`, `Selectable`,
+/// `Insertable`, `AsChangeset` and `Identifiable` derives, a column handle per field
+/// (`Product::price_cents`) and the `Model` metadata migrations and the admin read.
+///
+/// Field options: `#[field(primary_key, auto, unique, db_index, max_length = 200, default = true,
+/// verbose_name = "...", help_text = "...")]`; `Option<T>` fields are nullable. The crate needs a
+/// direct `diesel` dependency (Diesel's macros name it).
+#[proc_macro_attribute]
+pub fn model(args: TokenStream, item: TokenStream) -> TokenStream {
+    model::expand(args.into(), item.into()).into()
 }
 
 /// Connects a function to a signal at compile time: `#[receiver(REQUEST_FINISHED)]`.

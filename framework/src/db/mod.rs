@@ -8,6 +8,7 @@
 mod connection;
 mod database;
 mod error;
+mod model;
 
 pub use self::connection::{AnyConnection, Backend};
 
@@ -15,3 +16,6 @@ pub use self::connection::{AnyConnection, Backend};
 pub type Connection = AnyConnection;
 pub use self::database::{Database, PoolOptions};
 pub use self::error::Error;
+#[doc(hidden)]
+pub use self::model::ModelEntry;
+pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, registered_models};

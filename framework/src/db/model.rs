@@ -1,0 +1,171 @@
+use std::fmt;
+
+/// A model: a struct marked `#[model]`, stored in one table.
+///
+/// The macro implements it; the metadata is what migrations and the admin read.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model",
+    label = "not a model",
+    note = "mark the struct with `#[model(app = \"...\")]`"
+)]
+pub trait Model: Sized + 'static {
+    /// The model's metadata.
+    fn meta() -> &'static ModelMeta;
+}
+
+/// What `#[model]` knows about a model.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ModelMeta {
+    /// The app label, e.g. `shop`.
+    pub app: &'static str,
+    /// The struct's name, e.g. `Product`.
+    pub name: &'static str,
+    /// The SQL table, e.g. `shop_product`.
+    pub table: &'static str,
+    /// Human name, e.g. `product`.
+    pub verbose_name: &'static str,
+    /// Fields in declaration order.
+    pub fields: &'static [FieldMeta],
+}
+
+impl ModelMeta {
+    #[doc(hidden)]
+    pub const fn __new(
+        app: &'static str,
+        name: &'static str,
+        table: &'static str,
+        verbose_name: &'static str,
+        fields: &'static [FieldMeta],
+    ) -> Self {
+        ModelMeta { app, name, table, verbose_name, fields }
+    }
+
+    /// The primary key field.
+    pub fn primary_key(&self) -> Option<&FieldMeta> {
+        self.fields.iter().find(|f| f.primary_key)
+    }
+
+    /// A field by name.
+    pub fn field(&self, name: &str) -> Option<&FieldMeta> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// `app.Model`, as Django writes a model's label.
+    pub fn label(&self) -> String {
+        format!("{}.{}", self.app, self.name)
+    }
+}
+
+/// A column's type, independent of the backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FieldType {
+    /// `i16`.
+    SmallInt,
+    /// `i32`.
+    Integer,
+    /// `i64`.
+    BigInt,
+    /// `f32`.
+    Float,
+    /// `f64`.
+    Double,
+    /// `bool`.
+    Bool,
+    /// `String`.
+    Text,
+    /// `Vec<u8>`.
+    Bytes,
+}
+
+impl fmt::Display for FieldType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FieldType::SmallInt => "smallint",
+            FieldType::Integer => "integer",
+            FieldType::BigInt => "bigint",
+            FieldType::Float => "float",
+            FieldType::Double => "double",
+            FieldType::Bool => "bool",
+            FieldType::Text => "text",
+            FieldType::Bytes => "bytes",
+        })
+    }
+}
+
+/// What `#[model]` knows about one field.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FieldMeta {
+    /// The field and column name.
+    pub name: &'static str,
+    /// The column type.
+    pub ty: FieldType,
+    /// `Option<T>` fields are nullable.
+    pub nullable: bool,
+    /// The primary key.
+    pub primary_key: bool,
+    /// Filled by the database (auto-increment).
+    pub auto: bool,
+    /// A unique constraint.
+    pub unique: bool,
+    /// An index.
+    pub db_index: bool,
+    /// The longest text accepted, for `String` fields.
+    pub max_length: Option<u32>,
+    /// The default, as the Rust literal written in `#[field(default = ...)]`.
+    pub default: Option<&'static str>,
+    /// Human name (default: the field name with spaces).
+    pub verbose_name: &'static str,
+    /// Help text shown in forms and the admin.
+    pub help_text: &'static str,
+}
+
+impl FieldMeta {
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+    pub const fn __new(
+        name: &'static str,
+        ty: FieldType,
+        nullable: bool,
+        primary_key: bool,
+        auto: bool,
+        unique: bool,
+        db_index: bool,
+        max_length: Option<u32>,
+        default: Option<&'static str>,
+        verbose_name: &'static str,
+        help_text: &'static str,
+    ) -> Self {
+        FieldMeta {
+            name,
+            ty,
+            nullable,
+            primary_key,
+            auto,
+            unique,
+            db_index,
+            max_length,
+            default,
+            verbose_name,
+            help_text,
+        }
+    }
+}
+
+/// A model registered by `#[model]`, collected at link time.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ModelEntry {
+    pub meta: fn() -> &'static ModelMeta,
+}
+
+inventory::collect!(ModelEntry);
+
+/// Every model compiled into the program, sorted by app and name.
+pub fn registered_models() -> Vec<&'static ModelMeta> {
+    let mut models: Vec<&'static ModelMeta> = inventory::iter::<ModelEntry>().map(|e| (e.meta)()).collect();
+    models.sort_by_key(|m| (m.app, m.name));
+    models
+}

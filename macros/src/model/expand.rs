@@ -1,0 +1,94 @@
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::parse::ModelDef;
+
+pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream {
+    let name = &item.ident;
+    let vis = &item.vis;
+    let table = format_ident!("{}", def.table);
+    let pk = def.fields.iter().find(|f| f.primary_key).map(|f| &f.ident);
+
+    // The struct, with Diesel's derives; an auto primary key is left to the database on insert.
+    let mut strukt = item.clone();
+    if let syn::Fields::Named(named) = &mut strukt.fields {
+        for (field, def) in named.named.iter_mut().zip(&def.fields) {
+            if def.auto {
+                field.attrs.push(syn::parse_quote!(#[diesel(skip_insertion)]));
+            }
+        }
+    }
+
+    let columns = def.fields.iter().map(|f| {
+        let column = &f.ident;
+        let sql = format_ident!("{}", f.kind.sql_type());
+        if f.nullable {
+            quote! { #column -> diesel::sql_types::Nullable<diesel::sql_types::#sql>, }
+        } else {
+            quote! { #column -> diesel::sql_types::#sql, }
+        }
+    });
+    let handles = def.fields.iter().map(|f| {
+        let column = &f.ident;
+        let doc = format!("The `{}` column, for filters and ordering: `{name}::{column}.eq(...)`.", f.ident);
+        quote! {
+            #[doc = #doc]
+            #[allow(non_upper_case_globals)]
+            #vis const #column: #table::#column = #table::#column;
+        }
+    });
+    let metas = def.fields.iter().map(|f| {
+        let field = f.ident.to_string();
+        let ty = format_ident!("{}", f.kind.variant());
+        let (nullable, primary_key, auto, unique, db_index) = (f.nullable, f.primary_key, f.auto, f.unique, f.db_index);
+        let max_length = match f.max_length {
+            Some(n) => quote!(::core::option::Option::Some(#n)),
+            None => quote!(::core::option::Option::None),
+        };
+        let default = match &f.default {
+            Some(d) => quote!(::core::option::Option::Some(#d)),
+            None => quote!(::core::option::Option::None),
+        };
+        let (verbose, help) = (&f.verbose_name, &f.help_text);
+        quote! {
+            ::manouche::db::FieldMeta::__new(
+                #field, ::manouche::db::FieldType::#ty, #nullable, #primary_key, #auto, #unique, #db_index,
+                #max_length, #default, #verbose, #help,
+            )
+        }
+    });
+    let (app, table_name, model_name, verbose_name) = (&def.app, &def.table, name.to_string(), &def.verbose_name);
+    let table_doc = format!("The Diesel table of [`{name}`]: plain Diesel queries work on it.");
+
+    quote! {
+        #[derive(diesel::Queryable, diesel::Selectable, diesel::Insertable, diesel::AsChangeset, diesel::Identifiable)]
+        #[diesel(table_name = #table, primary_key(#pk), treat_none_as_null = true)]
+        #strukt
+
+        diesel::table! {
+            #[doc = #table_doc]
+            #table (#pk) {
+                #(#columns)*
+            }
+        }
+
+        impl #name {
+            #(#handles)*
+        }
+
+        impl ::manouche::db::Model for #name {
+            fn meta() -> &'static ::manouche::db::ModelMeta {
+                static FIELDS: &[::manouche::db::FieldMeta] = &[#(#metas),*];
+                static META: ::manouche::db::ModelMeta =
+                    ::manouche::db::ModelMeta::__new(#app, #model_name, #table_name, #verbose_name, FIELDS);
+                &META
+            }
+        }
+
+        const _: () = {
+            ::manouche::__private::inventory::submit! {
+                ::manouche::db::ModelEntry { meta: <#name as ::manouche::db::Model>::meta }
+            }
+        };
+    }
+}

@@ -1,0 +1,333 @@
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, Fields, GenericArgument, Ident, Lit, Meta, PathArguments, Token, Type};
+
+use crate::diagnostics::Errors;
+
+/// A checked `#[model]`.
+pub(crate) struct ModelDef {
+    pub(crate) app: String,
+    pub(crate) table: String,
+    pub(crate) verbose_name: String,
+    pub(crate) fields: Vec<FieldDef>,
+}
+
+/// A checked field.
+pub(crate) struct FieldDef {
+    pub(crate) ident: Ident,
+    pub(crate) kind: Kind,
+    pub(crate) nullable: bool,
+    pub(crate) primary_key: bool,
+    pub(crate) auto: bool,
+    pub(crate) unique: bool,
+    pub(crate) db_index: bool,
+    pub(crate) max_length: Option<u32>,
+    pub(crate) default: Option<String>,
+    pub(crate) verbose_name: String,
+    pub(crate) help_text: String,
+}
+
+/// The supported Rust types and their Diesel SQL types.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    SmallInt,
+    Integer,
+    BigInt,
+    Float,
+    Double,
+    Bool,
+    Text,
+    Bytes,
+}
+
+impl Kind {
+    fn from_type(ty: &Type) -> Option<Kind> {
+        let Type::Path(path) = ty else { return None };
+        let segment = path.path.segments.last()?;
+        Some(match segment.ident.to_string().as_str() {
+            "i16" => Kind::SmallInt,
+            "i32" => Kind::Integer,
+            "i64" => Kind::BigInt,
+            "f32" => Kind::Float,
+            "f64" => Kind::Double,
+            "bool" => Kind::Bool,
+            "String" => Kind::Text,
+            "Vec" => match generic_arg(&segment.arguments) {
+                Some(Type::Path(inner)) if inner.path.is_ident("u8") => Kind::Bytes,
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn is_integer(self) -> bool {
+        matches!(self, Kind::SmallInt | Kind::Integer | Kind::BigInt)
+    }
+
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Kind::SmallInt => "SmallInt",
+            Kind::Integer => "Integer",
+            Kind::BigInt => "BigInt",
+            Kind::Float => "Float",
+            Kind::Double => "Double",
+            Kind::Bool => "Bool",
+            Kind::Text => "Text",
+            Kind::Bytes => "Bytes",
+        }
+    }
+
+    pub(crate) fn sql_type(self) -> &'static str {
+        match self {
+            Kind::SmallInt => "SmallInt",
+            Kind::Integer => "Integer",
+            Kind::BigInt => "BigInt",
+            Kind::Float => "Float",
+            Kind::Double => "Double",
+            Kind::Bool => "Bool",
+            Kind::Text => "Text",
+            Kind::Bytes => "Binary",
+        }
+    }
+}
+
+const SUPPORTED: &str = "i16, i32, i64, f32, f64, bool, String, Vec<u8>, or an Option of one of them";
+
+/// `Vec < String >` → `Vec<String>`.
+fn pretty(ty: &Type) -> String {
+    ty.to_token_stream().to_string().replace(" < ", "<").replace("< ", "<").replace(" >", ">").replace(" ,", ",")
+}
+
+fn generic_arg(args: &PathArguments) -> Option<&Type> {
+    match args {
+        PathArguments::AngleBracketed(args) if args.args.len() == 1 => match args.args.first() {
+            Some(GenericArgument::Type(ty)) => Some(ty),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `Option<T>` → `Some(T)`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let segment = path.path.segments.last()?;
+    if segment.ident != "Option" {
+        return None;
+    }
+    generic_arg(&segment.arguments)
+}
+
+fn string_value(expr: &Expr, what: &str) -> syn::Result<String> {
+    match expr {
+        Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => Ok(s.value()),
+        other => Err(syn::Error::new(other.span(), format!("`{what}` takes a string, e.g. `{what} = \"...\"`"))),
+    }
+}
+
+/// `OrderItem` → `orderitem`, Django's default model name in table names.
+fn lower(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// `OrderItem` → `order item`; `unit_price` → `unit price`.
+fn human(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c == '_' {
+            out.push(' ');
+        } else if c.is_uppercase() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl ModelDef {
+    /// Checks the attribute and struct, and strips our `#[field]` attributes from `item`.
+    pub(crate) fn parse(args: TokenStream, item: &mut syn::ItemStruct) -> syn::Result<Self> {
+        let mut errors = Errors::default();
+        let mut app = None;
+        let mut table = None;
+        let mut verbose_name = None;
+        match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
+            Ok(metas) => {
+                for meta in metas {
+                    let Meta::NameValue(nv) = &meta else {
+                        errors.push(syn::Error::new(
+                            meta.span(),
+                            "unknown `model` option; expected `app = \"...\"`, `table = \"...\"` or `verbose_name = \"...\"`",
+                        ));
+                        continue;
+                    };
+                    let key = nv.path.get_ident().map(Ident::to_string).unwrap_or_default();
+                    let slot = match key.as_str() {
+                        "app" => &mut app,
+                        "table" => &mut table,
+                        "verbose_name" => &mut verbose_name,
+                        _ => {
+                            errors.push(syn::Error::new(
+                                nv.path.span(),
+                                "unknown `model` option; expected `app = \"...\"`, `table = \"...\"` or `verbose_name = \"...\"`",
+                            ));
+                            continue;
+                        }
+                    };
+                    match string_value(&nv.value, &key) {
+                        Ok(value) if value.is_empty() => {
+                            errors.push(syn::Error::new(nv.value.span(), format!("`{key}` cannot be empty")))
+                        }
+                        Ok(value) => *slot = Some((value, nv.value.span())),
+                        Err(error) => errors.push(error),
+                    }
+                }
+            }
+            Err(error) => errors.push(error),
+        }
+        if let Some((app, span)) = &app
+            && !app.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            errors.push(syn::Error::new(
+                *span,
+                "an app label is lowercase letters, digits and `_`, e.g. `app = \"shop\"`",
+            ));
+        }
+        if app.is_none() {
+            errors.push(syn::Error::new(
+                item.ident.span(),
+                "`#[model]` needs the app the model belongs to\nhelp: write `#[model(app = \"shop\")]`",
+            ));
+        }
+        if !item.generics.params.is_empty() {
+            errors.push(syn::Error::new(item.generics.span(), "a model cannot be generic"));
+        }
+        let name = item.ident.to_string();
+        let app_name = app.as_ref().map(|(a, _)| a.clone()).unwrap_or_default();
+        let table = table.map(|(t, _)| t).unwrap_or_else(|| format!("{app_name}_{}", lower(&name)));
+        let verbose_name = verbose_name.map(|(v, _)| v).unwrap_or_else(|| human(&name));
+
+        let mut fields = Vec::new();
+        let mut field_errors = false;
+        match &mut item.fields {
+            Fields::Named(named) => {
+                for field in &mut named.named {
+                    match parse_field(field) {
+                        Ok(def) => fields.push(def),
+                        Err(error) => {
+                            field_errors = true;
+                            errors.push(error);
+                        }
+                    }
+                    field.attrs.retain(|a| !a.path().is_ident("field"));
+                }
+            }
+            other => errors.push(syn::Error::new(other.span(), "a model needs named fields")),
+        }
+        let keys: Vec<&FieldDef> = fields.iter().filter(|f| f.primary_key).collect();
+        match keys.as_slice() {
+            // A field that failed to parse may be the key: say nothing more about it.
+            [] if !field_errors && matches!(item.fields, Fields::Named(_)) => errors.push(syn::Error::new(
+                item.ident.span(),
+                "a model needs a primary key\nhelp: add `#[field(primary_key, auto)] pub id: i64`",
+            )),
+            [_, second, ..] => {
+                errors.push(syn::Error::new(second.ident.span(), "a model has one primary key; this is the second"))
+            }
+            _ => {}
+        }
+        errors.finish()?;
+        Ok(ModelDef { app: app_name, table, verbose_name, fields })
+    }
+}
+
+fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
+    let mut errors = Errors::default();
+    let ident = field.ident.clone().ok_or_else(|| syn::Error::new(field.span(), "a model field needs a name"))?;
+    let (inner, nullable) = match option_inner(&field.ty) {
+        Some(inner) => (inner, true),
+        None => (&field.ty, false),
+    };
+    let kind = Kind::from_type(inner);
+    if kind.is_none() {
+        errors.push(syn::Error::new(
+            field.ty.span(),
+            format!("unsupported field type `{}`; expected {SUPPORTED}", pretty(&field.ty)),
+        ));
+    }
+    let mut def = FieldDef {
+        verbose_name: human(&ident.to_string()),
+        ident,
+        kind: kind.unwrap_or(Kind::Text),
+        nullable,
+        primary_key: false,
+        auto: false,
+        unique: false,
+        db_index: false,
+        max_length: None,
+        default: None,
+        help_text: String::new(),
+    };
+    let mut auto_span: Option<Span> = None;
+    let mut max_length_span: Option<Span> = None;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("field")) {
+        let result = attr.parse_nested_meta(|meta| {
+            let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
+            match key.as_str() {
+                "primary_key" => def.primary_key = true,
+                "auto" => {
+                    def.auto = true;
+                    auto_span = Some(meta.path.span());
+                }
+                "unique" => def.unique = true,
+                "db_index" => def.db_index = true,
+                "max_length" => {
+                    let lit: syn::LitInt = meta.value()?.parse()?;
+                    def.max_length = Some(lit.base10_parse::<u32>().map_err(|_| {
+                        syn::Error::new(lit.span(), "`max_length` takes a positive whole number")
+                    })?);
+                    max_length_span = Some(lit.span());
+                }
+                "default" => {
+                    let expr: Expr = meta.value()?.parse()?;
+                    def.default = Some(expr.to_token_stream().to_string());
+                }
+                "verbose_name" => def.verbose_name = meta.value()?.parse::<syn::LitStr>()?.value(),
+                "help_text" => def.help_text = meta.value()?.parse::<syn::LitStr>()?.value(),
+                _ => {
+                    return Err(meta.error(
+                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `default = ...`, `verbose_name = \"...\"` or `help_text = \"...\"`",
+                    ));
+                }
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            errors.push(error);
+        }
+    }
+    if let Some(span) = auto_span {
+        if !def.primary_key {
+            errors.push(syn::Error::new(span, "`auto` is for the primary key: `#[field(primary_key, auto)]`"));
+        } else if !def.kind.is_integer() || def.nullable {
+            errors.push(syn::Error::new(field.ty.span(), "an `auto` primary key is an integer: `i32` or `i64`"));
+        }
+    }
+    if def.primary_key && def.nullable {
+        errors.push(syn::Error::new(field.ty.span(), "a primary key cannot be an `Option`"));
+    }
+    if let Some(span) = max_length_span
+        && def.kind != Kind::Text
+    {
+        errors.push(syn::Error::new(span, "`max_length` applies to `String` fields"));
+    }
+    errors.finish()?;
+    Ok(def)
+}

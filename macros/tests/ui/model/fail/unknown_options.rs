@@ -1,0 +1,11 @@
+use manouche::prelude::*;
+
+#[model(app = "shop", ordering = "name")]
+pub struct Order {
+    #[field(primary_key, auto, indexed)]
+    pub id: i64,
+}
+
+fn main() {
+    let _ = Order { id: 1 };
+}
