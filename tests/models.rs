@@ -41,8 +41,18 @@ fn ddl(backend: Backend) -> &'static str {
     }
 }
 
+/// The model's table name is fixed, and PostgreSQL's `test` database is shared: tests that create
+/// `tests_tea` there take turns.
+static TABLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn databases() -> Vec<Database> {
-    let dir = std::env::temp_dir().join(format!("manouche-models-{}", std::process::id()));
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "manouche-models-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let mut urls = vec![DatabaseUrl::Sqlite(dir.join("models.sqlite3"))];
     match std::env::var("MANOUCHE_TEST_POSTGRES_URL") {
@@ -54,6 +64,7 @@ fn databases() -> Vec<Database> {
 
 #[test]
 fn models_are_diesel_tables_on_every_backend() {
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     for db in databases() {
         let backend = db.backend();
         db.run_sync(move |conn| {
@@ -122,4 +133,80 @@ fn models_describe_themselves() {
         registered.contains(&"tests.Tea".to_owned()) && registered.contains(&"tests.HouseBlend".to_owned()),
         "{registered:?}"
     );
+}
+
+fn seed(conn: &mut manouche::db::Connection) -> Result<(), Error> {
+    diesel::connection::SimpleConnection::batch_execute(conn, ddl(conn.backend()))?;
+    for (name, price, stock) in
+        [("Assam", 800, true), ("Darjeeling", 1250, true), ("Sencha", 1400, false), ("Oolong", 1100, true)]
+    {
+        let tea = Tea { id: 0, name: name.into(), price_cents: price, in_stock: stock, tasting_note: None };
+        diesel::insert_into(tests_tea::table).values(&tea).execute(conn)?;
+    }
+    Ok(())
+}
+
+fn names(teas: &[Tea]) -> Vec<&str> {
+    teas.iter().map(|t| t.name.as_str()).collect()
+}
+
+#[test]
+fn query_sets_filter_exclude_order_and_slice() {
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            seed(conn)?;
+            let cheap =
+                Tea::objects().filter(Tea::price_cents.lt(1300)).order_by(Tea::price_cents.desc()).all_sync(conn)?;
+            assert_eq!(names(&cheap), ["Darjeeling", "Oolong", "Assam"], "{backend:?}");
+            let either = Tea::objects()
+                .filter(Tea::price_cents.lt(900).or(Tea::in_stock.eq(false)))
+                .order_by(Tea::name.asc())
+                .all_sync(conn)?;
+            assert_eq!(names(&either), ["Assam", "Sencha"], "Q-style or");
+            let not_assam = Tea::objects().exclude(Tea::name.eq("Assam")).order_by(Tea::name.asc()).all_sync(conn)?;
+            assert_eq!(names(&not_assam), ["Darjeeling", "Oolong", "Sencha"]);
+            let page = Tea::objects().order_by(Tea::name.asc()).offset(1).limit(2).all_sync(conn)?;
+            assert_eq!(names(&page), ["Darjeeling", "Oolong"]);
+            let chained = Tea::objects().order_by(Tea::in_stock.asc()).order_by(Tea::name.desc()).all_sync(conn)?;
+            assert_eq!(names(&chained), ["Sencha", "Oolong", "Darjeeling", "Assam"], "order_by adds to the ordering");
+
+            assert_eq!(Tea::objects().count_sync(conn)?, 4);
+            assert_eq!(Tea::objects().filter(Tea::in_stock.eq(true)).count_sync(conn)?, 3);
+            assert!(Tea::objects().filter(Tea::name.like("S%")).exists_sync(conn)?);
+            assert!(!Tea::objects().filter(Tea::price_cents.gt(5000)).exists_sync(conn)?);
+            let first = Tea::objects().order_by(Tea::price_cents.asc()).first_sync(conn)?;
+            assert_eq!(first.map(|t| t.name), Some("Assam".to_owned()));
+
+            assert_eq!(Tea::objects().filter(Tea::name.eq("Sencha")).get_sync(conn)?.price_cents, 1400);
+            let missing = Tea::objects().filter(Tea::name.eq("Rooibos")).get_sync(conn);
+            assert!(matches!(missing, Err(Error::DoesNotExist { model: "Tea" })), "{missing:?}");
+            let several = Tea::objects().filter(Tea::in_stock.eq(true)).get_sync(conn);
+            assert!(matches!(several, Err(Error::MultipleObjectsReturned { model: "Tea", count: 2 })), "{several:?}");
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}
+
+#[view(GET)]
+async fn tea_price(req: Request, name: Path<String>) -> manouche::Result<String> {
+    let name = name.into_inner();
+    let tea = Tea::objects().filter(Tea::name.eq(name)).get(&req.db()).await?;
+    Ok(tea.price_cents.to_string())
+}
+
+#[test]
+fn views_use_async_query_sets_and_missing_rows_are_404() {
+    let dir = std::env::temp_dir().join(format!("manouche-models-view-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut settings = Settings::for_tests();
+    settings.database_url = DatabaseUrl::Sqlite(dir.join("view.sqlite3"));
+    let project = Project::new(settings)
+        .app(App::new("teas").urls(urlpatterns![manouche::urls::path("teas/{name}/price/", tea_price)]));
+    let client = manouche::test::Client::new(project).unwrap();
+    client.db().run_sync(seed).unwrap();
+    assert_eq!(client.get("/teas/Oolong/price/").send().text(), "1100");
+    assert_eq!(client.get("/teas/Rooibos/price/").send().status(), 404, "DoesNotExist is a 404");
 }

@@ -5,12 +5,15 @@
 //! blocks an HTTP worker; [`Database::run_sync`] is for code already off the workers (commands,
 //! receivers, tasks). Everything is plain Diesel underneath: the closure gets a [`Connection`].
 
+// Diesel's `MultiConnection` derive adds undocumented public items (`MultiBackend`, ...).
+#[allow(missing_docs)]
 mod connection;
 mod database;
 mod error;
 mod model;
+mod queryset;
 
-pub use self::connection::{AnyConnection, Backend};
+pub use self::connection::{AnyConnection, Backend, MultiBackend};
 
 /// The connection a [`Database`] hands out: [`AnyConnection`], SQLite or PostgreSQL.
 pub type Connection = AnyConnection;
@@ -19,3 +22,4 @@ pub use self::error::Error;
 #[doc(hidden)]
 pub use self::model::ModelEntry;
 pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, registered_models};
+pub use self::queryset::QuerySet;

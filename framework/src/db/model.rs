@@ -9,8 +9,14 @@ use std::fmt;
     note = "mark the struct with `#[model(app = \"...\")]`"
 )]
 pub trait Model: Sized + 'static {
+    /// The boxed Diesel query over the model's table that query sets wrap.
+    type Query;
+
     /// The model's metadata.
     fn meta() -> &'static ModelMeta;
+
+    /// A query set over every row: Django's `Model.objects.all()`.
+    fn objects() -> super::QuerySet<Self>;
 }
 
 /// What `#[model]` knows about a model.

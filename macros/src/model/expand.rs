@@ -77,6 +77,13 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         }
 
         impl ::manouche::db::Model for #name {
+            type Query = #table::BoxedQuery<'static, ::manouche::db::MultiBackend>;
+
+            fn objects() -> ::manouche::db::QuerySet<Self> {
+                use diesel::QueryDsl as _;
+                ::manouche::db::QuerySet::__new(#table::table.into_boxed())
+            }
+
             fn meta() -> &'static ::manouche::db::ModelMeta {
                 static FIELDS: &[::manouche::db::FieldMeta] = &[#(#metas),*];
                 static META: ::manouche::db::ModelMeta =
