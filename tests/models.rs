@@ -210,3 +210,93 @@ fn views_use_async_query_sets_and_missing_rows_are_404() {
     assert_eq!(client.get("/teas/Oolong/price/").send().text(), "1100");
     assert_eq!(client.get("/teas/Rooibos/price/").send().status(), 404, "DoesNotExist is a 404");
 }
+
+static SIGNAL_LOG: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+#[receiver(pre_save, sender = Tea)]
+fn before_tea_saved(event: &manouche::db::SaveEvent<Tea>) {
+    SIGNAL_LOG.lock().unwrap().push(format!("pre_save {} id={}", event.instance.name, event.instance.id));
+}
+
+#[receiver(post_save, sender = Tea)]
+fn after_tea_saved(event: &manouche::db::SaveEvent<Tea>) {
+    SIGNAL_LOG.lock().unwrap().push(format!(
+        "post_save {} id>0={} created={}",
+        event.instance.name,
+        event.instance.id > 0,
+        event.created
+    ));
+}
+
+#[receiver(post_delete, sender = Tea)]
+fn after_tea_deleted(event: &manouche::db::DeleteEvent<Tea>) {
+    SIGNAL_LOG.lock().unwrap().push(format!("post_delete {}", event.instance.name));
+}
+
+#[test]
+fn save_and_delete_send_model_signals() {
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        SIGNAL_LOG.lock().unwrap().clear();
+        let id = db
+            .run_sync(move |conn| {
+                diesel::connection::SimpleConnection::batch_execute(conn, ddl(backend))?;
+                let tea = Tea { id: 0, name: "Genmaicha".into(), price_cents: 900, in_stock: true, tasting_note: None };
+                let mut tea = tea.save_sync(conn)?;
+                assert!(tea.id > 0, "save() set the key");
+                tea.price_cents = 950;
+                let tea = tea.save_sync(conn)?;
+                assert_eq!(Tea::objects().get_sync(conn)?.price_cents, 950, "the second save updated the row");
+                // Bulk updates go straight to SQL and send no signal, as in Django.
+                diesel::update(tests_tea::table).set(Tea::price_cents.eq(1000)).execute(conn)?;
+                let id = tea.id;
+                tea.delete_sync(conn)?;
+                assert_eq!(Tea::objects().count_sync(conn)?, 0);
+                let ghost = Tea { id, name: "Ghost".into(), price_cents: 1, in_stock: true, tasting_note: None };
+                assert!(matches!(ghost.delete_sync(conn), Err(Error::DoesNotExist { model: "Tea" })));
+                Ok::<_, Error>(id)
+            })
+            .unwrap();
+        // Other tests save other teas concurrently: keep this one's events.
+        let log: Vec<String> = SIGNAL_LOG.lock().unwrap().iter().filter(|l| l.contains("Genmaicha")).cloned().collect();
+        assert_eq!(
+            log,
+            [
+                "pre_save Genmaicha id=0".to_owned(),
+                "post_save Genmaicha id>0=true created=true".to_owned(),
+                format!("pre_save Genmaicha id={id}"),
+                "post_save Genmaicha id>0=true created=false".to_owned(),
+                "post_delete Genmaicha".to_owned(),
+            ],
+            "{backend:?}"
+        );
+    }
+}
+
+#[view(POST)]
+async fn add_tea(req: Request, form: Form<std::collections::HashMap<String, String>>) -> manouche::Result<String> {
+    let name = form.get("name").cloned().unwrap_or_default();
+    let tea = Tea { id: 0, name, price_cents: 700, in_stock: true, tasting_note: None }.save(&req.db()).await?;
+    Ok(tea.id.to_string())
+}
+
+#[test]
+fn views_save_models_asynchronously() {
+    let dir = std::env::temp_dir().join(format!("manouche-models-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut settings = Settings::for_tests();
+    settings.database_url = DatabaseUrl::Sqlite(dir.join("save.sqlite3"));
+    let project =
+        Project::new(settings).app(App::new("teas").urls(urlpatterns![manouche::urls::path("teas/", add_tea)]));
+    let client = manouche::test::Client::new(project).unwrap();
+    client
+        .db()
+        .run_sync(|conn| Ok(diesel::connection::SimpleConnection::batch_execute(conn, ddl(Backend::Sqlite))?))
+        .unwrap();
+    let id: i64 = client.post("/teas/").form(&[("name", "Hojicha")]).send().text().parse().unwrap();
+    let saved = client.db().run_sync(move |conn| Tea::objects().filter(Tea::id.eq(id)).get_sync(conn)).unwrap();
+    assert_eq!(saved.name, "Hojicha");
+    let duplicate = client.post("/teas/").form(&[("name", "Hojicha")]).send();
+    assert_eq!(duplicate.status(), 500, "a unique violation is a server error, not a panic");
+}

@@ -15,10 +15,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     match parse(args, &item) {
-        Ok((signal, arg_span)) => {
+        Ok((signal, sender, arg_span)) => {
             let name = &item.sig.ident;
+            let signal = match sender {
+                Some(sender) => quote! { #signal::<#sender>() },
+                None => quote! { &#signal },
+            };
             let connect = quote_spanned! {arg_span=>
-                ::manouche::__private::connect_receiver(&#signal, #name);
+                ::manouche::__private::connect_receiver(#signal, #name);
             };
             quote! {
                 #item
@@ -41,22 +45,47 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-fn parse(args: TokenStream, item: &syn::ItemFn) -> syn::Result<(syn::Path, proc_macro2::Span)> {
+/// `SIGNAL` or `model_signal, sender = Model`.
+struct Args {
+    signal: syn::Path,
+    sender: Option<syn::Type>,
+}
+
+impl syn::parse::Parse for Args {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let signal: syn::Path = input.parse()?;
+        let mut sender = None;
+        if input.parse::<Option<syn::Token![,]>>()?.is_some() && !input.is_empty() {
+            let key: syn::Ident = input.parse()?;
+            if key != "sender" {
+                return Err(syn::Error::new(key.span(), "unknown `receiver` option; expected `sender = Model`"));
+            }
+            input.parse::<syn::Token![=]>()?;
+            sender = Some(input.parse()?);
+            input.parse::<Option<syn::Token![,]>>()?;
+        }
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens; expected `SIGNAL` or `post_save, sender = Model`"));
+        }
+        Ok(Args { signal, sender })
+    }
+}
+
+type Parsed = (syn::Path, Option<syn::Type>, proc_macro2::Span);
+
+fn parse(args: TokenStream, item: &syn::ItemFn) -> syn::Result<Parsed> {
     let mut errors = Errors::default();
-    let signal = if args.is_empty() {
+    let parsed = if args.is_empty() {
         errors.push(syn::Error::new(
             item.sig.ident.span(),
             "`#[receiver]` needs the signal it listens to\nhelp: write `#[receiver(REQUEST_STARTED)]` or the path of your own `Signal` static",
         ));
         None
     } else {
-        match syn::parse2::<syn::Path>(args.clone()) {
-            Ok(path) => Some(path),
-            Err(_) => {
-                errors.push(syn::Error::new(
-                    args.span(),
-                    "expected the path of one `Signal` static, e.g. `#[receiver(ORDER_PLACED)]`",
-                ));
+        match syn::parse2::<Args>(args) {
+            Ok(args) => Some(args),
+            Err(error) => {
+                errors.push(error);
                 None
             }
         }
@@ -94,5 +123,6 @@ fn parse(args: TokenStream, item: &syn::ItemFn) -> syn::Result<(syn::Path, proc_
         )),
     }
     errors.finish()?;
-    Ok((signal.unwrap_or_else(|| syn::parse_quote!(_)), arg_span))
+    let Args { signal, sender } = parsed.unwrap_or_else(|| Args { signal: syn::parse_quote!(_), sender: None });
+    Ok((signal, sender, arg_span))
 }

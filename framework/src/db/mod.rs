@@ -12,6 +12,7 @@ mod database;
 mod error;
 mod model;
 mod queryset;
+mod signals;
 
 pub use self::connection::{AnyConnection, Backend, MultiBackend};
 
@@ -23,3 +24,4 @@ pub use self::error::Error;
 pub use self::model::ModelEntry;
 pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, registered_models};
 pub use self::queryset::QuerySet;
+pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};

@@ -17,6 +17,51 @@ pub trait Model: Sized + 'static {
 
     /// A query set over every row: Django's `Model.objects.all()`.
     fn objects() -> super::QuerySet<Self>;
+
+    /// The model's `pre_save`/`post_save`/`pre_delete`/`post_delete` signals.
+    fn signals() -> &'static super::ModelSignals<Self>;
+
+    /// Inserts the instance (an `auto` key of 0 means "not saved yet") or updates its row, sending
+    /// `pre_save` and `post_save`; returns it with its primary key set. Bulk query-set updates do
+    /// not send signals, as in Django.
+    ///
+    /// # Errors
+    ///
+    /// [`super::Error::Query`] when the statement fails (a unique constraint, ...).
+    fn save_sync(self, conn: &mut super::AnyConnection) -> Result<Self, super::Error>;
+
+    /// Deletes the instance's row, sending `pre_delete` and `post_delete`.
+    ///
+    /// # Errors
+    ///
+    /// [`super::Error::DoesNotExist`] when no row had its key; [`super::Error::Query`] otherwise.
+    fn delete_sync(self, conn: &mut super::AnyConnection) -> Result<Self, super::Error>;
+
+    /// [`Model::save_sync`] on the blocking pool, for views.
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::save_sync`], plus [`super::Error::Unavailable`].
+    fn save(self, db: &super::Database) -> impl std::future::Future<Output = Result<Self, super::Error>>
+    where
+        Self: Send,
+    {
+        let db = db.clone();
+        async move { db.run(move |conn| self.save_sync(conn)).await }
+    }
+
+    /// [`Model::delete_sync`] on the blocking pool, for views.
+    ///
+    /// # Errors
+    ///
+    /// As [`Model::delete_sync`], plus [`super::Error::Unavailable`].
+    fn delete(self, db: &super::Database) -> impl std::future::Future<Output = Result<Self, super::Error>>
+    where
+        Self: Send,
+    {
+        let db = db.clone();
+        async move { db.run(move |conn| self.delete_sync(conn)).await }
+    }
 }
 
 /// What `#[model]` knows about a model.

@@ -57,6 +57,26 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             )
         }
     });
+    let model_name_lit = name.to_string();
+    let save = match def.fields.iter().find(|f| f.primary_key) {
+        Some(key) if key.auto => quote! {
+            if event.instance.#pk == 0 {
+                event.instance.#pk = diesel::insert_into(#table::table)
+                    .values(&event.instance)
+                    .returning(#table::#pk)
+                    .get_result(conn)?;
+                event.created = true;
+            } else if diesel::update(&event.instance).set(&event.instance).execute(conn)? == 0 {
+                return ::core::result::Result::Err(::manouche::db::Error::DoesNotExist { model: #model_name_lit });
+            }
+        },
+        _ => quote! {
+            if diesel::update(&event.instance).set(&event.instance).execute(conn)? == 0 {
+                diesel::insert_into(#table::table).values(&event.instance).execute(conn)?;
+                event.created = true;
+            }
+        },
+    };
     let (app, table_name, model_name, verbose_name) = (&def.app, &def.table, name.to_string(), &def.verbose_name);
     let table_doc = format!("The Diesel table of [`{name}`]: plain Diesel queries work on it.");
 
@@ -82,6 +102,37 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             fn objects() -> ::manouche::db::QuerySet<Self> {
                 use diesel::QueryDsl as _;
                 ::manouche::db::QuerySet::__new(#table::table.into_boxed())
+            }
+
+            fn signals() -> &'static ::manouche::db::ModelSignals<Self> {
+                static SIGNALS: ::manouche::db::ModelSignals<#name> = ::manouche::db::ModelSignals::__new();
+                &SIGNALS
+            }
+
+            fn save_sync(
+                self,
+                conn: &mut ::manouche::db::AnyConnection,
+            ) -> ::core::result::Result<Self, ::manouche::db::Error> {
+                use diesel::RunQueryDsl as _;
+                let mut event = ::manouche::db::SaveEvent::__new(self, false);
+                ::manouche::db::pre_save::<Self>().send(&event);
+                #save
+                ::manouche::db::post_save::<Self>().send(&event);
+                ::core::result::Result::Ok(event.instance)
+            }
+
+            fn delete_sync(
+                self,
+                conn: &mut ::manouche::db::AnyConnection,
+            ) -> ::core::result::Result<Self, ::manouche::db::Error> {
+                use diesel::RunQueryDsl as _;
+                let event = ::manouche::db::DeleteEvent::__new(self);
+                ::manouche::db::pre_delete::<Self>().send(&event);
+                if diesel::delete(&event.instance).execute(conn)? == 0 {
+                    return ::core::result::Result::Err(::manouche::db::Error::DoesNotExist { model: #model_name_lit });
+                }
+                ::manouche::db::post_delete::<Self>().send(&event);
+                ::core::result::Result::Ok(event.instance)
             }
 
             fn meta() -> &'static ::manouche::db::ModelMeta {

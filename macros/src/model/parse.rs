@@ -241,6 +241,9 @@ impl ModelDef {
             [_, second, ..] => {
                 errors.push(syn::Error::new(second.ident.span(), "a model has one primary key; this is the second"))
             }
+            // Diesel can neither insert nor update a row of only a key.
+            [_] if fields.len() == 1 && !field_errors => errors
+                .push(syn::Error::new(item.ident.span(), "a model needs at least one field besides its primary key")),
             _ => {}
         }
         errors.finish()?;
