@@ -146,7 +146,13 @@ fn apps_add_their_own_commands() {
 fn the_shop_binary_serves_and_reports_bad_settings() {
     let binary = common::workspace_binary("example_shop", "example_shop");
 
-    let served = common::runserver_and_get(&binary, &["--workers", "1"], &["/", "/healthz"]);
+    let db = std::env::temp_dir().join(format!("manouche-cli-shop-{}.sqlite3", std::process::id()));
+    let served = common::runserver_and_get(
+        &binary,
+        &["--workers", "1"],
+        &["/", "/healthz"],
+        &[("DATABASE_URL", &format!("sqlite://{}", db.display()))],
+    );
     let stdout = &served.stdout;
     assert!(stdout.contains(&format!("Starting development server at http://{}/", served.addr)), "{stdout}");
     let (status, body) = &served.responses[0];
@@ -168,4 +174,32 @@ fn the_shop_binary_serves_and_reports_bad_settings() {
 
     let out = Command::new(&binary).arg("frobnicate").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_shop_binary_alone_prepares_seeds_and_serves() {
+    let binary = common::workspace_binary("example_shop", "example_shop");
+    let db = std::env::temp_dir().join(format!("manouche-cli-demo-{}.sqlite3", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", common::free_port()).parse().unwrap();
+    let mut child = Command::new(&binary)
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("MANOUCHE_BIND", addr.to_string())
+        .env("MANOUCHE_WORKERS", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let up = common::wait_for_server(addr, &mut child);
+    let products = up.then(|| common::http_get(addr, "/products/?category=oolong").unwrap());
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(up, "the shop did not start: {stdout}");
+    assert!(stdout.contains("2 tables ready: shop_category, shop_product."), "{stdout}");
+    assert!(stdout.contains("Seeded the catalogue: 12 new rows."), "{stdout}");
+    let (status, body) = products.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("Tieguanyin") && body.contains("Da Hong Pao"), "{body}");
+    let _ = std::fs::remove_file(&db);
 }

@@ -51,7 +51,7 @@ fn startproject_and_startapp_build_and_serve() {
     assert!(build.success(), "the generated project does not build");
 
     let served =
-        common::runserver_and_get(&target.join("debug/mysite"), &[], &["/", "/blog/", "/static/blog/blog.css"]);
+        common::runserver_and_get(&target.join("debug/mysite"), &[], &["/", "/blog/", "/static/blog/blog.css"], &[]);
     let (status, body) = &served.responses[0];
     assert_eq!(*status, 200, "{body}");
     assert!(body.contains("<h1>The pages app works</h1>"), "{body}");

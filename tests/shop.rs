@@ -1,9 +1,35 @@
 //! The example shop through the test client.
 
+use manouche::conf::Settings;
 use manouche::test::Client;
 
+/// The shop's own settings file, with a fresh SQLite database in a temporary folder.
+fn shop_settings() -> Settings {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir =
+        std::env::temp_dir().join(format!("manouche-shop-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("shop.sqlite3").display());
+    Settings::load_with_env(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../example_shop/manouche.toml"),
+        [("DATABASE_URL".to_owned(), url)],
+    )
+    .unwrap()
+}
+
+fn project() -> manouche::Project {
+    example_shop::configure(manouche::Project::new(shop_settings()))
+}
+
+/// A client on a prepared, seeded shop database.
 fn client() -> Client {
-    Client::new(example_shop::project()).expect("the shop builds")
+    let project = project();
+    for step in ["createtables", "seed"] {
+        let out = project.call_command([step]);
+        assert!(out.success(), "{step}: {}", out.stderr);
+    }
+    Client::new(project).expect("the shop builds")
 }
 
 #[test]
@@ -53,7 +79,7 @@ fn the_shop_has_its_own_404_page() {
 
 #[test]
 fn the_shop_passes_its_system_checks() {
-    let out = example_shop::project().call_command(["check"]);
+    let out = project().call_command(["check"]);
     assert!(out.success(), "{}{}", out.stdout, out.stderr);
 }
 
@@ -82,4 +108,62 @@ fn health_check_reports_an_unreachable_database() {
     let health: serde_json::Value = response.json().unwrap();
     assert_eq!(health["status"], "error");
     assert!(health["database"].as_str().unwrap().starts_with("database unavailable"), "{health}");
+}
+
+#[test]
+fn seeding_is_idempotent() {
+    let project = project();
+    assert!(project.call_command(["createtables"]).stdout.contains("shop_category, shop_product"));
+    assert_eq!(project.call_command(["seed"]).stdout, "Seeded the catalogue: 12 new rows.\n");
+    assert_eq!(project.call_command(["seed"]).stdout, "Seeded the catalogue: 0 new rows.\n");
+    assert!(project.call_command(["createtables"]).success(), "existing tables are left alone");
+}
+
+#[test]
+fn the_catalogue_lists_filters_searches_and_paginates() {
+    let client = client();
+    let all = client.get("/products/").send();
+    assert_eq!(all.template(), Some("ProductList"));
+    let body = all.text();
+    assert!(body.contains("Page 1 of 2"), "9 teas, 6 a page: {body}");
+    assert!(
+        body.contains(r#"<a href="/products/assam-breakfast/">Assam Breakfast</a> <span class="price">8.00</span>"#),
+        "{body}"
+    );
+    assert!(body.contains(r#"<a rel="next" href="/products/?page=2">Next</a>"#), "{body}");
+    let second = client.get("/products/?page=2").send().text();
+    assert!(second.contains("Page 2 of 2") && second.contains("Tieguanyin"), "{second}");
+    assert_eq!(client.get("/products/?page=3").send().status(), 404);
+
+    let green = client.get("/products/?category=green").send().text();
+    assert!(green.contains("Sencha Kyoto") && !green.contains("Assam"), "{green}");
+    assert!(green.contains("Hojicha</a> <span class=\"price\">9.50</span> <em>sold out</em>"), "{green}");
+    assert_eq!(client.get("/products/?category=herbal").send().status(), 404, "unknown category");
+
+    let search = client.get("/products/?q=smok").send().text();
+    assert!(
+        search.contains("Lapsang Souchong") && search.contains("Gunpowder") && !search.contains("Sencha"),
+        "{search}"
+    );
+    let wildcard = client.get("/products/?q=%25").send().text();
+    assert!(wildcard.contains("No tea matches."), "`%` is searched literally: {wildcard}");
+}
+
+#[test]
+fn product_pages_and_the_json_api() {
+    let client = client();
+    let page = client.get("/products/sencha-kyoto/").send();
+    assert_eq!(page.template(), Some("ProductDetail"));
+    let body = page.text();
+    assert!(body.contains("<h1>Sencha Kyoto</h1>") && body.contains("14.00") && body.contains("Green teas"), "{body}");
+    assert_eq!(client.get("/products/earl-grey/").send().status(), 404);
+
+    let api: serde_json::Value = client.get("/api/products/?category=oolong").send().json().unwrap();
+    assert_eq!(api["count"], 2);
+    assert_eq!(api["results"][0]["slug"], "tieguanyin");
+    let id = api["results"][0]["id"].as_i64().unwrap();
+    let one: serde_json::Value = client.get(&format!("/api/products/{id}/")).send().json().unwrap();
+    assert_eq!((one["name"].as_str(), one["price_cents"].as_i64()), (Some("Tieguanyin"), Some(1800)));
+    assert_eq!(client.get("/api/products/99999/").send().status(), 404);
+    assert_eq!(manouche::urls::reverse("shop:api:product", &[("id", &id)]).unwrap(), format!("/api/products/{id}/"));
 }

@@ -1,6 +1,18 @@
-//! `cargo run -p example_shop` serves the shop on http://127.0.0.1:8000/;
-//! `cargo run -p example_shop -- help` lists the management commands.
+//! `cargo run -p example_shop` prepares the embedded database, seeds it when empty and serves the
+//! shop on http://127.0.0.1:8000/; `cargo run -p example_shop -- help` lists the commands.
 
-fn main() -> std::process::ExitCode {
-    example_shop::project().execute()
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let project = example_shop::project();
+    if std::env::args().len() == 1 {
+        // The one-command demo. `createtables` is the interim until migrations land.
+        for step in ["createtables", "seed"] {
+            let code = project.run_command([step]);
+            if code != ExitCode::SUCCESS {
+                return code;
+            }
+        }
+    }
+    project.execute()
 }

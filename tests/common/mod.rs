@@ -143,12 +143,13 @@ pub struct Served {
 }
 
 /// Runs `binary runserver <free port> [extra...]`, GETs each path, stops the process.
-pub fn runserver_and_get(binary: &std::path::Path, extra: &[&str], paths: &[&str]) -> Served {
+pub fn runserver_and_get(binary: &std::path::Path, extra: &[&str], paths: &[&str], env: &[(&str, &str)]) -> Served {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("a loopback address");
     let mut child = Command::new(binary)
         .arg("runserver")
         .arg(addr.to_string())
         .args(extra)
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -1,7 +1,11 @@
-//! The `shop` app: pages, a JSON health check, an archive, downloads.
+//! The `shop` app: the catalogue (models, list, detail, JSON API), pages, a JSON health check,
+//! an archive, downloads.
 
+pub mod catalogue;
 mod middleware;
+pub mod models;
 mod receivers;
+mod seed;
 pub mod urls;
 pub mod views;
 
@@ -29,4 +33,5 @@ pub fn app() -> App {
         .static_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
         .templates_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))
         .middleware("shop.timing", |_| Ok(middleware::timing()))
+        .command(seed::Seed)
 }

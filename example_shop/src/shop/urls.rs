@@ -1,9 +1,9 @@
 //! The shop's URL patterns.
 
 use manouche::urlpatterns;
-use manouche::urls::{Urls, path, re_path};
+use manouche::urls::{Urls, include, path, re_path};
 
-use super::views;
+use super::{catalogue, views};
 
 /// Reversed as `shop:<name>`.
 pub fn urls() -> Urls {
@@ -13,5 +13,15 @@ pub fn urls() -> Urls {
         path("healthz", views::healthz),
         re_path(r"^archive/(?P<year>[0-9]{4})/$", views::archive),
         path("downloads/catalogue.csv", views::catalogue),
+        path("products/", catalogue::product_list),
+        path("products/{slug:slug}/", catalogue::product_detail),
+        include(
+            "api/",
+            urlpatterns![
+                path("products/", catalogue::api_products).name("products"),
+                path("products/{id:int}/", catalogue::api_product).name("product"),
+            ]
+        )
+        .namespace("api"),
     ]
 }

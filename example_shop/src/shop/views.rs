@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::ShopSettings;
 
-fn shop_name(req: &Request) -> String {
+pub(crate) fn shop_name(req: &Request) -> String {
     req.settings().app_settings::<ShopSettings>("shop").map(|s| s.name).unwrap_or_else(|_| ShopSettings::default().name)
 }
 

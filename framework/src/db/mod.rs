@@ -12,6 +12,7 @@ mod database;
 mod error;
 mod model;
 mod queryset;
+pub mod schema;
 mod signals;
 
 pub use self::connection::{AnyConnection, Backend, MultiBackend};

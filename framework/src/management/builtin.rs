@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{Argument, Command, CommandContext, CommandError};
 
 pub(crate) fn builtin_commands() -> Vec<Arc<dyn Command>> {
-    vec![Arc::new(RunServer), Arc::new(Check), Arc::new(Routes), Arc::new(CollectStatic)]
+    vec![Arc::new(RunServer), Arc::new(Check), Arc::new(Routes), Arc::new(CollectStatic), Arc::new(CreateTables)]
 }
 
 /// A problem `check` found.
@@ -271,4 +271,35 @@ fn walk(base: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, PathBuf>) -> std:
         }
     }
     Ok(())
+}
+
+/// Django's old `syncdb`: creates missing tables for the models of the project's apps.
+#[derive(Debug)]
+struct CreateTables;
+
+impl Command for CreateTables {
+    fn name(&self) -> &'static str {
+        "createtables"
+    }
+    fn help(&self) -> &'static str {
+        "Creates the missing tables of the apps' models (existing tables are left alone; `migrate` replaces this)."
+    }
+    fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+        let settings = ctx.settings()?;
+        let db = crate::db::Database::connect(&settings.database_url, crate::db::PoolOptions::from_settings(settings));
+        let apps: Vec<&str> = ctx.project().apps().iter().map(crate::App::name).collect();
+        let models: Vec<_> = crate::db::registered_models().into_iter().filter(|m| apps.contains(&m.app)).collect();
+        let backend = db.backend();
+        let statements: Vec<String> =
+            models.iter().flat_map(|m| crate::db::schema::create_table_if_missing(m, backend)).collect();
+        db.atomic_sync(move |conn| {
+            for statement in &statements {
+                diesel::connection::SimpleConnection::batch_execute(conn, statement)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| CommandError::new(format!("cannot create tables in {}: {e}", settings.database_url)))?;
+        let names: Vec<&str> = models.iter().map(|m| m.table).collect();
+        ctx.write_line(&format!("{} table{} ready: {}.", names.len(), plural(names.len()), names.join(", ")))
+    }
 }

@@ -119,6 +119,17 @@ impl Project {
         management::execute(&self, &args)
     }
 
+    /// Runs a management command with the process's stdout and stderr, as `execute` does with the
+    /// command line: for a `main` that chains commands (`createtables`, then `runserver`).
+    pub fn run_command<I, S>(&self, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        management::execute(self, &args)
+    }
+
     /// Runs a management command in-process and captures its output: Django's `call_command`.
     ///
     /// # Examples

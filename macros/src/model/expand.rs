@@ -7,6 +7,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     let name = &item.ident;
     let vis = &item.vis;
     let table = format_ident!("{}", def.table);
+    let table_mod = format_ident!("__manouche_table_{}", def.table);
     let pk = def.fields.iter().find(|f| f.primary_key).map(|f| &f.ident);
 
     // The struct, with Diesel's derives; an auto primary key is left to the database on insert.
@@ -22,10 +23,11 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     let columns = def.fields.iter().map(|f| {
         let column = &f.ident;
         let sql = format_ident!("{}", f.kind.sql_type());
+        let doc = format!("The `{column}` column.");
         if f.nullable {
-            quote! { #column -> diesel::sql_types::Nullable<diesel::sql_types::#sql>, }
+            quote! { #[doc = #doc] #column -> diesel::sql_types::Nullable<diesel::sql_types::#sql>, }
         } else {
-            quote! { #column -> diesel::sql_types::#sql, }
+            quote! { #[doc = #doc] #column -> diesel::sql_types::#sql, }
         }
     });
     let handles = def.fields.iter().map(|f| {
@@ -85,12 +87,20 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         #[diesel(table_name = #table, primary_key(#pk), treat_none_as_null = true)]
         #strukt
 
-        diesel::table! {
-            #[doc = #table_doc]
-            #table (#pk) {
-                #(#columns)*
+        // Diesel's column structs carry no docs of their own: keep the `missing_docs` lint of the
+        // user's crate about the user's items.
+        #[allow(missing_docs)]
+        #[doc(hidden)]
+        mod #table_mod {
+            diesel::table! {
+                #[doc = #table_doc]
+                #table (#pk) {
+                    #(#columns)*
+                }
             }
         }
+        #[doc = #table_doc]
+        #vis use #table_mod::#table;
 
         impl #name {
             #(#handles)*

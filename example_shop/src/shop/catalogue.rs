@@ -1,0 +1,157 @@
+//! The catalogue views: product list with category filter, search and pagination, product
+//! detail, and a JSON API.
+
+use diesel::{BoolExpressionMethods, EscapeExpressionMethods, ExpressionMethods, TextExpressionMethods};
+use manouche::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::models::{Category, Product};
+use super::views::shop_name;
+
+/// Products per page.
+pub const PAGE_SIZE: i64 = 6;
+
+/// `?category=green&q=sen&page=2`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    category: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+/// `%` and `_` are wildcards in LIKE: a search for them matches them literally.
+fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn filtered(category: Option<&Category>, q: Option<&str>) -> manouche::db::QuerySet<Product> {
+    let mut products = Product::objects().filter(Product::active.eq(true));
+    if let Some(category) = category {
+        products = products.filter(Product::category_id.eq(category.id));
+    }
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = like_pattern(q);
+        products = products.filter(
+            Product::name.like(pattern.clone()).escape('\\').or(Product::description.like(pattern).escape('\\')),
+        );
+    }
+    products
+}
+
+#[derive(Template)]
+#[template(path = "shop/product_list.html")]
+struct ProductList {
+    ctx: RequestContext,
+    shop_name: String,
+    products: Vec<Product>,
+    categories: Vec<Category>,
+    category: Option<String>,
+    q: String,
+    page: i64,
+    pages: i64,
+}
+
+impl ProductList {
+    /// A link to another page keeping the filters.
+    fn page_url(&self, page: &i64) -> String {
+        let mut params = vec![format!("page={page}")];
+        if let Some(category) = &self.category {
+            params.push(format!("category={category}"));
+        }
+        if !self.q.is_empty() {
+            params.push(format!("q={}", self.q.replace(' ', "+")));
+        }
+        format!("/products/?{}", params.join("&"))
+    }
+}
+
+/// `/products/`: the catalogue.
+#[view(GET)]
+pub async fn product_list(req: Request, query: Query<ListQuery>) -> manouche::Result<HttpResponse> {
+    let db = req.db();
+    let query = query.into_inner();
+    let categories = Category::objects().order_by(Category::name.asc()).all(&db).await?;
+    let category = match &query.category {
+        Some(slug) => Some(
+            categories
+                .iter()
+                .find(|c| &c.slug == slug)
+                .cloned()
+                .ok_or_else(|| manouche::http::Error::not_found(format!("no category `{slug}`")))?,
+        ),
+        None => None,
+    };
+    let q = query.q.clone().unwrap_or_default();
+    let count = filtered(category.as_ref(), Some(&q)).count(&db).await?;
+    let pages = ((count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let page = query.page.unwrap_or(1);
+    if !(1..=pages).contains(&page) {
+        return Err(manouche::http::Error::not_found(format!("no page {page}; there are {pages}")).into());
+    }
+    let products = filtered(category.as_ref(), Some(&q))
+        .order_by(Product::name.asc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .all(&db)
+        .await?;
+    render(&ProductList {
+        shop_name: shop_name(&req),
+        ctx: req.context(),
+        products,
+        categories,
+        category: category.map(|c| c.slug),
+        q,
+        page,
+        pages,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "shop/product_detail.html")]
+struct ProductDetail {
+    ctx: RequestContext,
+    shop_name: String,
+    product: Product,
+    category: Category,
+}
+
+/// `/products/<slug>/`: one product; 404 when unknown.
+#[view(GET)]
+pub async fn product_detail(req: Request, slug: Path<String>) -> manouche::Result<HttpResponse> {
+    let db = req.db();
+    let slug = slug.into_inner();
+    let product = Product::objects().filter(Product::slug.eq(slug)).filter(Product::active.eq(true)).get(&db).await?;
+    let category = Category::objects().filter(Category::id.eq(product.category_id)).get(&db).await?;
+    render(&ProductDetail { shop_name: shop_name(&req), ctx: req.context(), product, category })
+}
+
+/// The JSON page of products.
+#[derive(Debug, Serialize)]
+struct ApiPage {
+    count: i64,
+    results: Vec<Product>,
+}
+
+/// `/api/products/`: every active product as JSON (same filters as the list).
+#[view(GET)]
+pub async fn api_products(req: Request, query: Query<ListQuery>) -> manouche::Result<Json<impl Serialize>> {
+    let db = req.db();
+    let query = query.into_inner();
+    let category = match &query.category {
+        Some(slug) => Some(Category::objects().filter(Category::slug.eq(slug.clone())).get(&db).await?),
+        None => None,
+    };
+    let count = filtered(category.as_ref(), query.q.as_deref()).count(&db).await?;
+    let results = filtered(category.as_ref(), query.q.as_deref()).order_by(Product::id.asc()).all(&db).await?;
+    Ok(Json(ApiPage { count, results }))
+}
+
+/// `/api/products/<id>/`: one product as JSON; 404 when unknown.
+#[view(GET)]
+pub async fn api_product(req: Request, id: Path<i64>) -> manouche::Result<Json<Product>> {
+    let id = id.into_inner();
+    let product = Product::objects().filter(Product::id.eq(id)).get(&req.db()).await?;
+    Ok(Json(product))
+}

@@ -1,0 +1,54 @@
+//! The shop's models.
+
+use manouche::prelude::*;
+use serde::Serialize;
+
+/// A shelf of the shop.
+#[model(app = "shop", verbose_name = "category")]
+#[derive(Debug, Clone, Serialize)]
+pub struct Category {
+    /// The key.
+    #[field(primary_key, auto)]
+    pub id: i64,
+    /// Shown to customers.
+    #[field(max_length = 100, unique)]
+    pub name: String,
+    /// The URL name.
+    #[field(max_length = 100, unique)]
+    pub slug: String,
+}
+
+/// Something we sell. Prices are whole cents: money is never a float.
+#[model(app = "shop")]
+#[derive(Debug, Clone, Serialize)]
+pub struct Product {
+    /// The key.
+    #[field(primary_key, auto)]
+    pub id: i64,
+    /// Shown to customers.
+    #[field(max_length = 200)]
+    pub name: String,
+    /// The URL name.
+    #[field(max_length = 200, unique)]
+    pub slug: String,
+    /// The `Category` id (a foreign key once relations land).
+    #[field(db_index)]
+    pub category_id: i64,
+    /// A sentence or two.
+    #[field(help_text = "Shown on the product page")]
+    pub description: String,
+    /// The price in cents.
+    pub price_cents: i64,
+    /// Tins on the shelf.
+    pub stock: i32,
+    /// Listed in the catalogue.
+    #[field(default = true)]
+    pub active: bool,
+}
+
+impl Product {
+    /// `12.50`.
+    pub fn price(&self) -> String {
+        format!("{}.{:02}", self.price_cents / 100, self.price_cents % 100)
+    }
+}
