@@ -300,3 +300,39 @@ fn views_save_models_asynchronously() {
     let duplicate = client.post("/teas/").form(&[("name", "Hojicha")]).send();
     assert_eq!(duplicate.status(), 500, "a unique violation is a server error, not a panic");
 }
+
+#[test]
+fn values_lists_aggregates_and_distinct() {
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            seed(conn)?;
+            let names: Vec<String> = Tea::objects()
+                .filter(Tea::in_stock.eq(true))
+                .order_by(Tea::name.asc())
+                .values_list(Tea::name)
+                .all_sync(conn)?;
+            assert_eq!(names, ["Assam", "Darjeeling", "Oolong"], "a single column is a flat list ({backend:?})");
+            let pairs: Vec<(String, i64)> = Tea::objects()
+                .order_by(Tea::price_cents.desc())
+                .limit(2)
+                .values_list((Tea::name, Tea::price_cents))
+                .all_sync(conn)?;
+            assert_eq!(pairs, [("Sencha".to_owned(), 1400), ("Darjeeling".to_owned(), 1250)]);
+            let dearest: Option<i64> = Tea::objects().aggregate(diesel::dsl::max(Tea::price_cents)).one_sync(conn)?;
+            let cheapest_in_stock: Option<i64> = Tea::objects()
+                .filter(Tea::in_stock.eq(true))
+                .aggregate(diesel::dsl::min(Tea::price_cents))
+                .one_sync(conn)?;
+            let count: i64 = Tea::objects().aggregate(diesel::dsl::count_star()).one_sync(conn)?;
+            assert_eq!((dearest, cheapest_in_stock, count), (Some(1400), Some(800), 4));
+            let mut stock: Vec<bool> = Tea::objects().values_list(Tea::in_stock).into_diesel().distinct().load(conn)?;
+            stock.sort_unstable();
+            assert_eq!(stock, [false, true], "distinct through plain Diesel on the selected values");
+            assert_eq!(Tea::objects().distinct().all_sync(conn)?.len(), 4);
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}

@@ -24,5 +24,5 @@ pub use self::error::Error;
 #[doc(hidden)]
 pub use self::model::ModelEntry;
 pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, registered_models};
-pub use self::queryset::QuerySet;
+pub use self::queryset::{QuerySet, Values};
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};

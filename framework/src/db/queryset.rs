@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use diesel::RunQueryDsl;
 use diesel::dsl::CountStar;
 use diesel::query_dsl::LoadQuery;
-use diesel::query_dsl::methods::{FilterDsl, LimitDsl, OffsetDsl, SelectDsl, ThenOrderDsl};
+use diesel::query_dsl::methods::{DistinctDsl, FilterDsl, LimitDsl, OffsetDsl, SelectDsl, ThenOrderDsl};
 
 use super::{AnyConnection, Database, Error, Model};
 
@@ -94,6 +94,53 @@ impl<M: Model> QuerySet<M> {
         M::Query: OffsetDsl<Output = M::Query>,
     {
         QuerySet::__new(self.query.offset(n))
+    }
+
+    /// Drops duplicate rows: Django's `distinct()`.
+    #[must_use]
+    pub fn distinct(self) -> Self
+    where
+        M::Query: DistinctDsl<Output = M::Query>,
+    {
+        QuerySet::__new(self.query.distinct())
+    }
+
+    /// Selected columns instead of whole models: Django's `values_list`. A tuple of columns gives
+    /// typed tuples; one column gives a flat list (`values_list(flat=True)`).
+    ///
+    /// ```
+    /// # use manouche::prelude::*;
+    /// # use diesel::prelude::*;
+    /// # #[model(app = "shop")] pub struct Tea { #[field(primary_key, auto)] pub id: i64, pub name: String, pub price_cents: i64 }
+    /// # async fn demo(db: manouche::db::Database) -> Result<(), manouche::db::Error> {
+    /// let names: Vec<String> = Tea::objects().values_list(Tea::name).all(&db).await?;
+    /// let pairs: Vec<(String, i64)> = Tea::objects().values_list((Tea::name, Tea::price_cents)).all(&db).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn values_list<S>(self, columns: S) -> Values<<M::Query as SelectDsl<S>>::Output>
+    where
+        S: diesel::Expression,
+        M::Query: SelectDsl<S>,
+    {
+        Values { query: self.query.select(columns) }
+    }
+
+    /// An aggregate over the matching rows: Django's `aggregate`. Read it with [`Values::one`].
+    ///
+    /// ```
+    /// # use manouche::prelude::*;
+    /// # use diesel::prelude::*;
+    /// # #[model(app = "shop")] pub struct Tea { #[field(primary_key, auto)] pub id: i64, pub name: String, pub price_cents: i64 }
+    /// # async fn demo(db: manouche::db::Database) -> Result<(), manouche::db::Error> {
+    /// let dearest: Option<i64> = Tea::objects().aggregate(diesel::dsl::max(Tea::price_cents)).one(&db).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn aggregate<S>(self, expression: S) -> Values<<M::Query as SelectDsl<S>>::Output>
+    where
+        S: diesel::Expression,
+        M::Query: SelectDsl<S>,
+    {
+        Values { query: self.query.select(expression) }
     }
 
     /// Every matching row.
@@ -228,5 +275,66 @@ where
         M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
     {
         db.run(move |conn| self.exists_sync(conn)).await
+    }
+}
+
+/// Selected values of a query set: typed tuples, a flat list or an aggregate.
+#[derive(Debug)]
+pub struct Values<Q> {
+    query: Q,
+}
+
+impl<Q> Values<Q> {
+    /// The underlying Diesel query.
+    pub fn into_diesel(self) -> Q {
+        self.query
+    }
+
+    /// Every row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the query fails.
+    pub fn all_sync<T>(self, conn: &mut AnyConnection) -> Result<Vec<T>, Error>
+    where
+        Q: LoadQuery<'static, AnyConnection, T>,
+    {
+        Ok(self.query.load(conn)?)
+    }
+
+    /// The single row of an aggregate (or the first row).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the query fails or returns no row.
+    pub fn one_sync<T>(self, conn: &mut AnyConnection) -> Result<T, Error>
+    where
+        Q: LoadQuery<'static, AnyConnection, T>,
+    {
+        Ok(self.query.get_result(conn)?)
+    }
+
+    /// Every row, on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`Values::all_sync`], plus [`Error::Unavailable`].
+    pub async fn all<T: Send + 'static>(self, db: &Database) -> Result<Vec<T>, Error>
+    where
+        Q: LoadQuery<'static, AnyConnection, T> + Send + 'static,
+    {
+        db.run(move |conn| self.all_sync(conn)).await
+    }
+
+    /// The single row of an aggregate, on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`Values::one_sync`], plus [`Error::Unavailable`].
+    pub async fn one<T: Send + 'static>(self, db: &Database) -> Result<T, Error>
+    where
+        Q: LoadQuery<'static, AnyConnection, T> + Send + 'static,
+    {
+        db.run(move |conn| self.one_sync(conn)).await
     }
 }
