@@ -5,6 +5,7 @@ mod common;
 
 mod cli;
 mod db;
+mod fields;
 mod middleware;
 mod models;
 mod responses;

@@ -7,6 +7,8 @@ pub use crate::signals::{ReceiverEntry, Signal};
 pub use crate::urls::UrlArg;
 pub use crate::views::{LocalBoxFuture, View, ViewInfo};
 pub use askama;
+pub use diesel;
+pub use serde;
 pub use inventory;
 pub use std::any::TypeId;
 

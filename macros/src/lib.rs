@@ -1,6 +1,7 @@
 //! Procedural macros of [manouche](https://docs.rs/manouche). Use them through `manouche`
 //! (`use manouche::prelude::*;`): the generated code calls `::manouche::__private` items.
 
+mod choices;
 mod diagnostics;
 mod model;
 mod receiver;
@@ -43,6 +44,14 @@ pub fn model(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn receiver(args: TokenStream, item: TokenStream) -> TokenStream {
     receiver::expand(args.into(), item.into()).into()
+}
+
+/// Derives `manouche::db::Choices` on a fieldless enum: the values a `#[field(choices)]` field
+/// takes, stored as text. `#[choice(value = "live", label = "Published")]` overrides a variant's
+/// stored value (default: its name in snake case) and label (default: its name in words).
+#[proc_macro_derive(Choices, attributes(choice))]
+pub fn derive_choices(item: TokenStream) -> TokenStream {
+    choices::expand(item.into()).into()
 }
 
 askama_derive::make_derive_template! {

@@ -25,7 +25,7 @@ pub enum Error {
         reason: String,
     },
     /// A query failed.
-    #[error("database error: {0}")]
+    #[error("database error: {}", with_causes(.0))]
     Query(#[from] diesel::result::Error),
     /// A connection could not be opened or configured.
     #[error("cannot connect to the database: {0}")]
@@ -41,4 +41,20 @@ impl Error {
             Error::MultipleObjectsReturned { .. } | Error::Query(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
+}
+
+/// `error: cause: cause`, so a log line says why (Diesel's deserialisation errors name only the
+/// field in their own message).
+fn with_causes(error: &diesel::result::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -6,6 +6,7 @@
 //! receivers, tasks). Everything is plain Diesel underneath: the closure gets a [`Connection`].
 
 // Diesel's `MultiConnection` derive adds undocumented public items (`MultiBackend`, ...).
+mod choices;
 #[allow(missing_docs)]
 mod connection;
 mod database;
@@ -14,7 +15,11 @@ mod model;
 mod queryset;
 pub mod schema;
 mod signals;
+pub mod types;
 
+pub use self::choices::Choices;
+#[doc(hidden)]
+pub use self::choices::not_a_choice as __not_a_choice;
 pub use self::connection::{AnyConnection, Backend, MultiBackend};
 
 /// The connection a [`Database`] hands out: [`AnyConnection`], SQLite or PostgreSQL.
@@ -22,7 +27,8 @@ pub type Connection = AnyConnection;
 pub use self::database::{Database, PoolOptions};
 pub use self::error::Error;
 #[doc(hidden)]
-pub use self::model::ModelEntry;
+pub use self::model::{FieldMetaInit, ModelEntry};
 pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, registered_models};
 pub use self::queryset::{QuerySet, Values};
+pub use self::types::{Date, DateTime, Decimal, Json, Uuid, now, sql_types, today};
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};

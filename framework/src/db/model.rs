@@ -128,6 +128,16 @@ pub enum FieldType {
     Text,
     /// `Vec<u8>`.
     Bytes,
+    /// [`super::Decimal`], with `max_digits` and `decimal_places`.
+    Decimal,
+    /// [`super::Date`].
+    Date,
+    /// [`super::DateTime`], in UTC.
+    DateTime,
+    /// [`super::Uuid`].
+    Uuid,
+    /// [`super::Json`].
+    Json,
 }
 
 impl fmt::Display for FieldType {
@@ -141,6 +151,11 @@ impl fmt::Display for FieldType {
             FieldType::Bool => "bool",
             FieldType::Text => "text",
             FieldType::Bytes => "bytes",
+            FieldType::Decimal => "decimal",
+            FieldType::Date => "date",
+            FieldType::DateTime => "datetime",
+            FieldType::Uuid => "uuid",
+            FieldType::Json => "json",
         })
     }
 }
@@ -148,6 +163,7 @@ impl fmt::Display for FieldType {
 /// What `#[model]` knows about one field.
 #[derive(Debug)]
 #[non_exhaustive]
+#[allow(clippy::struct_excessive_bools)]
 pub struct FieldMeta {
     /// The field and column name.
     pub name: &'static str,
@@ -171,24 +187,62 @@ pub struct FieldMeta {
     pub verbose_name: &'static str,
     /// Help text shown in forms and the admin.
     pub help_text: &'static str,
+    /// Digits in all, for `Decimal` fields.
+    pub max_digits: Option<u32>,
+    /// Digits after the point, for `Decimal` fields.
+    pub decimal_places: Option<u32>,
+    /// Set to now on every save.
+    pub auto_now: bool,
+    /// Set to now when the row is created.
+    pub auto_now_add: bool,
+    /// `(stored value, label)` pairs of a `choices` field; empty otherwise.
+    pub choices: &'static [(&'static str, &'static str)],
+}
+
+/// What `#[model]` writes to build a [`FieldMeta`] in a `static`.
+#[doc(hidden)]
+#[derive(Debug)]
+#[allow(clippy::struct_excessive_bools)]
+pub struct FieldMetaInit {
+    pub name: &'static str,
+    pub ty: FieldType,
+    pub nullable: bool,
+    pub primary_key: bool,
+    pub auto: bool,
+    pub unique: bool,
+    pub db_index: bool,
+    pub max_length: Option<u32>,
+    pub default: Option<&'static str>,
+    pub verbose_name: &'static str,
+    pub help_text: &'static str,
+    pub max_digits: Option<u32>,
+    pub decimal_places: Option<u32>,
+    pub auto_now: bool,
+    pub auto_now_add: bool,
+    pub choices: &'static [(&'static str, &'static str)],
 }
 
 impl FieldMeta {
     #[doc(hidden)]
-    #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
-    pub const fn __new(
-        name: &'static str,
-        ty: FieldType,
-        nullable: bool,
-        primary_key: bool,
-        auto: bool,
-        unique: bool,
-        db_index: bool,
-        max_length: Option<u32>,
-        default: Option<&'static str>,
-        verbose_name: &'static str,
-        help_text: &'static str,
-    ) -> Self {
+    pub const fn __new(init: FieldMetaInit) -> Self {
+        let FieldMetaInit {
+            name,
+            ty,
+            nullable,
+            primary_key,
+            auto,
+            unique,
+            db_index,
+            max_length,
+            default,
+            verbose_name,
+            help_text,
+            max_digits,
+            decimal_places,
+            auto_now,
+            auto_now_add,
+            choices,
+        } = init;
         FieldMeta {
             name,
             ty,
@@ -201,6 +255,11 @@ impl FieldMeta {
             default,
             verbose_name,
             help_text,
+            max_digits,
+            decimal_places,
+            auto_now,
+            auto_now_add,
+            choices,
         }
     }
 }

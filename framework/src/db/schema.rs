@@ -19,6 +19,20 @@ fn column_type(field: &FieldMeta, backend: Backend) -> String {
         (FieldType::Text, _) => field.max_length.map_or_else(|| "TEXT".into(), |n| format!("VARCHAR({n})")),
         (FieldType::Bytes, Backend::Postgres) => "BYTEA".into(),
         (FieldType::Bytes, _) => "BLOB".into(),
+        (FieldType::Decimal, Backend::Postgres) => {
+            format!("NUMERIC({}, {})", field.max_digits.unwrap_or(38), field.decimal_places.unwrap_or(0))
+        }
+        // NUMERIC affinity: SQLite stores the number, compares and sums it as one.
+        (FieldType::Decimal, _) => {
+            format!("DECIMAL({}, {})", field.max_digits.unwrap_or(38), field.decimal_places.unwrap_or(0))
+        }
+        (FieldType::Date, _) => "DATE".into(),
+        (FieldType::DateTime, Backend::Postgres) => "TIMESTAMP".into(),
+        (FieldType::DateTime, _) => "DATETIME".into(),
+        (FieldType::Uuid, Backend::Postgres) => "UUID".into(),
+        (FieldType::Uuid, _) => "CHAR(36)".into(),
+        (FieldType::Json, Backend::Postgres) => "JSON".into(),
+        (FieldType::Json, _) => "TEXT".into(),
     }
 }
 

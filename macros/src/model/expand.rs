@@ -1,7 +1,21 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::parse::ModelDef;
+use super::parse::{FieldDef, Kind, ModelDef};
+
+/// `instance.field = now` for an `auto_now`/`auto_now_add` field.
+fn stamp(def: &FieldDef) -> TokenStream {
+    let field = &def.ident;
+    let now = match def.kind {
+        Kind::Date => quote!(::manouche::db::today()),
+        _ => quote!(::manouche::db::now()),
+    };
+    if def.nullable {
+        quote! { event.instance.#field = ::core::option::Option::Some(#now); }
+    } else {
+        quote! { event.instance.#field = #now; }
+    }
+}
 
 pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream {
     let name = &item.ident;
@@ -17,17 +31,27 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             if def.auto {
                 field.attrs.push(syn::parse_quote!(#[diesel(skip_insertion)]));
             }
+            // SQLite keeps a decimal's value, not its written scale: read it back at the field's.
+            if def.kind == Kind::Decimal {
+                let places = def.decimal_places.unwrap_or(0);
+                let carrier = if def.nullable {
+                    quote!(::manouche::db::types::ScaledOption<#places>)
+                } else {
+                    quote!(::manouche::db::types::Scaled<#places>)
+                };
+                field.attrs.push(syn::parse_quote!(#[diesel(deserialize_as = #carrier)]));
+            }
         }
     }
 
     let columns = def.fields.iter().map(|f| {
         let column = &f.ident;
-        let sql = format_ident!("{}", f.kind.sql_type());
+        let sql = f.kind.sql_type();
         let doc = format!("The `{column}` column.");
         if f.nullable {
-            quote! { #[doc = #doc] #column -> diesel::sql_types::Nullable<diesel::sql_types::#sql>, }
+            quote! { #[doc = #doc] #column -> diesel::sql_types::Nullable<#sql>, }
         } else {
-            quote! { #[doc = #doc] #column -> diesel::sql_types::#sql, }
+            quote! { #[doc = #doc] #column -> #sql, }
         }
     });
     let handles = def.fields.iter().map(|f| {
@@ -43,25 +67,55 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         let field = f.ident.to_string();
         let ty = format_ident!("{}", f.kind.variant());
         let (nullable, primary_key, auto, unique, db_index) = (f.nullable, f.primary_key, f.auto, f.unique, f.db_index);
-        let max_length = match f.max_length {
+        let (auto_now, auto_now_add) = (f.auto_now, f.auto_now_add);
+        let option = |value: Option<u32>| match value {
             Some(n) => quote!(::core::option::Option::Some(#n)),
             None => quote!(::core::option::Option::None),
         };
+        let (max_length, max_digits, decimal_places) =
+            (option(f.max_length), option(f.max_digits), option(f.decimal_places));
         let default = match &f.default {
             Some(d) => quote!(::core::option::Option::Some(#d)),
             None => quote!(::core::option::Option::None),
         };
+        let choices = if f.kind == Kind::Choices {
+            let inner = &f.inner_ty;
+            quote!(<#inner as ::manouche::db::Choices>::CHOICES)
+        } else {
+            quote!(&[])
+        };
         let (verbose, help) = (&f.verbose_name, &f.help_text);
         quote! {
-            ::manouche::db::FieldMeta::__new(
-                #field, ::manouche::db::FieldType::#ty, #nullable, #primary_key, #auto, #unique, #db_index,
-                #max_length, #default, #verbose, #help,
-            )
+            ::manouche::db::FieldMeta::__new(::manouche::db::FieldMetaInit {
+                name: #field,
+                ty: ::manouche::db::FieldType::#ty,
+                nullable: #nullable,
+                primary_key: #primary_key,
+                auto: #auto,
+                unique: #unique,
+                db_index: #db_index,
+                max_length: #max_length,
+                default: #default,
+                verbose_name: #verbose,
+                help_text: #help,
+                max_digits: #max_digits,
+                decimal_places: #decimal_places,
+                auto_now: #auto_now,
+                auto_now_add: #auto_now_add,
+                choices: #choices,
+            })
         }
     });
+    let on_every_save: Vec<TokenStream> = def.fields.iter().filter(|f| f.auto_now).map(stamp).collect();
+    let on_create: Vec<TokenStream> = def.fields.iter().filter(|f| f.auto_now_add).map(stamp).collect();
     let model_name_lit = name.to_string();
-    let save = match def.fields.iter().find(|f| f.primary_key) {
-        Some(key) if key.auto => quote! {
+    let (stamps, save) = match def.fields.iter().find(|f| f.primary_key) {
+        Some(key) if key.auto => (quote! {
+            #(#on_every_save)*
+            if event.instance.#pk == 0 {
+                #(#on_create)*
+            }
+        }, quote! {
             if event.instance.#pk == 0 {
                 event.instance.#pk = diesel::insert_into(#table::table)
                     .values(&event.instance)
@@ -71,13 +125,14 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             } else if diesel::update(&event.instance).set(&event.instance).execute(conn)? == 0 {
                 return ::core::result::Result::Err(::manouche::db::Error::DoesNotExist { model: #model_name_lit });
             }
-        },
-        _ => quote! {
+        }),
+        _ => (quote! { #(#on_every_save)* }, quote! {
             if diesel::update(&event.instance).set(&event.instance).execute(conn)? == 0 {
+                #(#on_create)*
                 diesel::insert_into(#table::table).values(&event.instance).execute(conn)?;
                 event.created = true;
             }
-        },
+        }),
     };
     let (app, table_name, model_name, verbose_name) = (&def.app, &def.table, name.to_string(), &def.verbose_name);
     let table_doc = format!("The Diesel table of [`{name}`]: plain Diesel queries work on it.");
@@ -125,6 +180,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             ) -> ::core::result::Result<Self, ::manouche::db::Error> {
                 use diesel::RunQueryDsl as _;
                 let mut event = ::manouche::db::SaveEvent::__new(self, false);
+                #stamps
                 ::manouche::db::pre_save::<Self>().send(&event);
                 #save
                 ::manouche::db::post_save::<Self>().send(&event);

@@ -18,6 +18,8 @@ pub(crate) struct ModelDef {
 /// A checked field.
 pub(crate) struct FieldDef {
     pub(crate) ident: Ident,
+    /// The type without `Option`.
+    pub(crate) inner_ty: Type,
     pub(crate) kind: Kind,
     pub(crate) nullable: bool,
     pub(crate) primary_key: bool,
@@ -28,6 +30,10 @@ pub(crate) struct FieldDef {
     pub(crate) default: Option<String>,
     pub(crate) verbose_name: String,
     pub(crate) help_text: String,
+    pub(crate) max_digits: Option<u32>,
+    pub(crate) decimal_places: Option<u32>,
+    pub(crate) auto_now: bool,
+    pub(crate) auto_now_add: bool,
 }
 
 /// The supported Rust types and their Diesel SQL types.
@@ -41,6 +47,13 @@ pub(crate) enum Kind {
     Bool,
     Text,
     Bytes,
+    Decimal,
+    Date,
+    DateTime,
+    Uuid,
+    Json,
+    /// A `#[derive(Choices)]` enum stored as text.
+    Choices,
 }
 
 impl Kind {
@@ -55,6 +68,11 @@ impl Kind {
             "f64" => Kind::Double,
             "bool" => Kind::Bool,
             "String" => Kind::Text,
+            "Decimal" => Kind::Decimal,
+            "Date" | "NaiveDate" => Kind::Date,
+            "DateTime" | "NaiveDateTime" => Kind::DateTime,
+            "Uuid" => Kind::Uuid,
+            "Json" | "Value" => Kind::Json,
             "Vec" => match generic_arg(&segment.arguments) {
                 Some(Type::Path(inner)) if inner.path.is_ident("u8") => Kind::Bytes,
                 _ => return None,
@@ -77,24 +95,38 @@ impl Kind {
             Kind::Bool => "Bool",
             Kind::Text => "Text",
             Kind::Bytes => "Bytes",
+            Kind::Decimal => "Decimal",
+            Kind::Date => "Date",
+            Kind::DateTime => "DateTime",
+            Kind::Uuid => "Uuid",
+            Kind::Json => "Json",
+            Kind::Choices => "Text",
         }
     }
 
-    pub(crate) fn sql_type(self) -> &'static str {
+    /// The Diesel SQL type of the column.
+    pub(crate) fn sql_type(self) -> proc_macro2::TokenStream {
+        use quote::quote;
         match self {
-            Kind::SmallInt => "SmallInt",
-            Kind::Integer => "Integer",
-            Kind::BigInt => "BigInt",
-            Kind::Float => "Float",
-            Kind::Double => "Double",
-            Kind::Bool => "Bool",
-            Kind::Text => "Text",
-            Kind::Bytes => "Binary",
+            Kind::SmallInt => quote!(diesel::sql_types::SmallInt),
+            Kind::Integer => quote!(diesel::sql_types::Integer),
+            Kind::BigInt => quote!(diesel::sql_types::BigInt),
+            Kind::Float => quote!(diesel::sql_types::Float),
+            Kind::Double => quote!(diesel::sql_types::Double),
+            Kind::Bool => quote!(diesel::sql_types::Bool),
+            Kind::Text | Kind::Choices => quote!(diesel::sql_types::Text),
+            Kind::Bytes => quote!(diesel::sql_types::Binary),
+            Kind::Decimal => quote!(::manouche::db::sql_types::Decimal),
+            Kind::Date => quote!(diesel::sql_types::Date),
+            Kind::DateTime => quote!(diesel::sql_types::Timestamp),
+            Kind::Uuid => quote!(::manouche::db::sql_types::Uuid),
+            Kind::Json => quote!(diesel::sql_types::Json),
         }
     }
 }
 
-const SUPPORTED: &str = "i16, i32, i64, f32, f64, bool, String, Vec<u8>, or an Option of one of them";
+const SUPPORTED: &str = "i16, i32, i64, f32, f64, bool, String, Vec<u8>, Decimal, Date, DateTime, Uuid, Json, \
+                         a `#[field(choices)]` enum, or an Option of one of them";
 
 /// `Vec < String >` → `Vec<String>`.
 fn pretty(ty: &Type) -> String {
@@ -258,7 +290,19 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         Some(inner) => (inner, true),
         None => (&field.ty, false),
     };
-    let kind = Kind::from_type(inner);
+    let choices = field.attrs.iter().filter(|a| a.path().is_ident("field")).any(|attr| {
+        let mut found = false;
+        let _ = attr.parse_nested_meta(|meta| {
+            found |= meta.path.is_ident("choices");
+            // Skip values so the scan goes on past `key = value` options.
+            if meta.input.peek(Token![=]) {
+                let _: Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+        found
+    });
+    let kind = if choices { Some(Kind::Choices) } else { Kind::from_type(inner) };
     if kind.is_none() {
         errors.push(syn::Error::new(
             field.ty.span(),
@@ -268,6 +312,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
     let mut def = FieldDef {
         verbose_name: human(&ident.to_string()),
         ident,
+        inner_ty: inner.clone(),
         kind: kind.unwrap_or(Kind::Text),
         nullable,
         primary_key: false,
@@ -277,9 +322,16 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         max_length: None,
         default: None,
         help_text: String::new(),
+        max_digits: None,
+        decimal_places: None,
+        auto_now: false,
+        auto_now_add: false,
     };
     let mut auto_span: Option<Span> = None;
     let mut max_length_span: Option<Span> = None;
+    let mut digits_span: Option<Span> = None;
+    let mut auto_now_span: Option<Span> = None;
+    let mut range_errors: Vec<syn::Error> = Vec::new();
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("field")) {
         let result = attr.parse_nested_meta(|meta| {
             let key = meta.path.get_ident().map(Ident::to_string).unwrap_or_default();
@@ -302,11 +354,39 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                     let expr: Expr = meta.value()?.parse()?;
                     def.default = Some(expr.to_token_stream().to_string());
                 }
+                "max_digits" | "decimal_places" => {
+                    let lit: syn::LitInt = meta.value()?.parse()?;
+                    let n = lit.base10_parse::<u32>().map_err(|_| {
+                        syn::Error::new(lit.span(), format!("`{key}` takes a whole number"))
+                    })?;
+                    // Out of range is reported, and the value kept so no "missing precision" follows.
+                    if key == "max_digits" {
+                        if !(1..=38).contains(&n) {
+                            range_errors.push(syn::Error::new(lit.span(), "`max_digits` is between 1 and 38"));
+                        }
+                        def.max_digits = Some(n);
+                    } else {
+                        if n > 28 {
+                            range_errors.push(syn::Error::new(lit.span(), "`decimal_places` is at most 28"));
+                        }
+                        def.decimal_places = Some(n);
+                    }
+                    digits_span = Some(meta.path.span());
+                }
+                "auto_now" | "auto_now_add" => {
+                    if key == "auto_now" {
+                        def.auto_now = true;
+                    } else {
+                        def.auto_now_add = true;
+                    }
+                    auto_now_span = Some(meta.path.span());
+                }
+                "choices" => {}
                 "verbose_name" => def.verbose_name = meta.value()?.parse::<syn::LitStr>()?.value(),
                 "help_text" => def.help_text = meta.value()?.parse::<syn::LitStr>()?.value(),
                 _ => {
                     return Err(meta.error(
-                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `default = ...`, `verbose_name = \"...\"` or `help_text = \"...\"`",
+                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, `default = ...`, `verbose_name = \"...\"` or `help_text = \"...\"`",
                     ));
                 }
             }
@@ -327,9 +407,38 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         errors.push(syn::Error::new(field.ty.span(), "a primary key cannot be an `Option`"));
     }
     if let Some(span) = max_length_span
-        && def.kind != Kind::Text
+        && !matches!(def.kind, Kind::Text | Kind::Choices)
     {
-        errors.push(syn::Error::new(span, "`max_length` applies to `String` fields"));
+        errors.push(syn::Error::new(span, "`max_length` applies to `String` and `choices` fields"));
+    }
+    for error in range_errors {
+        errors.push(error);
+    }
+    if let Some(span) = digits_span
+        && def.kind != Kind::Decimal
+    {
+        errors.push(syn::Error::new(span, "`max_digits` and `decimal_places` apply to `Decimal` fields"));
+    }
+    if def.kind == Kind::Decimal {
+        match (def.max_digits, def.decimal_places) {
+            (Some(digits), Some(places)) if places > digits => errors.push(syn::Error::new(
+                field.ty.span(),
+                format!("`decimal_places` ({places}) cannot exceed `max_digits` ({digits})"),
+            )),
+            (Some(_), Some(_)) => {}
+            _ => errors.push(syn::Error::new(
+                field.ty.span(),
+                "a `Decimal` field needs its precision, as in Django\nhelp: write `#[field(max_digits = 10, decimal_places = 2)]`",
+            )),
+        }
+    }
+    if let Some(span) = auto_now_span
+        && !matches!(def.kind, Kind::DateTime | Kind::Date)
+    {
+        errors.push(syn::Error::new(span, "`auto_now` and `auto_now_add` apply to `DateTime` and `Date` fields"));
+    }
+    if def.primary_key && !(def.kind.is_integer() || matches!(def.kind, Kind::Text | Kind::Uuid)) {
+        errors.push(syn::Error::new(field.ty.span(), "a primary key is an integer, a `String` or a `Uuid`"));
     }
     errors.finish()?;
     Ok(def)

@@ -1,0 +1,153 @@
+//! `choices`: a field that takes one of a fixed set of values, as a Rust enum.
+
+/// An enum whose variants are a field's choices, Django's `TextChoices`: derive it with
+/// `#[derive(Choices)]` and mark the field `#[field(choices)]`. The stored value is text.
+///
+/// ```
+/// use manouche::prelude::*;
+///
+/// #[derive(Choices, Debug, Clone, Copy, PartialEq)]
+/// pub enum Status {
+///     Draft,
+///     #[choice(value = "live", label = "Published")]
+///     Published,
+/// }
+///
+/// assert_eq!(Status::Published.value(), "live");
+/// assert_eq!(Status::Draft.label(), "Draft");
+/// assert_eq!(Status::from_value("live"), Some(Status::Published));
+/// assert_eq!(Status::CHOICES, &[("draft", "Draft"), ("live", "Published")]);
+/// assert_eq!(Status::Published.to_string(), "Published");
+/// ```
+pub trait Choices: Sized + Copy + 'static {
+    /// `(stored value, label)` for each variant, in declaration order.
+    const CHOICES: &'static [(&'static str, &'static str)];
+
+    /// The value stored in the database (default: the variant's name in snake case).
+    fn value(self) -> &'static str;
+
+    /// The human label (default: the variant's name in words), Django's `get_FOO_display()`.
+    fn label(self) -> &'static str {
+        let value = self.value();
+        Self::CHOICES.iter().find(|(v, _)| *v == value).map_or(value, |(_, label)| label)
+    }
+
+    /// The variant stored as `value`.
+    fn from_value(value: &str) -> Option<Self>;
+}
+
+/// The error of reading a value that is not one of the choices.
+#[doc(hidden)]
+pub fn not_a_choice<T: Choices>(value: &str, name: &str) -> Box<dyn std::error::Error + Send + Sync> {
+    let expected: Vec<&str> = T::CHOICES.iter().map(|(v, _)| *v).collect();
+    format!("`{value}` is not a choice of {name} (expected one of {})", expected.join(", ")).into()
+}
+
+/// Diesel and serde impls for a `#[derive(Choices)]` enum, stored as text.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __choices_impls {
+    ($ty:ident) => {
+        const _: () = {
+            use $crate::__private::diesel;
+            use diesel::backend::Backend as _;
+            type St = diesel::sql_types::Text;
+            type Db = $crate::db::MultiBackend;
+
+            impl diesel::expression::AsExpression<St> for $ty {
+                type Expression = diesel::internal::derives::as_expression::Bound<St, Self>;
+                fn as_expression(self) -> Self::Expression {
+                    diesel::internal::derives::as_expression::Bound::new(self)
+                }
+            }
+            impl diesel::expression::AsExpression<diesel::sql_types::Nullable<St>> for $ty {
+                type Expression =
+                    diesel::internal::derives::as_expression::Bound<diesel::sql_types::Nullable<St>, Self>;
+                fn as_expression(self) -> Self::Expression {
+                    diesel::internal::derives::as_expression::Bound::new(self)
+                }
+            }
+            impl<'expr> diesel::expression::AsExpression<St> for &'expr $ty {
+                type Expression = diesel::internal::derives::as_expression::Bound<St, Self>;
+                fn as_expression(self) -> Self::Expression {
+                    diesel::internal::derives::as_expression::Bound::new(self)
+                }
+            }
+            impl<'expr> diesel::expression::AsExpression<diesel::sql_types::Nullable<St>> for &'expr $ty {
+                type Expression =
+                    diesel::internal::derives::as_expression::Bound<diesel::sql_types::Nullable<St>, Self>;
+                fn as_expression(self) -> Self::Expression {
+                    diesel::internal::derives::as_expression::Bound::new(self)
+                }
+            }
+            impl diesel::serialize::ToSql<St, Db> for $ty {
+                fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, Db>) -> diesel::serialize::Result {
+                    <str as diesel::serialize::ToSql<St, Db>>::to_sql($crate::db::Choices::value(*self), out)
+                }
+            }
+            // Each engine's own impls: the two-backend connection renders inserts per engine.
+            impl diesel::serialize::ToSql<St, diesel::sqlite::Sqlite> for $ty {
+                fn to_sql<'b>(
+                    &'b self,
+                    out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
+                ) -> diesel::serialize::Result {
+                    <str as diesel::serialize::ToSql<St, diesel::sqlite::Sqlite>>::to_sql(
+                        $crate::db::Choices::value(*self),
+                        out,
+                    )
+                }
+            }
+            impl diesel::serialize::ToSql<St, diesel::pg::Pg> for $ty {
+                fn to_sql<'b>(
+                    &'b self,
+                    out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+                ) -> diesel::serialize::Result {
+                    <str as diesel::serialize::ToSql<St, diesel::pg::Pg>>::to_sql($crate::db::Choices::value(*self), out)
+                }
+            }
+            impl diesel::serialize::ToSql<diesel::sql_types::Nullable<St>, Db> for $ty {
+                fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, Db>) -> diesel::serialize::Result {
+                    <Self as diesel::serialize::ToSql<St, Db>>::to_sql(self, out)
+                }
+            }
+            impl diesel::deserialize::FromSql<St, Db> for $ty {
+                fn from_sql(bytes: <Db as diesel::backend::Backend>::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                    let text = <String as diesel::deserialize::FromSql<St, Db>>::from_sql(bytes)?;
+                    <Self as $crate::db::Choices>::from_value(&text)
+                        .ok_or_else(|| $crate::db::__not_a_choice::<Self>(&text, stringify!($ty)))
+                }
+            }
+            impl<__ST, __DB> diesel::deserialize::Queryable<__ST, __DB> for $ty
+            where
+                __DB: diesel::backend::Backend,
+                __ST: diesel::sql_types::SingleValue,
+                Self: diesel::deserialize::FromSql<__ST, __DB>,
+            {
+                type Row = Self;
+                fn build(row: Self) -> diesel::deserialize::Result<Self> {
+                    Ok(row)
+                }
+            }
+            impl ::core::fmt::Display for $ty {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.write_str($crate::db::Choices::label(*self))
+                }
+            }
+            impl $crate::__private::serde::Serialize for $ty {
+                fn serialize<S: $crate::__private::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                    s.serialize_str($crate::db::Choices::value(*self))
+                }
+            }
+            impl<'de> $crate::__private::serde::Deserialize<'de> for $ty {
+                fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+                    let text = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(d)?;
+                    <Self as $crate::db::Choices>::from_value(&text).ok_or_else(|| {
+                        <D::Error as $crate::__private::serde::de::Error>::custom(
+                            $crate::db::__not_a_choice::<Self>(&text, stringify!($ty)),
+                        )
+                    })
+                }
+            }
+        };
+    };
+}

@@ -1,0 +1,169 @@
+//! Field types beyond scalars (decimal, date, datetime, uuid, JSON, choices) and `auto_now`, on
+//! SQLite and PostgreSQL.
+
+use diesel::prelude::*;
+use manouche::conf::DatabaseUrl;
+use manouche::db::{Database, Error, FieldType, Json, Model, PoolOptions, schema};
+use manouche::prelude::*;
+
+/// How far an order has gone.
+#[derive(Choices, Debug, Clone, Copy, PartialEq)]
+pub enum Status {
+    /// Being filled.
+    Pending,
+    /// On its way.
+    #[choice(value = "sent", label = "Shipped to customer")]
+    Shipped,
+}
+
+/// A parcel: one field of each type.
+#[model(app = "fieldtests")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parcel {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    #[field(unique)]
+    pub tracking: Uuid,
+    #[field(max_digits = 10, decimal_places = 2)]
+    pub price: Decimal,
+    #[field(max_digits = 6, decimal_places = 3)]
+    pub weight_kg: Option<Decimal>,
+    pub ship_on: Date,
+    pub delivered_at: Option<DateTime>,
+    #[field(choices, max_length = 10)]
+    pub status: Status,
+    pub details: Json,
+    #[field(auto_now_add)]
+    pub created_at: DateTime,
+    #[field(auto_now)]
+    pub updated_at: DateTime,
+}
+
+/// PostgreSQL's `test` database is shared: tests creating `fieldtests_parcel` there take turns.
+static TABLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn databases() -> Vec<Database> {
+    let dir = std::env::temp_dir().join(format!("manouche-fields-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut urls = vec![DatabaseUrl::Sqlite(dir.join("fields.sqlite3"))];
+    match std::env::var("MANOUCHE_TEST_POSTGRES_URL") {
+        Ok(url) => urls.push(DatabaseUrl::parse(&url, "/".as_ref()).unwrap()),
+        Err(_) => eprintln!("notice: MANOUCHE_TEST_POSTGRES_URL is not set; field types are tested on SQLite only"),
+    }
+    urls.iter()
+        .map(|url| {
+            let db = Database::connect(url, PoolOptions::default());
+            let backend = db.backend();
+            db.run_sync(move |conn| {
+                diesel::connection::SimpleConnection::batch_execute(conn, "DROP TABLE IF EXISTS fieldtests_parcel")?;
+                for sql in schema::create_table(Parcel::meta(), backend) {
+                    diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+            db
+        })
+        .collect()
+}
+
+fn dec(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+fn parcel(price: &str, status: Status) -> Parcel {
+    Parcel {
+        id: 0,
+        tracking: Uuid::new_v4(),
+        price: dec(price),
+        weight_kg: None,
+        ship_on: Date::from_ymd_opt(2026, 11, 24).unwrap(),
+        delivered_at: None,
+        status,
+        details: serde_json::json!({"gift": true, "note": "ring twice"}),
+        created_at: DateTime::default(),
+        updated_at: DateTime::default(),
+    }
+}
+
+#[test]
+fn field_types_describe_themselves() {
+    let meta = Parcel::meta();
+    let price = meta.field("price").unwrap();
+    assert_eq!((price.ty, price.max_digits, price.decimal_places), (FieldType::Decimal, Some(10), Some(2)));
+    assert_eq!(meta.field("tracking").unwrap().ty, FieldType::Uuid);
+    assert_eq!(meta.field("ship_on").unwrap().ty, FieldType::Date);
+    assert!(meta.field("delivered_at").unwrap().nullable);
+    assert_eq!(meta.field("details").unwrap().ty, FieldType::Json);
+    let status = meta.field("status").unwrap();
+    assert_eq!(status.ty, FieldType::Text);
+    assert_eq!(status.choices, &[("pending", "Pending"), ("sent", "Shipped to customer")]);
+    assert!(meta.field("created_at").unwrap().auto_now_add);
+    assert!(meta.field("updated_at").unwrap().auto_now);
+    assert_eq!(Status::Shipped.to_string(), "Shipped to customer");
+    assert_eq!(serde_json::to_string(&Status::Shipped).unwrap(), "\"sent\"");
+    assert!(serde_json::from_str::<Status>("\"lost\"").unwrap_err().to_string().contains("`lost` is not a choice"));
+}
+
+#[test]
+fn every_field_type_round_trips_and_filters_on_every_backend() {
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let before = manouche::db::now();
+            let mut heavy = parcel("20", Status::Pending);
+            heavy.weight_kg = Some(dec("1.5"));
+            let heavy = heavy.save_sync(conn)?;
+            assert!(heavy.created_at >= before && heavy.updated_at >= before, "auto_now_add and auto_now set");
+            let light = parcel("4.99", Status::Shipped).save_sync(conn)?;
+
+            let loaded = Parcel::objects().filter(Parcel::id.eq(heavy.id)).get_sync(conn)?;
+            assert_eq!(loaded, heavy, "{backend:?}: every field reads back as written");
+            // The decimal comes back at the field's scale on both backends.
+            assert_eq!(loaded.price.to_string(), "20.00", "{backend:?}");
+            assert_eq!(loaded.weight_kg.map(|w| w.to_string()), Some("1.500".into()), "{backend:?}");
+            assert_eq!(loaded.details["note"], "ring twice");
+
+            // Filters compare typed values in SQL.
+            let cheap = Parcel::objects().filter(Parcel::price.lt(dec("10"))).values_list(Parcel::id).all_sync::<i64>(conn)?;
+            assert_eq!(cheap, vec![light.id], "{backend:?}: decimals compare as numbers");
+            let sent = Parcel::objects().filter(Parcel::status.eq(Status::Shipped)).count_sync(conn)?;
+            assert_eq!(sent, 1);
+            let by_tracking = Parcel::objects().filter(Parcel::tracking.eq(light.tracking)).get_sync(conn)?;
+            assert_eq!(by_tracking.id, light.id);
+            let recent = Parcel::objects().filter(Parcel::created_at.ge(before)).count_sync(conn)?;
+            assert_eq!(recent, 2, "{backend:?}: datetimes compare in time order");
+            let total: Option<Decimal> = Parcel::objects().aggregate(diesel::dsl::sum(Parcel::price)).one_sync(conn)?;
+            assert_eq!(total, Some(dec("24.99")), "{backend:?}: sums are exact");
+
+            // auto_now moves on every save; auto_now_add stays.
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            let mut again = loaded.clone();
+            again.delivered_at = Some(manouche::db::now());
+            let again = again.save_sync(conn)?;
+            assert_eq!(again.created_at, heavy.created_at);
+            assert!(again.updated_at > heavy.updated_at);
+            let reread = Parcel::objects().filter(Parcel::id.eq(heavy.id)).get_sync(conn)?;
+            assert_eq!(reread, again);
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn a_stored_value_that_is_not_a_choice_is_a_clear_error() {
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let db = databases().remove(0);
+    let error = db
+        .run_sync(|conn| {
+            let saved = parcel("1", Status::Pending).save_sync(conn)?;
+            diesel::update(fieldtests_parcel::table.find(saved.id))
+                .set(fieldtests_parcel::status.eq("lost"))
+                .execute(conn)?;
+            Parcel::objects().all_sync(conn)
+        })
+        .unwrap_err();
+    assert!(error.to_string().contains("`lost` is not a choice of Status"), "{error}");
+}
