@@ -163,7 +163,7 @@ fn product_pages_and_the_json_api() {
     assert_eq!(api["results"][0]["slug"], "tieguanyin");
     let id = api["results"][0]["id"].as_i64().unwrap();
     let one: serde_json::Value = client.get(&format!("/api/products/{id}/")).send().json().unwrap();
-    assert_eq!((one["name"].as_str(), one["price_cents"].as_i64()), (Some("Tieguanyin"), Some(1800)));
+    assert_eq!((one["name"].as_str(), one["price"].as_str()), (Some("Tieguanyin"), Some("18.00")));
     assert_eq!(client.get("/api/products/99999/").send().status(), 404);
     assert_eq!(manouche::urls::reverse("shop:api:product", &[("id", &id)]).unwrap(), format!("/api/products/{id}/"));
 }

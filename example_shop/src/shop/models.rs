@@ -18,7 +18,7 @@ pub struct Category {
     pub slug: String,
 }
 
-/// Something we sell. Prices are whole cents: money is never a float.
+/// Something we sell. Prices are exact decimals: money is never a float.
 #[model(app = "shop")]
 #[derive(Debug, Clone, Serialize)]
 pub struct Product {
@@ -37,18 +37,18 @@ pub struct Product {
     /// A sentence or two.
     #[field(help_text = "Shown on the product page")]
     pub description: String,
-    /// The price in cents.
-    pub price_cents: i64,
+    /// The price, in euros.
+    #[field(max_digits = 10, decimal_places = 2)]
+    pub price: Decimal,
     /// Tins on the shelf.
     pub stock: i32,
     /// Listed in the catalogue.
     #[field(default = true)]
     pub active: bool,
-}
-
-impl Product {
-    /// `12.50`.
-    pub fn price(&self) -> String {
-        format!("{}.{:02}", self.price_cents / 100, self.price_cents % 100)
-    }
+    /// When it was added.
+    #[field(auto_now_add)]
+    pub created_at: DateTime,
+    /// When it last changed.
+    #[field(auto_now)]
+    pub updated_at: DateTime,
 }

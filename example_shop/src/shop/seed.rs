@@ -1,6 +1,6 @@
 //! `seed`: loads the demo catalogue; running it again adds nothing twice.
 
-use manouche::db::{Database, Model, PoolOptions};
+use manouche::db::{Database, Decimal, Model, PoolOptions};
 use manouche::management::{Command, CommandContext, CommandError};
 
 use super::models::{Category, Product};
@@ -56,9 +56,11 @@ impl Command for Seed {
                         slug: (*slug).into(),
                         category_id: category.id,
                         description: (*description).into(),
-                        price_cents: *price_cents,
+                        price: Decimal::new(*price_cents, 2),
                         stock: *stock,
                         active: true,
+                        created_at: manouche::db::DateTime::default(),
+                        updated_at: manouche::db::DateTime::default(),
                     };
                     product.save_sync(conn)?;
                     added += 1;
