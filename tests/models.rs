@@ -8,6 +8,7 @@ use manouche::prelude::*;
 
 /// A tea of the shop.
 #[model(app = "tests")]
+#[permission(taste = "Can taste teas", blend = "Can blend teas")]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tea {
     #[field(primary_key, auto)]
@@ -60,6 +61,21 @@ fn databases() -> Vec<Database> {
         Err(_) => eprintln!("notice: MANOUCHE_TEST_POSTGRES_URL is not set; models are tested on SQLite only"),
     }
     urls.iter().map(|url| Database::connect(url, PoolOptions::default())).collect()
+}
+
+#[test]
+fn models_have_the_four_default_permissions_and_custom_ones() {
+    assert_eq!(Tea::PERM_VIEW.to_string(), "tests.view_tea");
+    assert_eq!(Tea::PERM_DELETE.codename, "delete_tea");
+    assert_eq!(Tea::PERM_CHANGE.name, "Can change tea");
+    assert_eq!(Tea::PERM_TASTE.to_string(), "tests.taste_tea");
+    assert_eq!(Tea::PERM_BLEND.name, "Can blend teas");
+    let listed: Vec<String> = Tea::meta().permissions.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        listed,
+        ["tests.view_tea", "tests.add_tea", "tests.change_tea", "tests.delete_tea", "tests.taste_tea", "tests.blend_tea"]
+    );
+    assert_eq!(HouseBlend::PERM_ADD.name, "Can add house blend", "the verbose name is used");
 }
 
 #[test]

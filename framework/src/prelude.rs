@@ -6,4 +6,4 @@ pub use crate::http::{Form, HttpRequest, HttpResponse, Json, Path, Query, Reques
 pub use crate::project::{App, Project};
 pub use crate::templates::{Template, render};
 pub use crate::urlpatterns;
-pub use manouche_macros::{Choices, Template, model, receiver, view};
+pub use manouche_macros::{Choices, Template, model, permission, receiver, view};

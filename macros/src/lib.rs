@@ -37,6 +37,17 @@ pub fn model(args: TokenStream, item: TokenStream) -> TokenStream {
     model::expand(args.into(), item.into()).into()
 }
 
+/// Declares a custom permission of a model: `#[permission(publish = "Can publish products")]`,
+/// written below `#[model]`, adds `Product::PERM_PUBLISH` (`shop.publish_product`). Alone it is an
+/// error: `#[model]` reads it.
+#[proc_macro_attribute]
+pub fn permission(_args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let span = proc_macro2::Span::call_site();
+    let error = syn::Error::new(span, "`#[permission]` goes below `#[model(...)]` on a model struct").into_compile_error();
+    quote::quote!(#error #item).into()
+}
+
 /// Connects a function to a signal at compile time: `#[receiver(REQUEST_FINISHED)]`.
 ///
 /// The function takes one `&T` argument, where the signal is a `Signal<T>`; it runs

@@ -20,6 +20,7 @@ pub struct Category {
 
 /// Something we sell. Prices are exact decimals: money is never a float.
 #[model(app = "shop")]
+#[permission(publish = "Can publish products")]
 #[derive(Debug, Clone, Serialize)]
 pub struct Product {
     /// The key.

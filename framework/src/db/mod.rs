@@ -28,7 +28,7 @@ pub use self::database::{Database, PoolOptions};
 pub use self::error::Error;
 #[doc(hidden)]
 pub use self::model::{FieldMetaInit, ModelEntry};
-pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, registered_models};
+pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, Permission, registered_models};
 pub use self::queryset::{QuerySet, Values};
 pub use self::types::{Date, DateTime, Decimal, Json, Uuid, now, sql_types, today};
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};

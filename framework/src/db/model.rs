@@ -78,6 +78,8 @@ pub struct ModelMeta {
     pub verbose_name: &'static str,
     /// Fields in declaration order.
     pub fields: &'static [FieldMeta],
+    /// The four default permissions (view, add, change, delete), then the custom ones.
+    pub permissions: &'static [Permission],
 }
 
 impl ModelMeta {
@@ -88,8 +90,9 @@ impl ModelMeta {
         table: &'static str,
         verbose_name: &'static str,
         fields: &'static [FieldMeta],
+        permissions: &'static [Permission],
     ) -> Self {
-        ModelMeta { app, name, table, verbose_name, fields }
+        ModelMeta { app, name, table, verbose_name, fields, permissions }
     }
 
     /// The primary key field.
@@ -105,6 +108,34 @@ impl ModelMeta {
     /// `app.Model`, as Django writes a model's label.
     pub fn label(&self) -> String {
         format!("{}.{}", self.app, self.name)
+    }
+}
+
+/// A permission on a model, Django's `auth.Permission`: `shop.publish_product`.
+///
+/// Every model has `PERM_VIEW`, `PERM_ADD`, `PERM_CHANGE` and `PERM_DELETE` constants;
+/// `#[permission(publish = "Can publish products")]` below `#[model]` adds `PERM_PUBLISH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Permission {
+    /// The app label, e.g. `shop`.
+    pub app: &'static str,
+    /// The code name, e.g. `publish_product`.
+    pub codename: &'static str,
+    /// The description, e.g. `Can publish products`.
+    pub name: &'static str,
+}
+
+impl Permission {
+    #[doc(hidden)]
+    pub const fn __new(app: &'static str, codename: &'static str, name: &'static str) -> Self {
+        Permission { app, codename, name }
+    }
+}
+
+impl fmt::Display for Permission {
+    /// `shop.publish_product`, as `has_perm` takes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.app, self.codename)
     }
 }
 

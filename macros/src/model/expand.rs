@@ -135,6 +135,25 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         }),
     };
     let (app, table_name, model_name, verbose_name) = (&def.app, &def.table, name.to_string(), &def.verbose_name);
+    let lower = model_name.to_lowercase();
+    let mut permissions: Vec<(syn::Ident, String, String)> = ["view", "add", "change", "delete"]
+        .iter()
+        .map(|action| {
+            (format_ident!("PERM_{}", action.to_uppercase()), format!("{action}_{lower}"), format!("Can {action} {verbose_name}"))
+        })
+        .collect();
+    for (action, description) in &def.permissions {
+        let constant = format_ident!("PERM_{}", action.to_string().to_uppercase(), span = action.span());
+        permissions.push((constant, format!("{action}_{lower}"), description.clone()));
+    }
+    let permission_values: Vec<TokenStream> = permissions
+        .iter()
+        .map(|(_, codename, description)| quote!(::manouche::db::Permission::__new(#app, #codename, #description)))
+        .collect();
+    let permission_consts = permissions.iter().zip(&permission_values).map(|((constant, codename, _), value)| {
+        let doc = format!("The `{app}.{codename}` permission.");
+        quote! { #[doc = #doc] #vis const #constant: ::manouche::db::Permission = #value; }
+    });
     let table_doc = format!("The Diesel table of [`{name}`]: plain Diesel queries work on it.");
 
     quote! {
@@ -159,6 +178,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
 
         impl #name {
             #(#handles)*
+            #(#permission_consts)*
         }
 
         impl ::manouche::db::Model for #name {
@@ -203,8 +223,10 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
 
             fn meta() -> &'static ::manouche::db::ModelMeta {
                 static FIELDS: &[::manouche::db::FieldMeta] = &[#(#metas),*];
-                static META: ::manouche::db::ModelMeta =
-                    ::manouche::db::ModelMeta::__new(#app, #model_name, #table_name, #verbose_name, FIELDS);
+                static PERMISSIONS: &[::manouche::db::Permission] = &[#(#permission_values),*];
+                static META: ::manouche::db::ModelMeta = ::manouche::db::ModelMeta::__new(
+                    #app, #model_name, #table_name, #verbose_name, FIELDS, PERMISSIONS,
+                );
                 &META
             }
         }

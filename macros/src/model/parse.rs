@@ -13,6 +13,8 @@ pub(crate) struct ModelDef {
     pub(crate) table: String,
     pub(crate) verbose_name: String,
     pub(crate) fields: Vec<FieldDef>,
+    /// Custom permissions: `(action, description)`, from `#[permission(publish = "...")]`.
+    pub(crate) permissions: Vec<(Ident, String)>,
 }
 
 /// A checked field.
@@ -246,6 +248,8 @@ impl ModelDef {
         let table = table.map(|(t, _)| t).unwrap_or_else(|| format!("{app_name}_{}", lower(&name)));
         let verbose_name = verbose_name.map(|(v, _)| v).unwrap_or_else(|| human(&name));
 
+        let permissions = parse_permissions(item, &mut errors);
+
         let mut fields = Vec::new();
         let mut field_errors = false;
         match &mut item.fields {
@@ -279,7 +283,7 @@ impl ModelDef {
             _ => {}
         }
         errors.finish()?;
-        Ok(ModelDef { app: app_name, table, verbose_name, fields })
+        Ok(ModelDef { app: app_name, table, verbose_name, fields, permissions })
     }
 }
 
@@ -442,4 +446,51 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
     }
     errors.finish()?;
     Ok(def)
+}
+
+/// `#[permission(publish = "Can publish products", ...)]` attributes, removed from the struct.
+fn parse_permissions(item: &mut syn::ItemStruct, errors: &mut Errors) -> Vec<(Ident, String)> {
+    let mut permissions: Vec<(Ident, String)> = Vec::new();
+    for attr in item.attrs.iter().filter(|a| a.path().is_ident("permission")) {
+        let parsed = attr.parse_args_with(Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated);
+        let pairs = match parsed {
+            Ok(pairs) => pairs,
+            Err(error) => {
+                errors.push(syn::Error::new(
+                    error.span(),
+                    "expected `#[permission(action = \"Description\")]`, e.g. `#[permission(publish = \"Can publish products\")]`",
+                ));
+                continue;
+            }
+        };
+        for pair in pairs {
+            let Some(action) = pair.path.get_ident().cloned() else {
+                errors.push(syn::Error::new(pair.path.span(), "a permission's action is one word, e.g. `publish`"));
+                continue;
+            };
+            let name = action.to_string();
+            if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+                errors.push(syn::Error::new(action.span(), "a permission's action is lowercase, e.g. `publish`"));
+                continue;
+            }
+            if matches!(name.as_str(), "view" | "add" | "change" | "delete") {
+                errors.push(syn::Error::new(
+                    action.span(),
+                    format!("every model has the `{name}` permission already; name a custom action"),
+                ));
+                continue;
+            }
+            if permissions.iter().any(|(a, _)| *a == action) {
+                errors.push(syn::Error::new(action.span(), format!("the `{name}` permission is declared twice")));
+                continue;
+            }
+            match string_value(&pair.value, &name) {
+                Ok(description) if !description.is_empty() => permissions.push((action, description)),
+                Ok(_) => errors.push(syn::Error::new(pair.value.span(), "a permission needs a description")),
+                Err(error) => errors.push(error),
+            }
+        }
+    }
+    item.attrs.retain(|a| !a.path().is_ident("permission"));
+    permissions
 }
