@@ -126,7 +126,8 @@ fn every_field_type_round_trips_and_filters_on_every_backend() {
             assert_eq!(loaded.details["note"], "ring twice");
 
             // Filters compare typed values in SQL.
-            let cheap = Parcel::objects().filter(Parcel::price.lt(dec("10"))).values_list(Parcel::id).all_sync::<i64>(conn)?;
+            let cheap =
+                Parcel::objects().filter(Parcel::price.lt(dec("10"))).values_list(Parcel::id).all_sync::<i64>(conn)?;
             assert_eq!(cheap, vec![light.id], "{backend:?}: decimals compare as numbers");
             let sent = Parcel::objects().filter(Parcel::status.eq(Status::Shipped)).count_sync(conn)?;
             assert_eq!(sent, 1);

@@ -73,7 +73,14 @@ fn models_have_the_four_default_permissions_and_custom_ones() {
     let listed: Vec<String> = Tea::meta().permissions.iter().map(ToString::to_string).collect();
     assert_eq!(
         listed,
-        ["tests.view_tea", "tests.add_tea", "tests.change_tea", "tests.delete_tea", "tests.taste_tea", "tests.blend_tea"]
+        [
+            "tests.view_tea",
+            "tests.add_tea",
+            "tests.change_tea",
+            "tests.delete_tea",
+            "tests.taste_tea",
+            "tests.blend_tea"
+        ]
     );
     assert_eq!(HouseBlend::PERM_ADD.name, "Can add house blend", "the verbose name is used");
 }
@@ -350,5 +357,137 @@ fn values_lists_aggregates_and_distinct() {
             Ok::<_, Error>(())
         })
         .unwrap();
+    }
+}
+
+#[derive(Debug, PartialEq, diesel::QueryableByName)]
+struct NameAndPrice {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    price_cents: i64,
+}
+
+#[test]
+fn bulk_writes_get_or_create_in_bulk_iteration_and_raw_sql() {
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            seed(conn)?;
+            // F: the new price is computed in SQL from the old one.
+            let raised = Tea::objects()
+                .filter(Tea::in_stock.eq(true))
+                .update_sync(conn, Tea::price_cents.eq(Tea::price_cents + 100))?;
+            assert_eq!(raised, 3);
+            let prices =
+                Tea::objects().order_by(Tea::name.asc()).values_list(Tea::price_cents).all_sync::<i64>(conn)?;
+            assert_eq!(prices, vec![900, 1350, 1200, 1400], "{backend:?}: Sencha (out of stock) kept its price");
+
+            let (assam, created) = Tea::objects()
+                .filter(Tea::name.eq("Assam"))
+                .get_or_create_sync(conn, || unreachable!("Assam exists"))?;
+            assert!(!created && assam.price_cents == 900);
+            let (pu_erh, created) = Tea::objects().filter(Tea::name.eq("Pu-erh")).get_or_create_sync(conn, || Tea {
+                id: 0,
+                name: "Pu-erh".into(),
+                price_cents: 1500,
+                in_stock: true,
+                tasting_note: None,
+            })?;
+            assert!(created && pu_erh.id > 0);
+            let (updated, created) = Tea::objects().filter(Tea::name.eq("Pu-erh")).update_or_create_sync(
+                conn,
+                || unreachable!("Pu-erh exists"),
+                |tea| tea.tasting_note = Some("earthy".into()),
+            )?;
+            assert!(!created && updated.id == pu_erh.id);
+
+            let mut stale = pu_erh.clone();
+            stale.refresh_from_db_sync(conn)?;
+            assert_eq!(stale.tasting_note.as_deref(), Some("earthy"), "refresh_from_db reloads");
+            assert_eq!(stale.pk(), pu_erh.id);
+
+            let made = Tea::objects().bulk_create_sync(
+                conn,
+                ["Rooibos", "Mate"]
+                    .iter()
+                    .map(|n| Tea { id: 0, name: (*n).into(), price_cents: 500, in_stock: true, tasting_note: None })
+                    .collect(),
+            )?;
+            assert!(made.iter().all(|t| t.id > 0) && made[0].id != made[1].id);
+            let by_id =
+                Tea::objects().filter(Tea::price_cents.lt(1000)).in_bulk_sync(conn, [made[0].id, pu_erh.id, -1])?;
+            assert_eq!(by_id.keys().copied().collect::<Vec<_>>(), vec![made[0].id], "in_bulk honours the filters");
+
+            let mut streamed = 0;
+            for tea in Tea::objects().order_by(Tea::id.asc()).iter_sync(conn)? {
+                assert!(!tea?.name.is_empty());
+                streamed += 1;
+            }
+            assert_eq!(streamed, 7);
+
+            // One placeholder style on both backends; a `?` inside a string stays a character.
+            let raw: Vec<Tea> = Tea::raw("SELECT * FROM tests_tea WHERE price_cents < ? AND name <> '?' ORDER BY name")
+                .bind::<diesel::sql_types::BigInt, _>(600)
+                .all_sync(conn)?;
+            assert_eq!(names(&raw), ["Mate", "Rooibos"]);
+            let pairs: Vec<NameAndPrice> = manouche::db::RawQuery::new(
+                "SELECT name, price_cents FROM tests_tea WHERE name = ? OR name = ? ORDER BY name",
+            )
+            .bind::<diesel::sql_types::Text, _>("Mate")
+            .bind::<diesel::sql_types::Text, _>("Assam")
+            .all_sync(conn)?;
+            assert_eq!(pairs[0], NameAndPrice { name: "Assam".into(), price_cents: 900 });
+
+            let gone = Tea::objects().filter(Tea::price_cents.le(500)).delete_sync(conn)?;
+            assert_eq!(gone, 2);
+            assert_eq!(Tea::objects().count_sync(conn)?, 5);
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn on_commit_runs_after_the_outermost_commit_and_never_after_a_rollback() {
+    use std::sync::{Arc, Mutex};
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        db.run_sync(seed).unwrap();
+        let log = Arc::new(Mutex::new(Vec::<&str>::new()));
+        let seen = log.clone();
+        db.atomic_sync(move |conn| {
+            let (a, b, c) = (seen.clone(), seen.clone(), seen.clone());
+            manouche::db::on_commit(move || a.lock().unwrap().push("outer"));
+            let inner: Result<(), Error> = manouche::db::atomic(conn, |conn| {
+                Tea::objects().filter(Tea::name.eq("Assam")).delete_sync(conn)?;
+                manouche::db::on_commit(move || b.lock().unwrap().push("rolled back"));
+                Err(Error::DoesNotExist { model: "Tea" })
+            });
+            assert!(inner.is_err());
+            manouche::db::atomic(conn, |_| {
+                manouche::db::on_commit(move || c.lock().unwrap().push("nested"));
+                Ok(())
+            })?;
+            assert!(seen.lock().unwrap().is_empty(), "nothing runs before the commit");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(*log.lock().unwrap(), ["outer", "nested"]);
+        let assam = db.run_sync(|conn| Tea::objects().filter(Tea::name.eq("Assam")).exists_sync(conn)).unwrap();
+        assert!(assam, "the savepoint's delete was rolled back, the rest committed");
+
+        let after_rollback = log.clone();
+        let failed: Result<(), Error> = db.atomic_sync(move |_| {
+            manouche::db::on_commit(move || after_rollback.lock().unwrap().push("never"));
+            Err(Error::DoesNotExist { model: "Tea" })
+        });
+        assert!(failed.is_err());
+        manouche::db::on_commit({
+            let log = log.clone();
+            move || log.lock().unwrap().push("immediately")
+        });
+        assert_eq!(*log.lock().unwrap(), ["outer", "nested", "immediately"]);
     }
 }

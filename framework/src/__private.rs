@@ -8,8 +8,8 @@ pub use crate::urls::UrlArg;
 pub use crate::views::{LocalBoxFuture, View, ViewInfo};
 pub use askama;
 pub use diesel;
-pub use serde;
 pub use inventory;
+pub use serde;
 pub use std::any::TypeId;
 
 /// Runs one extractor, turning its rejection into a framework error (400, 404, 413, ...).

@@ -92,7 +92,8 @@ fn expand_inner(item: TokenStream) -> syn::Result<TokenStream> {
     errors.finish()?;
     let pairs = variants.iter().map(|(_, value, text)| quote!((#value, #text)));
     let to_value = variants.iter().map(|(ident, value, _)| quote!(#name::#ident => #value));
-    let from_value = variants.iter().map(|(ident, value, _)| quote!(#value => ::core::option::Option::Some(#name::#ident)));
+    let from_value =
+        variants.iter().map(|(ident, value, _)| quote!(#value => ::core::option::Option::Some(#name::#ident)));
     Ok(quote! {
         impl ::manouche::db::Choices for #name {
             const CHOICES: &'static [(&'static str, &'static str)] = &[#(#pairs),*];

@@ -44,7 +44,8 @@ pub fn model(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn permission(_args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
     let span = proc_macro2::Span::call_site();
-    let error = syn::Error::new(span, "`#[permission]` goes below `#[model(...)]` on a model struct").into_compile_error();
+    let error =
+        syn::Error::new(span, "`#[permission]` goes below `#[model(...)]` on a model struct").into_compile_error();
     quote::quote!(#error #item).into()
 }
 

@@ -49,8 +49,8 @@ pub fn not_a_choice<T: Choices>(value: &str, name: &str) -> Box<dyn std::error::
 macro_rules! __choices_impls {
     ($ty:ident) => {
         const _: () = {
-            use $crate::__private::diesel;
             use diesel::backend::Backend as _;
+            use $crate::__private::diesel;
             type St = diesel::sql_types::Text;
             type Db = $crate::db::MultiBackend;
 
@@ -102,7 +102,10 @@ macro_rules! __choices_impls {
                     &'b self,
                     out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
                 ) -> diesel::serialize::Result {
-                    <str as diesel::serialize::ToSql<St, diesel::pg::Pg>>::to_sql($crate::db::Choices::value(*self), out)
+                    <str as diesel::serialize::ToSql<St, diesel::pg::Pg>>::to_sql(
+                        $crate::db::Choices::value(*self),
+                        out,
+                    )
                 }
             }
             impl diesel::serialize::ToSql<diesel::sql_types::Nullable<St>, Db> for $ty {
@@ -111,7 +114,9 @@ macro_rules! __choices_impls {
                 }
             }
             impl diesel::deserialize::FromSql<St, Db> for $ty {
-                fn from_sql(bytes: <Db as diesel::backend::Backend>::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                fn from_sql(
+                    bytes: <Db as diesel::backend::Backend>::RawValue<'_>,
+                ) -> diesel::deserialize::Result<Self> {
                     let text = <String as diesel::deserialize::FromSql<St, Db>>::from_sql(bytes)?;
                     <Self as $crate::db::Choices>::from_value(&text)
                         .ok_or_else(|| $crate::db::__not_a_choice::<Self>(&text, stringify!($ty)))
@@ -134,17 +139,23 @@ macro_rules! __choices_impls {
                 }
             }
             impl $crate::__private::serde::Serialize for $ty {
-                fn serialize<S: $crate::__private::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                fn serialize<S: $crate::__private::serde::Serializer>(
+                    &self,
+                    s: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
                     s.serialize_str($crate::db::Choices::value(*self))
                 }
             }
             impl<'de> $crate::__private::serde::Deserialize<'de> for $ty {
-                fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+                fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
+                    d: D,
+                ) -> ::core::result::Result<Self, D::Error> {
                     let text = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(d)?;
                     <Self as $crate::db::Choices>::from_value(&text).ok_or_else(|| {
-                        <D::Error as $crate::__private::serde::de::Error>::custom(
-                            $crate::db::__not_a_choice::<Self>(&text, stringify!($ty)),
-                        )
+                        <D::Error as $crate::__private::serde::de::Error>::custom($crate::db::__not_a_choice::<Self>(
+                            &text,
+                            stringify!($ty),
+                        ))
                     })
                 }
             }

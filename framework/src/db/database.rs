@@ -2,7 +2,6 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::time::Duration;
 
-use diesel::Connection as _;
 use diesel::connection::TransactionManager;
 
 use super::connection::Manager;
@@ -181,7 +180,10 @@ impl Database {
     }
 
     /// Runs `f` in a transaction, Django's `transaction.atomic`: committed when `f` returns `Ok`,
-    /// rolled back on `Err` or panic. `conn.transaction(...)` inside `f` nests as a savepoint.
+    /// rolled back on `Err` or panic. [`atomic`] inside `f` nests as a savepoint; callbacks given
+    /// to [`on_commit`] run once the outermost block commits. On SQLite the transaction starts
+    /// with `BEGIN IMMEDIATE`, so a read-then-write block waits for the write lock up front
+    /// instead of failing with "database is locked" half-way.
     ///
     /// # Errors
     ///
@@ -191,7 +193,7 @@ impl Database {
         F: FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| conn.transaction(f)).await
+        self.run(move |conn| atomic(conn, f)).await
     }
 
     /// [`Database::atomic`] on the current thread.
@@ -200,7 +202,85 @@ impl Database {
     ///
     /// As [`Database::run`].
     pub fn atomic_sync<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, Error>) -> Result<T, Error> {
-        self.run_sync(move |conn| conn.transaction(f))
+        self.run_sync(move |conn| atomic(conn, f))
+    }
+}
+
+type Callback = Box<dyn FnOnce()>;
+
+thread_local! {
+    /// One frame of `on_commit` callbacks per open `atomic` block on this thread.
+    static ON_COMMIT: std::cell::RefCell<Vec<Vec<Callback>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Drops the frames of blocks a panic or an error left, so the thread starts clean next time.
+struct Frames(usize);
+
+impl Drop for Frames {
+    fn drop(&mut self) {
+        ON_COMMIT.with(|frames| frames.borrow_mut().truncate(self.0));
+    }
+}
+
+/// Runs `f` in a transaction on `conn`, or in a savepoint when one is open: Django's nested
+/// `atomic`. Committed on `Ok`, rolled back on `Err` (only this block's work when nested).
+///
+/// # Errors
+///
+/// What `f` returns, or [`Error::Query`] when the transaction cannot begin or commit.
+pub fn atomic<T>(conn: &mut Connection, f: impl FnOnce(&mut Connection) -> Result<T, Error>) -> Result<T, Error> {
+    let depth = ON_COMMIT.with(|frames| {
+        let mut frames = frames.borrow_mut();
+        frames.push(Vec::new());
+        frames.len() - 1
+    });
+    let guard = Frames(depth);
+    let outermost = matches!(Tm::transaction_manager_status_mut(conn).transaction_depth(), Ok(None));
+    match conn {
+        Connection::Sqlite(sqlite) if outermost => {
+            diesel::connection::AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+        }
+        _ => Tm::begin_transaction(conn)?,
+    }
+    let result = match f(conn) {
+        Ok(value) => Tm::commit_transaction(conn).map(|()| value).map_err(Error::from),
+        Err(error) => {
+            // A failed rollback leaves the connection broken; the pool then discards it.
+            let _ = Tm::rollback_transaction(conn);
+            Err(error)
+        }
+    };
+    let callbacks = ON_COMMIT.with(|frames| frames.borrow_mut().pop()).unwrap_or_default();
+    std::mem::forget(guard);
+    if result.is_ok() {
+        if outermost {
+            for callback in callbacks {
+                callback();
+            }
+        } else {
+            ON_COMMIT.with(|frames| {
+                if let Some(parent) = frames.borrow_mut().last_mut() {
+                    parent.extend(callbacks);
+                }
+            });
+        }
+    }
+    result
+}
+
+/// Runs `callback` once the current [`atomic`] block's outermost transaction commits, Django's
+/// `transaction.on_commit`: for e-mails, cache purges and tasks that must not see rolled-back
+/// data. Dropped if the block (or the enclosing one) rolls back; run at once outside a block.
+pub fn on_commit(callback: impl FnOnce() + 'static) {
+    let deferred = ON_COMMIT.with(|frames| match frames.borrow_mut().last_mut() {
+        Some(frame) => {
+            frame.push(Box::new(callback));
+            None
+        }
+        None => Some(callback),
+    });
+    if let Some(callback) = deferred {
+        callback();
     }
 }
 

@@ -13,6 +13,7 @@ mod database;
 mod error;
 mod model;
 mod queryset;
+mod raw;
 pub mod schema;
 mod signals;
 pub mod types;
@@ -24,11 +25,16 @@ pub use self::connection::{AnyConnection, Backend, MultiBackend};
 
 /// The connection a [`Database`] hands out: [`AnyConnection`], SQLite or PostgreSQL.
 pub type Connection = AnyConnection;
-pub use self::database::{Database, PoolOptions};
+pub use self::database::{Database, PoolOptions, atomic, on_commit};
 pub use self::error::Error;
 #[doc(hidden)]
 pub use self::model::{FieldMetaInit, ModelEntry};
+
+/// Keys per statement in bulk writes: well under SQLite's 32,766 bound parameters.
+#[doc(hidden)]
+pub const __BULK_CHUNK: usize = 10_000;
 pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, Permission, registered_models};
 pub use self::queryset::{QuerySet, Values};
-pub use self::types::{Date, DateTime, Decimal, Json, Uuid, now, sql_types, today};
+pub use self::raw::RawQuery;
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};
+pub use self::types::{Date, DateTime, Decimal, Json, Uuid, now, sql_types, today};

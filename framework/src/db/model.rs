@@ -12,11 +12,56 @@ pub trait Model: Sized + 'static {
     /// The boxed Diesel query over the model's table that query sets wrap.
     type Query;
 
+    /// The Diesel table.
+    type Table: diesel::Table;
+
+    /// The primary key's Rust type.
+    type PrimaryKey: Clone + Eq + std::hash::Hash + Send + 'static;
+
+    /// The primary key's value, Django's `instance.pk`.
+    fn pk(&self) -> Self::PrimaryKey;
+
+    /// Reloads every field from the database, Django's `refresh_from_db()`.
+    ///
+    /// # Errors
+    ///
+    /// [`super::Error::DoesNotExist`] when the row is gone.
+    fn refresh_from_db_sync(&mut self, conn: &mut super::AnyConnection) -> Result<(), super::Error>;
+
+    /// Inserts the instance without sending signals, as `bulk_create` does.
+    #[doc(hidden)]
+    fn __insert_sync(self, conn: &mut super::AnyConnection) -> Result<Self, super::Error>;
+
+    /// Restricts `query` to the given primary keys (`in_bulk`).
+    #[doc(hidden)]
+    fn __filter_pks(query: Self::Query, pks: Vec<Self::PrimaryKey>) -> Self::Query;
+
+    /// Deletes the rows `query` matches, in one statement.
+    #[doc(hidden)]
+    fn __delete_matching(query: Self::Query, conn: &mut super::AnyConnection) -> Result<usize, super::Error>;
+
+    /// Updates the rows `query` matches, in one statement.
+    #[doc(hidden)]
+    fn __update_matching<V>(
+        query: Self::Query,
+        changes: V,
+        conn: &mut super::AnyConnection,
+    ) -> Result<usize, super::Error>
+    where
+        V: diesel::AsChangeset<Target = Self::Table> + Clone,
+        V::Changeset: diesel::query_builder::QueryFragment<super::MultiBackend>;
+
     /// The model's metadata.
     fn meta() -> &'static ModelMeta;
 
     /// A query set over every row: Django's `Model.objects.all()`.
     fn objects() -> super::QuerySet<Self>;
+
+    /// A raw SQL query whose rows are instances (columns matched by name): Django's `raw()`.
+    /// Write `?` for parameters on every backend; see [`super::RawQuery`].
+    fn raw(sql: &str) -> super::RawQuery<Self> {
+        super::RawQuery::new(sql)
+    }
 
     /// The model's `pre_save`/`post_save`/`pre_delete`/`post_delete` signals.
     fn signals() -> &'static super::ModelSignals<Self>;

@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -209,6 +210,120 @@ impl<M: Model> QuerySet<M> {
     {
         Ok(!self.query.limit(1).load(conn)?.is_empty())
     }
+
+    /// The matching rows whose primary key is in `keys`, by key: Django's `in_bulk`. One
+    /// statement: SQLite takes up to 32,766 keys.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the query fails.
+    pub fn in_bulk_sync(
+        self,
+        conn: &mut AnyConnection,
+        keys: impl IntoIterator<Item = M::PrimaryKey>,
+    ) -> Result<HashMap<M::PrimaryKey, M>, Error>
+    where
+        M::Query: LoadQuery<'static, AnyConnection, M>,
+    {
+        let keys: Vec<M::PrimaryKey> = keys.into_iter().collect();
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = QuerySet::<M>::__new(M::__filter_pks(self.query, keys)).all_sync(conn)?;
+        Ok(rows.into_iter().map(|m| (m.pk(), m)).collect())
+    }
+
+    /// Updates every matching row in SQL, Django's `update()`: returns how many changed. Column
+    /// arithmetic runs in the database, so concurrent updates do not lose each other's work
+    /// (Django's `F`): `.update_sync(conn, Product::stock.eq(Product::stock - 1))`.
+    /// No `pre_save`/`post_save` signal is sent, as in Django.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when a statement fails; nothing is changed then.
+    pub fn update_sync<V>(self, conn: &mut AnyConnection, changes: V) -> Result<usize, Error>
+    where
+        V: diesel::AsChangeset<Target = M::Table> + Clone,
+        V::Changeset: diesel::query_builder::QueryFragment<super::MultiBackend>,
+    {
+        M::__update_matching(self.query, changes, conn)
+    }
+
+    /// Deletes every matching row, Django's `QuerySet.delete()`: returns how many went.
+    /// No `pre_delete`/`post_delete` signal is sent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when a statement fails (a protected foreign key, ...); nothing is deleted then.
+    pub fn delete_sync(self, conn: &mut AnyConnection) -> Result<usize, Error> {
+        M::__delete_matching(self.query, conn)
+    }
+
+    /// The one matching row, or `create()` saved when there is none: Django's `get_or_create`.
+    /// The flag says whether it was created. Run it in `atomic` when two requests may race.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MultipleObjectsReturned`], or what saving returns (a unique constraint, ...).
+    pub fn get_or_create_sync(self, conn: &mut AnyConnection, create: impl FnOnce() -> M) -> Result<(M, bool), Error>
+    where
+        M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
+    {
+        match self.get_sync(conn) {
+            Ok(found) => Ok((found, false)),
+            Err(Error::DoesNotExist { .. }) => Ok((create().save_sync(conn)?, true)),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The one matching row changed by `update` and saved, or `create()` changed by `update` and
+    /// saved: Django's `update_or_create` (the flag says whether it was created).
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::get_or_create_sync`].
+    pub fn update_or_create_sync(
+        self,
+        conn: &mut AnyConnection,
+        create: impl FnOnce() -> M,
+        update: impl FnOnce(&mut M),
+    ) -> Result<(M, bool), Error>
+    where
+        M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
+    {
+        let (mut instance, created) = match self.get_sync(conn) {
+            Ok(found) => (found, false),
+            Err(Error::DoesNotExist { .. }) => (create(), true),
+            Err(error) => return Err(error),
+        };
+        update(&mut instance);
+        Ok((instance.save_sync(conn)?, created))
+    }
+
+    /// Inserts `instances` in one transaction, without signals: Django's `bulk_create`. Returns
+    /// them with their keys set.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when an insert fails; none is kept then.
+    pub fn bulk_create_sync(self, conn: &mut AnyConnection, instances: Vec<M>) -> Result<Vec<M>, Error> {
+        super::atomic(conn, |conn| instances.into_iter().map(|m| m.__insert_sync(conn)).collect())
+    }
+
+    /// The matching rows one at a time, without loading them all: Django's `iterator()`. The
+    /// connection stays busy until the iterator is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the query fails; each item is an error when a row cannot be read.
+    pub fn iter_sync(self, conn: &mut AnyConnection) -> Result<impl Iterator<Item = Result<M, Error>> + '_, Error>
+    where
+        M::Query: diesel::query_dsl::methods::LoadQuery<'static, AnyConnection, M>,
+        M: 'static,
+    {
+        let rows = self.query.load_iter::<M, diesel::connection::DefaultLoadingMode>(conn)?;
+        Ok(rows.map(|row| row.map_err(Error::from)))
+    }
 }
 
 /// The async forms, for views: the query runs on the blocking pool.
@@ -275,6 +390,71 @@ where
         M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
     {
         db.run(move |conn| self.exists_sync(conn)).await
+    }
+}
+
+/// The async forms of the writes, for views.
+impl<M: Model + Send> QuerySet<M>
+where
+    M::Query: Send + 'static,
+{
+    /// [`QuerySet::update_sync`] on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::update_sync`], plus [`Error::Unavailable`].
+    pub async fn update<V>(self, db: &Database, changes: V) -> Result<usize, Error>
+    where
+        V: diesel::AsChangeset<Target = M::Table> + Clone + Send + 'static,
+        V::Changeset: diesel::query_builder::QueryFragment<super::MultiBackend>,
+    {
+        db.run(move |conn| self.update_sync(conn, changes)).await
+    }
+
+    /// [`QuerySet::delete_sync`] on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::delete_sync`], plus [`Error::Unavailable`].
+    pub async fn delete(self, db: &Database) -> Result<usize, Error> {
+        db.run(move |conn| self.delete_sync(conn)).await
+    }
+
+    /// [`QuerySet::get_or_create_sync`] on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::get_or_create_sync`], plus [`Error::Unavailable`].
+    pub async fn get_or_create(
+        self,
+        db: &Database,
+        create: impl FnOnce() -> M + Send + 'static,
+    ) -> Result<(M, bool), Error>
+    where
+        M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
+    {
+        db.run(move |conn| self.get_or_create_sync(conn, create)).await
+    }
+
+    /// [`QuerySet::bulk_create_sync`] on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::bulk_create_sync`], plus [`Error::Unavailable`].
+    pub async fn bulk_create(self, db: &Database, instances: Vec<M>) -> Result<Vec<M>, Error> {
+        db.run(move |conn| self.bulk_create_sync(conn, instances)).await
+    }
+
+    /// [`QuerySet::in_bulk_sync`] on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::in_bulk_sync`], plus [`Error::Unavailable`].
+    pub async fn in_bulk(self, db: &Database, keys: Vec<M::PrimaryKey>) -> Result<HashMap<M::PrimaryKey, M>, Error>
+    where
+        M::Query: LoadQuery<'static, AnyConnection, M>,
+    {
+        db.run(move |conn| self.in_bulk_sync(conn, keys)).await
     }
 }
 

@@ -23,6 +23,18 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     let table = format_ident!("{}", def.table);
     let table_mod = format_ident!("__manouche_table_{}", def.table);
     let pk = def.fields.iter().find(|f| f.primary_key).map(|f| &f.ident);
+    let pk_ty = match def.fields.iter().find(|f| f.primary_key) {
+        Some(f) => f.inner_ty.clone(),
+        None => syn::parse_quote!(()),
+    };
+    let insert = match def.fields.iter().find(|f| f.primary_key) {
+        Some(key) if key.auto => quote! {
+            instance.#pk = diesel::insert_into(#table::table).values(&instance).returning(#table::#pk).get_result(conn)?;
+        },
+        _ => quote! {
+            diesel::insert_into(#table::table).values(&instance).execute(conn)?;
+        },
+    };
 
     // The struct, with Diesel's derives; an auto primary key is left to the database on insert.
     let mut strukt = item.clone();
@@ -110,36 +122,46 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     let on_create: Vec<TokenStream> = def.fields.iter().filter(|f| f.auto_now_add).map(stamp).collect();
     let model_name_lit = name.to_string();
     let (stamps, save) = match def.fields.iter().find(|f| f.primary_key) {
-        Some(key) if key.auto => (quote! {
-            #(#on_every_save)*
-            if event.instance.#pk == 0 {
-                #(#on_create)*
-            }
-        }, quote! {
-            if event.instance.#pk == 0 {
-                event.instance.#pk = diesel::insert_into(#table::table)
-                    .values(&event.instance)
-                    .returning(#table::#pk)
-                    .get_result(conn)?;
-                event.created = true;
-            } else if diesel::update(&event.instance).set(&event.instance).execute(conn)? == 0 {
-                return ::core::result::Result::Err(::manouche::db::Error::DoesNotExist { model: #model_name_lit });
-            }
-        }),
-        _ => (quote! { #(#on_every_save)* }, quote! {
-            if diesel::update(&event.instance).set(&event.instance).execute(conn)? == 0 {
-                #(#on_create)*
-                diesel::insert_into(#table::table).values(&event.instance).execute(conn)?;
-                event.created = true;
-            }
-        }),
+        Some(key) if key.auto => (
+            quote! {
+                #(#on_every_save)*
+                if event.instance.#pk == 0 {
+                    #(#on_create)*
+                }
+            },
+            quote! {
+                if event.instance.#pk == 0 {
+                    event.instance.#pk = diesel::insert_into(#table::table)
+                        .values(&event.instance)
+                        .returning(#table::#pk)
+                        .get_result(conn)?;
+                    event.created = true;
+                } else if diesel::update(&event.instance).set(&event.instance).execute(conn)? == 0 {
+                    return ::core::result::Result::Err(::manouche::db::Error::DoesNotExist { model: #model_name_lit });
+                }
+            },
+        ),
+        _ => (
+            quote! { #(#on_every_save)* },
+            quote! {
+                if diesel::update(&event.instance).set(&event.instance).execute(conn)? == 0 {
+                    #(#on_create)*
+                    diesel::insert_into(#table::table).values(&event.instance).execute(conn)?;
+                    event.created = true;
+                }
+            },
+        ),
     };
     let (app, table_name, model_name, verbose_name) = (&def.app, &def.table, name.to_string(), &def.verbose_name);
     let lower = model_name.to_lowercase();
     let mut permissions: Vec<(syn::Ident, String, String)> = ["view", "add", "change", "delete"]
         .iter()
         .map(|action| {
-            (format_ident!("PERM_{}", action.to_uppercase()), format!("{action}_{lower}"), format!("Can {action} {verbose_name}"))
+            (
+                format_ident!("PERM_{}", action.to_uppercase()),
+                format!("{action}_{lower}"),
+                format!("Can {action} {verbose_name}"),
+            )
         })
         .collect();
     for (action, description) in &def.permissions {
@@ -157,7 +179,14 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     let table_doc = format!("The Diesel table of [`{name}`]: plain Diesel queries work on it.");
 
     quote! {
-        #[derive(diesel::Queryable, diesel::Selectable, diesel::Insertable, diesel::AsChangeset, diesel::Identifiable)]
+        #[derive(
+            diesel::Queryable,
+            diesel::QueryableByName,
+            diesel::Selectable,
+            diesel::Insertable,
+            diesel::AsChangeset,
+            diesel::Identifiable,
+        )]
         #[diesel(table_name = #table, primary_key(#pk), treat_none_as_null = true)]
         #strukt
 
@@ -183,6 +212,82 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
 
         impl ::manouche::db::Model for #name {
             type Query = #table::BoxedQuery<'static, ::manouche::db::MultiBackend>;
+            type Table = #table::table;
+            type PrimaryKey = #pk_ty;
+
+            fn pk(&self) -> #pk_ty {
+                ::core::clone::Clone::clone(&self.#pk)
+            }
+
+            fn refresh_from_db_sync(
+                &mut self,
+                conn: &mut ::manouche::db::AnyConnection,
+            ) -> ::core::result::Result<(), ::manouche::db::Error> {
+                use diesel::{QueryDsl as _, RunQueryDsl as _, SelectableHelper as _, OptionalExtension as _};
+                match #table::table.find(self.pk()).select(Self::as_select()).first(conn).optional()? {
+                    ::core::option::Option::Some(fresh) => {
+                        *self = fresh;
+                        ::core::result::Result::Ok(())
+                    }
+                    ::core::option::Option::None => {
+                        ::core::result::Result::Err(::manouche::db::Error::DoesNotExist { model: #model_name_lit })
+                    }
+                }
+            }
+
+            fn __insert_sync(
+                mut self,
+                conn: &mut ::manouche::db::AnyConnection,
+            ) -> ::core::result::Result<Self, ::manouche::db::Error> {
+                use diesel::RunQueryDsl as _;
+                let mut instance = self;
+                #insert
+                ::core::result::Result::Ok(instance)
+            }
+
+            fn __filter_pks(query: Self::Query, pks: ::std::vec::Vec<#pk_ty>) -> Self::Query {
+                use diesel::{ExpressionMethods as _, QueryDsl as _};
+                query.filter(#table::#pk.eq_any(pks))
+            }
+
+            fn __delete_matching(
+                query: Self::Query,
+                conn: &mut ::manouche::db::AnyConnection,
+            ) -> ::core::result::Result<usize, ::manouche::db::Error> {
+                use diesel::{ExpressionMethods as _, QueryDsl as _, RunQueryDsl as _};
+                // A boxed query cannot be a subselect of a statement the two-backend connection
+                // renders per engine: read the keys, then delete them in chunks, atomically.
+                ::manouche::db::atomic(conn, |conn| {
+                    let keys: ::std::vec::Vec<#pk_ty> = query.select(#table::#pk).load(conn)?;
+                    let mut deleted = 0;
+                    for chunk in keys.chunks(::manouche::db::__BULK_CHUNK) {
+                        deleted += diesel::delete(#table::table.filter(#table::#pk.eq_any(chunk))).execute(conn)?;
+                    }
+                    ::core::result::Result::Ok(deleted)
+                })
+            }
+
+            fn __update_matching<V>(
+                query: Self::Query,
+                changes: V,
+                conn: &mut ::manouche::db::AnyConnection,
+            ) -> ::core::result::Result<usize, ::manouche::db::Error>
+            where
+                V: diesel::AsChangeset<Target = #table::table> + ::core::clone::Clone,
+                V::Changeset: diesel::query_builder::QueryFragment<::manouche::db::MultiBackend>,
+            {
+                use diesel::{ExpressionMethods as _, QueryDsl as _, RunQueryDsl as _};
+                ::manouche::db::atomic(conn, |conn| {
+                    let keys: ::std::vec::Vec<#pk_ty> = query.select(#table::#pk).load(conn)?;
+                    let mut updated = 0;
+                    for chunk in keys.chunks(::manouche::db::__BULK_CHUNK) {
+                        updated += diesel::update(#table::table.filter(#table::#pk.eq_any(chunk)))
+                            .set(::core::clone::Clone::clone(&changes))
+                            .execute(conn)?;
+                    }
+                    ::core::result::Result::Ok(updated)
+                })
+            }
 
             fn objects() -> ::manouche::db::QuerySet<Self> {
                 use diesel::QueryDsl as _;

@@ -1,0 +1,165 @@
+//! Raw SQL with one placeholder style (`?`) on both backends.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use diesel::RunQueryDsl;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+
+use super::{AnyConnection, Backend, Database, Error, MultiBackend};
+
+type Boxed = BoxedSqlQuery<'static, MultiBackend, SqlQuery>;
+type Binder = Box<dyn FnOnce(Boxed) -> Boxed + Send>;
+
+/// A raw SQL statement, Django's `Manager.raw()`: write `?` for each parameter whatever the
+/// backend (it becomes `$1`, `$2`, ... on PostgreSQL), bind values with their Diesel SQL types,
+/// and read the rows as models (columns matched by name) or any `QueryableByName` struct.
+///
+/// ```
+/// # use manouche::prelude::*;
+/// # use diesel::prelude::*;
+/// # #[model(app = "shop")] pub struct Tea { #[field(primary_key, auto)] pub id: i64, pub name: String, pub price_cents: i64 }
+/// # fn demo(conn: &mut manouche::db::Connection) -> Result<(), manouche::db::Error> {
+/// use diesel::sql_types::{BigInt, Text};
+/// let cheap: Vec<Tea> = Tea::raw("SELECT * FROM shop_tea WHERE price_cents < ? AND name <> ?")
+///     .bind::<BigInt, _>(1000)
+///     .bind::<Text, _>("Decaf")
+///     .all_sync(conn)?;
+/// # Ok(()) }
+/// ```
+pub struct RawQuery<T> {
+    sql: String,
+    binds: Vec<Binder>,
+    _rows: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for RawQuery<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawQuery").field("sql", &self.sql).field("binds", &self.binds.len()).finish()
+    }
+}
+
+impl<T> RawQuery<T> {
+    /// A statement whose rows read as `T`.
+    pub fn new(sql: impl Into<String>) -> Self {
+        RawQuery { sql: sql.into(), binds: Vec::new(), _rows: PhantomData }
+    }
+
+    /// Binds the next `?` to `value`, sent as SQL type `ST` (`diesel::sql_types::BigInt`, ...).
+    #[must_use]
+    pub fn bind<ST, V>(mut self, value: V) -> Self
+    where
+        MultiBackend: diesel::sql_types::HasSqlType<ST>,
+        V: diesel::serialize::ToSql<ST, MultiBackend> + Send + 'static,
+        ST: Send + 'static,
+    {
+        self.binds.push(Box::new(move |query: Boxed| query.bind::<ST, V>(value)));
+        self
+    }
+
+    fn build(self, backend: Backend) -> Boxed {
+        let sql = placeholders(&self.sql, backend);
+        let mut query = diesel::sql_query(sql.into_owned()).into_boxed::<MultiBackend>();
+        for bind in self.binds {
+            query = bind(query);
+        }
+        query
+    }
+
+    /// Every row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the statement fails or a column is missing.
+    pub fn all_sync(self, conn: &mut AnyConnection) -> Result<Vec<T>, Error>
+    where
+        T: diesel::QueryableByName<MultiBackend> + 'static,
+    {
+        let backend = conn.backend();
+        Ok(self.build(backend).load(conn)?)
+    }
+
+    /// Runs a statement that returns no rows; returns how many rows it changed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the statement fails.
+    pub fn execute_sync(self, conn: &mut AnyConnection) -> Result<usize, Error> {
+        let backend = conn.backend();
+        Ok(self.build(backend).execute(conn)?)
+    }
+
+    /// [`RawQuery::all_sync`] on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`RawQuery::all_sync`], plus [`Error::Unavailable`].
+    pub async fn all(self, db: &Database) -> Result<Vec<T>, Error>
+    where
+        T: diesel::QueryableByName<MultiBackend> + Send + 'static,
+    {
+        db.run(move |conn| self.all_sync(conn)).await
+    }
+}
+
+/// `?` → `$1`, `$2`, ... for PostgreSQL, leaving quoted strings, quoted identifiers and
+/// comments alone; SQLite takes `?` as written.
+pub(crate) fn placeholders(sql: &str, backend: Backend) -> Cow<'_, str> {
+    if backend != Backend::Postgres || !sql.contains('?') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                out.push(c);
+                // Copy up to the closing quote; a doubled quote is an escaped one.
+                while let Some(inner) = chars.next() {
+                    out.push(inner);
+                    if inner == c {
+                        if chars.peek() == Some(&c) {
+                            out.push(c);
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                out.push(c);
+                for inner in chars.by_ref() {
+                    out.push(inner);
+                    if inner == '\n' {
+                        break;
+                    }
+                }
+            }
+            '?' => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_marks_become_numbered_on_postgres_only() {
+        let sql = "SELECT '?' AS q, \"a?\" FROM t WHERE a = ? AND b = 'it''s ?' AND c = ? -- why?\nAND d = ?";
+        assert_eq!(
+            placeholders(sql, Backend::Postgres),
+            "SELECT '?' AS q, \"a?\" FROM t WHERE a = $1 AND b = 'it''s ?' AND c = $2 -- why?\nAND d = $3"
+        );
+        assert_eq!(placeholders(sql, Backend::Sqlite), sql);
+    }
+}
