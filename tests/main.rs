@@ -8,6 +8,7 @@ mod db;
 mod fields;
 mod middleware;
 mod models;
+mod relations;
 mod responses;
 mod scaffold;
 mod settings;

@@ -1,7 +1,9 @@
 //! `use manouche::prelude::*;` gives an app module what it uses every day.
 
 pub use crate::conf::Settings;
-pub use crate::db::{Choices, Date, DateTime, Decimal, Model, Uuid, post_delete, post_save, pre_delete, pre_save};
+pub use crate::db::{
+    Choices, Date, DateTime, Decimal, ForeignKey, Model, Uuid, post_delete, post_save, pre_delete, pre_save,
+};
 pub use crate::http::{Form, HttpRequest, HttpResponse, Json, Path, Query, Request, RequestContext, Responder};
 pub use crate::project::{App, Project};
 pub use crate::templates::{Template, render};

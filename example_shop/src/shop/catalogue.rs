@@ -29,7 +29,7 @@ fn like_pattern(text: &str) -> String {
 fn filtered(category: Option<&Category>, q: Option<&str>) -> manouche::db::QuerySet<Product> {
     let mut products = Product::objects().filter(Product::active.eq(true));
     if let Some(category) = category {
-        products = products.filter(Product::category_id.eq(category.id));
+        products = products.filter(Product::category.eq(category.id));
     }
     if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = like_pattern(q);
@@ -123,7 +123,7 @@ pub async fn product_detail(req: Request, slug: Path<String>) -> manouche::Resul
     let db = req.db();
     let slug = slug.into_inner();
     let product = Product::objects().filter(Product::slug.eq(slug)).filter(Product::active.eq(true)).get(&db).await?;
-    let category = Category::objects().filter(Category::id.eq(product.category_id)).get(&db).await?;
+    let category = Category::objects().filter(Category::id.eq(*product.category.id())).get(&db).await?;
     render(&ProductDetail { shop_name: shop_name(&req), ctx: req.context(), product, category })
 }
 

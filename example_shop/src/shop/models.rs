@@ -32,9 +32,9 @@ pub struct Product {
     /// The URL name.
     #[field(max_length = 200, unique)]
     pub slug: String,
-    /// The `Category` id (a foreign key once relations land).
-    #[field(db_index)]
-    pub category_id: i64,
+    /// Its shelf; a category holding products cannot be deleted.
+    #[field(on_delete = protect)]
+    pub category: ForeignKey<Category>,
     /// A sentence or two.
     #[field(help_text = "Shown on the product page")]
     pub description: String,

@@ -1,6 +1,6 @@
 //! `seed`: loads the demo catalogue; running it again adds nothing twice.
 
-use manouche::db::{Database, Decimal, Model, PoolOptions};
+use manouche::db::{Database, Decimal, ForeignKey, Model, PoolOptions};
 use manouche::management::{Command, CommandContext, CommandError};
 
 use super::models::{Category, Product};
@@ -54,7 +54,7 @@ impl Command for Seed {
                         id: 0,
                         name: (*name).into(),
                         slug: (*slug).into(),
-                        category_id: category.id,
+                        category: ForeignKey::to(category),
                         description: (*description).into(),
                         price: Decimal::new(*price_cents, 2),
                         stock: *stock,

@@ -16,7 +16,18 @@ pub trait Model: Sized + 'static {
     type Table: diesel::Table;
 
     /// The primary key's Rust type.
-    type PrimaryKey: Clone + Eq + std::hash::Hash + Send + 'static;
+    type PrimaryKey: Clone
+        + Eq
+        + std::hash::Hash
+        + fmt::Debug
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static;
+
+    /// The primary key's Diesel SQL type (what a `ForeignKey` to this model stores).
+    type PrimaryKeySql;
 
     /// The primary key's value, Django's `instance.pk`.
     fn pk(&self) -> Self::PrimaryKey;
@@ -214,6 +225,8 @@ pub enum FieldType {
     Uuid,
     /// [`super::Json`].
     Json,
+    /// A [`super::ForeignKey`]: the target's key type (see [`FieldMeta::relation`]).
+    ForeignKey,
 }
 
 impl fmt::Display for FieldType {
@@ -232,6 +245,7 @@ impl fmt::Display for FieldType {
             FieldType::DateTime => "datetime",
             FieldType::Uuid => "uuid",
             FieldType::Json => "json",
+            FieldType::ForeignKey => "foreign key",
         })
     }
 }
@@ -273,6 +287,10 @@ pub struct FieldMeta {
     pub auto_now_add: bool,
     /// `(stored value, label)` pairs of a `choices` field; empty otherwise.
     pub choices: &'static [(&'static str, &'static str)],
+    /// The SQL column: the field's name, or `<name>_id` for a foreign key.
+    pub column: &'static str,
+    /// A foreign key's target and `on_delete`.
+    pub relation: Option<super::Relation>,
 }
 
 /// What `#[model]` writes to build a [`FieldMeta`] in a `static`.
@@ -296,6 +314,8 @@ pub struct FieldMetaInit {
     pub auto_now: bool,
     pub auto_now_add: bool,
     pub choices: &'static [(&'static str, &'static str)],
+    pub column: &'static str,
+    pub relation: Option<super::Relation>,
 }
 
 impl FieldMeta {
@@ -318,6 +338,8 @@ impl FieldMeta {
             auto_now,
             auto_now_add,
             choices,
+            column,
+            relation,
         } = init;
         FieldMeta {
             name,
@@ -336,6 +358,8 @@ impl FieldMeta {
             auto_now,
             auto_now_add,
             choices,
+            column,
+            relation,
         }
     }
 }

@@ -33,11 +33,17 @@ fn column_type(field: &FieldMeta, backend: Backend) -> String {
         (FieldType::Uuid, _) => "CHAR(36)".into(),
         (FieldType::Json, Backend::Postgres) => "JSON".into(),
         (FieldType::Json, _) => "TEXT".into(),
+        // The target's key type; an auto key is a 64-bit integer on both backends.
+        (FieldType::ForeignKey, _) => match field.relation.and_then(|r| (r.to)().primary_key()) {
+            Some(key) if key.auto || key.ty == FieldType::ForeignKey => "BIGINT".into(),
+            Some(key) => column_type(key, backend),
+            None => "BIGINT".into(),
+        },
     }
 }
 
 fn column(field: &FieldMeta, backend: Backend) -> String {
-    let name = quote(field.name);
+    let name = quote(field.column);
     if field.primary_key && field.auto {
         // SQLite's auto-increment key must be spelled `INTEGER PRIMARY KEY` (it is 64-bit).
         return match backend {
@@ -53,6 +59,16 @@ fn column(field: &FieldMeta, backend: Backend) -> String {
         sql.push_str(" PRIMARY KEY");
     } else if field.unique {
         sql.push_str(" UNIQUE");
+    }
+    if let Some(relation) = field.relation {
+        let target = (relation.to)();
+        let key = target.primary_key().map_or("id", |k| k.column);
+        sql.push_str(&format!(
+            " REFERENCES {} ({}) ON DELETE {}",
+            quote(target.table),
+            quote(key),
+            relation.on_delete.sql()
+        ));
     }
     sql
 }
@@ -88,9 +104,9 @@ fn render(meta: &ModelMeta, backend: Backend, guard: &str) -> Vec<String> {
     for field in meta.fields.iter().filter(|f| f.db_index && !f.unique && !f.primary_key) {
         statements.push(format!(
             "CREATE INDEX {guard}{} ON {} ({})",
-            quote(&format!("{}_{}_idx", meta.table, field.name)),
+            quote(&format!("{}_{}_idx", meta.table, field.column)),
             quote(meta.table),
-            quote(field.name)
+            quote(field.column)
         ));
     }
     statements

@@ -43,6 +43,10 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             if def.auto {
                 field.attrs.push(syn::parse_quote!(#[diesel(skip_insertion)]));
             }
+            if def.column != def.ident {
+                let column = &def.column;
+                field.attrs.push(syn::parse_quote!(#[diesel(column_name = #column)]));
+            }
             // SQLite keeps a decimal's value, not its written scale: read it back at the field's.
             if def.kind == Kind::Decimal {
                 let places = def.decimal_places.unwrap_or(0);
@@ -56,9 +60,28 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         }
     }
 
+    // A foreign key's column has the target's key type (`key_type`, checked against the target).
+    let fk_checks = def.fields.iter().filter_map(|f| {
+        let target = f.target.as_ref()?;
+        let (key_ty, _) = f.key_type.as_ref()?;
+        let span = syn::spanned::Spanned::span(&f.inner_ty);
+        Some(quote::quote_spanned! {span=>
+            const _: () = {
+                #[allow(dead_code)]
+                fn the_target_key_type_is_key_type()
+                where
+                    #target: ::manouche::db::Model<PrimaryKey = #key_ty>,
+                {
+                }
+            };
+        })
+    });
     let columns = def.fields.iter().map(|f| {
-        let column = &f.ident;
-        let sql = f.kind.sql_type();
+        let column = &f.column;
+        let sql = match f.kind {
+            Kind::ForeignKey => f.key_type.as_ref().map_or(quote!(diesel::sql_types::BigInt), |(_, k)| k.sql_type()),
+            _ => f.kind.sql_type(),
+        };
         let doc = format!("The `{column}` column.");
         if f.nullable {
             quote! { #[doc = #doc] #column -> diesel::sql_types::Nullable<#sql>, }
@@ -67,17 +90,36 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         }
     });
     let handles = def.fields.iter().map(|f| {
-        let column = &f.ident;
-        let doc = format!("The `{}` column, for filters and ordering: `{name}::{column}.eq(...)`.", f.ident);
+        let (field, column) = (&f.ident, &f.column);
+        let doc = format!("The `{column}` column, for filters and ordering: `{name}::{field}.eq(...)`.");
         quote! {
             #[doc = #doc]
             #[allow(non_upper_case_globals)]
-            #vis const #column: #table::#column = #table::#column;
+            #vis const #field: #table::#column = #table::#column;
         }
     });
     let metas = def.fields.iter().map(|f| {
         let field = f.ident.to_string();
+        let column_name = f.column.to_string();
         let ty = format_ident!("{}", f.kind.variant());
+        let relation = match (&f.target, &f.on_delete) {
+            (Some(target), Some(action)) => {
+                let action = format_ident!(
+                    "{}",
+                    match action.to_string().as_str() {
+                        "cascade" => "Cascade",
+                        "protect" => "Protect",
+                        "restrict" => "Restrict",
+                        _ => "SetNull",
+                    }
+                );
+                quote!(::core::option::Option::Some(::manouche::db::Relation {
+                    to: <#target as ::manouche::db::Model>::meta,
+                    on_delete: ::manouche::db::OnDelete::#action,
+                }))
+            }
+            _ => quote!(::core::option::Option::None),
+        };
         let (nullable, primary_key, auto, unique, db_index) = (f.nullable, f.primary_key, f.auto, f.unique, f.db_index);
         let (auto_now, auto_now_add) = (f.auto_now, f.auto_now_add);
         let option = |value: Option<u32>| match value {
@@ -100,6 +142,8 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         quote! {
             ::manouche::db::FieldMeta::__new(::manouche::db::FieldMetaInit {
                 name: #field,
+                column: #column_name,
+                relation: #relation,
                 ty: ::manouche::db::FieldType::#ty,
                 nullable: #nullable,
                 primary_key: #primary_key,
@@ -118,6 +162,43 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             })
         }
     });
+    // Joins to each foreign key's target (one per target: Diesel allows one `JoinTo` a pair).
+    let mut joined: Vec<String> = Vec::new();
+    let joins: Vec<TokenStream> = def
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let target = f.target.as_ref()?;
+            let key = quote!(#target).to_string();
+            if key == "Self" || *name == key || joined.contains(&key) {
+                return None;
+            }
+            joined.push(key);
+            let column = &f.column;
+            Some(quote! {
+                impl diesel::JoinTo<<#target as ::manouche::db::Model>::Table> for #table::table {
+                    type FromClause = <#target as ::manouche::db::Model>::Table;
+                    type OnClause = diesel::dsl::Eq<
+                        diesel::internal::table_macro::NullableExpression<#table::#column>,
+                        diesel::internal::table_macro::NullableExpression<
+                            <<#target as ::manouche::db::Model>::Table as diesel::Table>::PrimaryKey,
+                        >,
+                    >;
+                    fn join_target(rhs: Self::FromClause) -> (Self::FromClause, Self::OnClause) {
+                        use diesel::{ExpressionMethods as _, NullableExpressionMethods as _};
+                        let key = diesel::Table::primary_key(&rhs);
+                        (rhs, #table::#column.nullable().eq(key.nullable()))
+                    }
+                }
+                impl diesel::query_source::TableNotEqual<<#target as ::manouche::db::Model>::Table> for #table::table {}
+                impl diesel::query_source::TableNotEqual<#table::table> for <#target as ::manouche::db::Model>::Table {}
+            })
+        })
+        .collect();
+    let pk_sql = match def.fields.iter().find(|f| f.primary_key) {
+        Some(f) => f.kind.sql_type(),
+        None => quote!(diesel::sql_types::BigInt),
+    };
     let on_every_save: Vec<TokenStream> = def.fields.iter().filter(|f| f.auto_now).map(stamp).collect();
     let on_create: Vec<TokenStream> = def.fields.iter().filter(|f| f.auto_now_add).map(stamp).collect();
     let model_name_lit = name.to_string();
@@ -204,6 +285,8 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         }
         #[doc = #table_doc]
         #vis use #table_mod::#table;
+        #(#fk_checks)*
+        #(#joins)*
 
         impl #name {
             #(#handles)*
@@ -214,6 +297,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             type Query = #table::BoxedQuery<'static, ::manouche::db::MultiBackend>;
             type Table = #table::table;
             type PrimaryKey = #pk_ty;
+            type PrimaryKeySql = #pk_sql;
 
             fn pk(&self) -> #pk_ty {
                 ::core::clone::Clone::clone(&self.#pk)

@@ -22,6 +22,14 @@ pub(crate) struct FieldDef {
     pub(crate) ident: Ident,
     /// The type without `Option`.
     pub(crate) inner_ty: Type,
+    /// The SQL column: the field's name, or `<name>_id` for a foreign key.
+    pub(crate) column: Ident,
+    /// `T` of a `ForeignKey<T>`.
+    pub(crate) target: Option<Type>,
+    /// `cascade`, `protect`, `restrict` or `set_null`, for a foreign key.
+    pub(crate) on_delete: Option<Ident>,
+    /// The target's primary key type, for a foreign key (`key_type = i32`; default `i64`).
+    pub(crate) key_type: Option<(Type, Kind)>,
     pub(crate) kind: Kind,
     pub(crate) nullable: bool,
     pub(crate) primary_key: bool,
@@ -56,6 +64,8 @@ pub(crate) enum Kind {
     Json,
     /// A `#[derive(Choices)]` enum stored as text.
     Choices,
+    /// `ForeignKey<T>`: the target's primary key.
+    ForeignKey,
 }
 
 impl Kind {
@@ -75,6 +85,7 @@ impl Kind {
             "DateTime" | "NaiveDateTime" => Kind::DateTime,
             "Uuid" => Kind::Uuid,
             "Json" | "Value" => Kind::Json,
+            "ForeignKey" if generic_arg(&segment.arguments).is_some() => Kind::ForeignKey,
             "Vec" => match generic_arg(&segment.arguments) {
                 Some(Type::Path(inner)) if inner.path.is_ident("u8") => Kind::Bytes,
                 _ => return None,
@@ -103,6 +114,7 @@ impl Kind {
             Kind::Uuid => "Uuid",
             Kind::Json => "Json",
             Kind::Choices => "Text",
+            Kind::ForeignKey => "ForeignKey",
         }
     }
 
@@ -123,12 +135,14 @@ impl Kind {
             Kind::DateTime => quote!(diesel::sql_types::Timestamp),
             Kind::Uuid => quote!(::manouche::db::sql_types::Uuid),
             Kind::Json => quote!(diesel::sql_types::Json),
+            // Named through an alias beside the model; see `expand`.
+            Kind::ForeignKey => quote!(diesel::sql_types::BigInt),
         }
     }
 }
 
 const SUPPORTED: &str = "i16, i32, i64, f32, f64, bool, String, Vec<u8>, Decimal, Date, DateTime, Uuid, Json, \
-                         a `#[field(choices)]` enum, or an Option of one of them";
+                         ForeignKey<Model>, a `#[field(choices)]` enum, or an Option of one of them";
 
 /// `Vec < String >` → `Vec<String>`.
 fn pretty(ty: &Type) -> String {
@@ -313,8 +327,22 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
             format!("unsupported field type `{}`; expected {SUPPORTED}", pretty(&field.ty)),
         ));
     }
+    let is_fk = kind == Some(Kind::ForeignKey);
+    let target = if is_fk {
+        match inner {
+            Type::Path(path) => path.path.segments.last().and_then(|s| generic_arg(&s.arguments)).cloned(),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let column = if is_fk { quote::format_ident!("{}_id", ident, span = ident.span()) } else { ident.clone() };
     let mut def = FieldDef {
         verbose_name: human(&ident.to_string()),
+        column,
+        target,
+        on_delete: None,
+        key_type: None,
         ident,
         inner_ty: inner.clone(),
         kind: kind.unwrap_or(Kind::Text),
@@ -386,11 +414,35 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                     auto_now_span = Some(meta.path.span());
                 }
                 "choices" => {}
+                "key_type" => {
+                    let ty: Type = meta.value()?.parse()?;
+                    match Kind::from_type(&ty) {
+                        Some(kind) if kind.is_integer() || matches!(kind, Kind::Text | Kind::Uuid) => {
+                            def.key_type = Some((ty, kind));
+                        }
+                        _ => {
+                            return Err(syn::Error::new(
+                                ty.span(),
+                                "`key_type` is the target's primary key type: an integer, `String` or `Uuid`",
+                            ));
+                        }
+                    }
+                }
+                "on_delete" => {
+                    let action: Ident = meta.value()?.parse()?;
+                    if !matches!(action.to_string().as_str(), "cascade" | "protect" | "restrict" | "set_null") {
+                        return Err(syn::Error::new(
+                            action.span(),
+                            "`on_delete` is `cascade`, `protect`, `restrict` or `set_null`",
+                        ));
+                    }
+                    def.on_delete = Some(action);
+                }
                 "verbose_name" => def.verbose_name = meta.value()?.parse::<syn::LitStr>()?.value(),
                 "help_text" => def.help_text = meta.value()?.parse::<syn::LitStr>()?.value(),
                 _ => {
                     return Err(meta.error(
-                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, `default = ...`, `verbose_name = \"...\"` or `help_text = \"...\"`",
+                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, `on_delete = ...`, `key_type = ...`, `default = ...`, `verbose_name = \"...\"` or `help_text = \"...\"`",
                     ));
                 }
             }
@@ -440,6 +492,28 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         && !matches!(def.kind, Kind::DateTime | Kind::Date)
     {
         errors.push(syn::Error::new(span, "`auto_now` and `auto_now_add` apply to `DateTime` and `Date` fields"));
+    }
+    if def.kind == Kind::ForeignKey {
+        match &def.on_delete {
+            None => errors.push(syn::Error::new(
+                field.ty.span(),
+                "a foreign key says what deleting its target does, as in Django\nhelp: add `#[field(on_delete = cascade)]` (or `protect`, `restrict`, `set_null`)",
+            )),
+            Some(action) if action == "set_null" && !def.nullable => errors.push(syn::Error::new(
+                action.span(),
+                "`on_delete = set_null` needs a nullable field: `Option<ForeignKey<...>>`",
+            )),
+            Some(_) => {}
+        }
+        // Django indexes foreign keys.
+        def.db_index = true;
+        if def.key_type.is_none() {
+            def.key_type = Some((syn::parse_quote!(i64), Kind::BigInt));
+        }
+    } else if let Some(action) = &def.on_delete {
+        errors.push(syn::Error::new(action.span(), "`on_delete` applies to `ForeignKey` fields"));
+    } else if let Some((ty, _)) = &def.key_type {
+        errors.push(syn::Error::new(ty.span(), "`key_type` applies to `ForeignKey` fields"));
     }
     if def.primary_key && !(def.kind.is_integer() || matches!(def.kind, Kind::Text | Kind::Uuid)) {
         errors.push(syn::Error::new(field.ty.span(), "a primary key is an integer, a `String` or a `Uuid`"));

@@ -1,0 +1,202 @@
+//! Relations between models: `ForeignKey<T>` and what `on_delete` does.
+
+use std::fmt;
+use std::sync::Arc;
+
+use diesel::backend::Backend as DieselBackend;
+use diesel::deserialize::{self, FromSql};
+use diesel::serialize::{self, Output, ToSql};
+
+use super::{AnyConnection, Error, Model, ModelMeta};
+
+/// A reference to a row of `T`, Django's `ForeignKey`: the field `category: ForeignKey<Category>`
+/// is stored in the column `category_id`. `#[field(on_delete = cascade)]` (or `protect`,
+/// `restrict`, `set_null` on an `Option<ForeignKey<T>>`) says what deleting the target does;
+/// the database enforces it.
+///
+/// ```
+/// # use manouche::prelude::*;
+/// # use manouche::db::ForeignKey;
+/// # #[model(app = "shop")] #[derive(Debug)] pub struct Category { #[field(primary_key, auto)] pub id: i64, pub name: String }
+/// #[model(app = "shop")]
+/// pub struct Product {
+///     #[field(primary_key, auto)]
+///     pub id: i64,
+///     #[field(on_delete = cascade)]
+///     pub category: ForeignKey<Category>,
+///     pub name: String,
+/// }
+///
+/// let product = Product { id: 0, category: ForeignKey::new(3), name: "Sencha".into() };
+/// assert_eq!(*product.category.id(), 3);
+/// ```
+pub struct ForeignKey<T: Model> {
+    id: T::PrimaryKey,
+    loaded: Option<Arc<T>>,
+}
+
+impl<T: Model> ForeignKey<T> {
+    /// A reference to the row with primary key `id`.
+    pub fn new(id: T::PrimaryKey) -> Self {
+        ForeignKey { id, loaded: None }
+    }
+
+    /// A reference to `target`, which it also holds (no query to reach it).
+    pub fn to(target: T) -> Self {
+        ForeignKey { id: target.pk(), loaded: Some(Arc::new(target)) }
+    }
+
+    /// The target's primary key: Django's `product.category_id`.
+    pub fn id(&self) -> &T::PrimaryKey {
+        &self.id
+    }
+
+    /// The target when it was loaded with the row (`prefetch_related`) or given to [`Self::to`].
+    pub fn get(&self) -> Option<&T> {
+        self.loaded.as_deref()
+    }
+
+    /// The target, loaded now unless it already was: Django's `product.category`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DoesNotExist`] when the row is gone.
+    pub fn fetch_sync(&self, conn: &mut AnyConnection) -> Result<Arc<T>, Error>
+    where
+        T::Query: diesel::query_dsl::LoadQuery<'static, AnyConnection, T>,
+    {
+        if let Some(loaded) = &self.loaded {
+            return Ok(loaded.clone());
+        }
+        let query = T::__filter_pks(T::objects().into_diesel(), vec![self.id.clone()]);
+        let mut found = super::QuerySet::<T>::__new(query).all_sync(conn)?;
+        found.pop().map(Arc::new).ok_or(Error::DoesNotExist { model: T::meta().name })
+    }
+
+    #[doc(hidden)]
+    pub fn __set_loaded(&mut self, target: Arc<T>) {
+        self.loaded = Some(target);
+    }
+}
+
+impl<T: Model> Clone for ForeignKey<T> {
+    fn clone(&self) -> Self {
+        ForeignKey { id: self.id.clone(), loaded: self.loaded.clone() }
+    }
+}
+
+impl<T: Model> PartialEq for ForeignKey<T> {
+    /// Two references are equal when they name the same row.
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl<T: Model> Eq for ForeignKey<T> {}
+
+impl<T: Model> fmt::Debug for ForeignKey<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ForeignKey<{}>({:?})", T::meta().name, self.id)
+    }
+}
+
+impl<T: Model> serde::Serialize for ForeignKey<T> {
+    /// As the target's key, as Django REST framework does.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.id.serialize(serializer)
+    }
+}
+
+impl<'de, T: Model> serde::Deserialize<'de> for ForeignKey<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::PrimaryKey::deserialize(deserializer).map(ForeignKey::new)
+    }
+}
+
+// Generic over the SQL type, so one impl serves the key's type and its nullable form.
+impl<T: Model, ST> diesel::expression::AsExpression<ST> for ForeignKey<T>
+where
+    ST: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+    T::PrimaryKey: diesel::expression::AsExpression<ST>,
+{
+    type Expression = diesel::internal::derives::as_expression::Bound<ST, Self>;
+    fn as_expression(self) -> Self::Expression {
+        diesel::internal::derives::as_expression::Bound::new(self)
+    }
+}
+
+impl<T: Model, ST> diesel::expression::AsExpression<ST> for &ForeignKey<T>
+where
+    ST: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+    T::PrimaryKey: diesel::expression::AsExpression<ST>,
+{
+    type Expression = diesel::internal::derives::as_expression::Bound<ST, Self>;
+    fn as_expression(self) -> Self::Expression {
+        diesel::internal::derives::as_expression::Bound::new(self)
+    }
+}
+
+impl<T: Model, ST, DB: DieselBackend> ToSql<ST, DB> for ForeignKey<T>
+where
+    T::PrimaryKey: ToSql<ST, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+        self.id.to_sql(out)
+    }
+}
+
+impl<T: Model, ST, DB: DieselBackend> FromSql<ST, DB> for ForeignKey<T>
+where
+    T::PrimaryKey: FromSql<ST, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        T::PrimaryKey::from_sql(bytes).map(ForeignKey::new)
+    }
+}
+
+impl<T: Model, ST, DB> diesel::deserialize::Queryable<ST, DB> for ForeignKey<T>
+where
+    DB: DieselBackend,
+    ST: diesel::sql_types::SingleValue,
+    Self: FromSql<ST, DB>,
+{
+    type Row = Self;
+    fn build(row: Self) -> deserialize::Result<Self> {
+        Ok(row)
+    }
+}
+
+/// What deleting the target of a foreign key does to the rows referring to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OnDelete {
+    /// Delete them too.
+    Cascade,
+    /// Refuse the delete while they exist (Django's `PROTECT`).
+    Protect,
+    /// Refuse the delete while they exist, checked at once (SQL's `RESTRICT`).
+    Restrict,
+    /// Clear their reference (the field is an `Option`).
+    SetNull,
+}
+
+impl OnDelete {
+    /// The SQL action.
+    pub fn sql(self) -> &'static str {
+        match self {
+            OnDelete::Cascade => "CASCADE",
+            // PROTECT and RESTRICT both refuse; NO ACTION would defer the check to commit.
+            OnDelete::Protect | OnDelete::Restrict => "RESTRICT",
+            OnDelete::SetNull => "SET NULL",
+        }
+    }
+}
+
+/// A foreign key's target and `on_delete`, in the field's metadata.
+#[derive(Debug, Clone, Copy)]
+pub struct Relation {
+    /// The target model's metadata.
+    pub to: fn() -> &'static ModelMeta,
+    /// What deleting the target does.
+    pub on_delete: OnDelete,
+}

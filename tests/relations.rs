@@ -1,0 +1,144 @@
+//! Foreign keys: columns, `on_delete` enforced by the database, joins in plain Diesel, and
+//! reaching the target; on SQLite and PostgreSQL.
+
+use diesel::prelude::*;
+use manouche::conf::DatabaseUrl;
+use manouche::db::{Database, Error, FieldType, ForeignKey, Model, OnDelete, PoolOptions, schema};
+use manouche::prelude::*;
+
+/// A writer.
+#[model(app = "reltests")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Author {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub name: String,
+}
+
+/// A shelf, which cannot be removed while it holds books.
+#[model(app = "reltests")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shelf {
+    #[field(primary_key)]
+    pub code: String,
+    pub room: String,
+}
+
+/// A book: deleted with its author, keeps its shelf, loses its optional editor.
+#[model(app = "reltests")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Book {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub title: String,
+    #[field(on_delete = cascade)]
+    pub author: ForeignKey<Author>,
+    #[field(on_delete = protect, key_type = String)]
+    pub shelf: ForeignKey<Shelf>,
+    #[field(on_delete = set_null)]
+    pub editor: Option<ForeignKey<Author>>,
+}
+
+static TABLES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn databases() -> Vec<Database> {
+    let dir = std::env::temp_dir().join(format!("manouche-relations-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut urls = vec![DatabaseUrl::Sqlite(dir.join("relations.sqlite3"))];
+    match std::env::var("MANOUCHE_TEST_POSTGRES_URL") {
+        Ok(url) => urls.push(DatabaseUrl::parse(&url, "/".as_ref()).unwrap()),
+        Err(_) => eprintln!("notice: MANOUCHE_TEST_POSTGRES_URL is not set; relations are tested on SQLite only"),
+    }
+    urls.iter()
+        .map(|url| {
+            let db = Database::connect(url, PoolOptions::default());
+            let backend = db.backend();
+            db.run_sync(move |conn| {
+                let drop = "DROP TABLE IF EXISTS reltests_book; DROP TABLE IF EXISTS reltests_shelf; \
+                            DROP TABLE IF EXISTS reltests_author;";
+                diesel::connection::SimpleConnection::batch_execute(conn, drop)?;
+                for meta in [Author::meta(), Shelf::meta(), Book::meta()] {
+                    for sql in schema::create_table(meta, backend) {
+                        diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+            db
+        })
+        .collect()
+}
+
+#[test]
+fn foreign_keys_describe_themselves_and_render_constraints() {
+    let author = Book::meta().field("author").unwrap();
+    assert_eq!((author.column, author.ty, author.db_index), ("author_id", FieldType::ForeignKey, true));
+    let relation = author.relation.unwrap();
+    assert_eq!(((relation.to)().name, relation.on_delete), ("Author", OnDelete::Cascade));
+    assert_eq!(Book::meta().field("editor").unwrap().relation.unwrap().on_delete, OnDelete::SetNull);
+    let sql = schema::create_table(Book::meta(), manouche::db::Backend::Postgres).join(";\n");
+    assert!(
+        sql.contains(r#""author_id" BIGINT NOT NULL REFERENCES "reltests_author" ("id") ON DELETE CASCADE"#),
+        "{sql}"
+    );
+    assert!(
+        sql.contains(r#""shelf_id" TEXT NOT NULL REFERENCES "reltests_shelf" ("code") ON DELETE RESTRICT"#),
+        "{sql}"
+    );
+    assert!(sql.contains(r#""editor_id" BIGINT NULL REFERENCES "reltests_author" ("id") ON DELETE SET NULL"#), "{sql}");
+    assert!(sql.contains(r#"CREATE INDEX "reltests_book_author_id_idx" ON "reltests_book" ("author_id")"#), "{sql}");
+}
+
+#[test]
+fn on_delete_is_enforced_and_joins_are_plain_diesel() {
+    let _turn = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let ursula = Author { id: 0, name: "Ursula".into() }.save_sync(conn)?;
+            let terry = Author { id: 0, name: "Terry".into() }.save_sync(conn)?;
+            let shelf = Shelf { code: "A1".into(), room: "attic".into() }.save_sync(conn)?;
+            let book = |title: &str, author: &Author, editor: Option<&Author>| Book {
+                id: 0,
+                title: title.into(),
+                author: ForeignKey::to(author.clone()),
+                shelf: ForeignKey::new(shelf.code.clone()),
+                editor: editor.map(|e| ForeignKey::new(e.id)),
+            };
+            let earthsea = book("Earthsea", &ursula, Some(&terry)).save_sync(conn)?;
+            book("The Dispossessed", &ursula, None).save_sync(conn)?;
+            let mort = book("Mort", &terry, Some(&ursula)).save_sync(conn)?;
+
+            // The key reads back; the target is one query away, or none when already held.
+            let loaded = Book::objects().filter(Book::id.eq(earthsea.id)).get_sync(conn)?;
+            assert_eq!(loaded.author.id(), &ursula.id);
+            assert!(loaded.author.get().is_none());
+            assert_eq!(loaded.author.fetch_sync(conn)?.name, "Ursula");
+            assert_eq!(earthsea.author.get().map(|a| a.name.as_str()), Some("Ursula"));
+            assert_eq!(Book::objects().filter(Book::author.eq(terry.id)).count_sync(conn)?, 1);
+
+            // Joins through the generated `JoinTo`, in plain Diesel.
+            let pairs: Vec<(String, String)> = reltests_book::table
+                .inner_join(reltests_author::table)
+                .select((reltests_book::title, reltests_author::name))
+                .order_by(reltests_book::title.asc())
+                .load(conn)?;
+            assert_eq!(pairs[0], ("Earthsea".to_owned(), "Ursula".to_owned()), "{backend:?}");
+
+            // PROTECT: the shelf holding books cannot go; nothing changes.
+            let refused = shelf.clone().delete_sync(conn).unwrap_err();
+            assert!(matches!(refused, Error::Query(_)), "{refused}");
+            assert_eq!(Shelf::objects().count_sync(conn)?, 1);
+
+            // SET NULL: Mort loses its editor when Ursula goes; CASCADE: her books go with her.
+            ursula.delete_sync(conn)?;
+            let titles = Book::objects().values_list(Book::title).all_sync::<String>(conn)?;
+            assert_eq!(titles, vec!["Mort".to_owned()], "{backend:?}: her books were deleted with her");
+            let mort = Book::objects().filter(Book::id.eq(mort.id)).get_sync(conn)?;
+            assert_eq!(mort.editor, None, "{backend:?}: the editor reference was cleared");
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}
