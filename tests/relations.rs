@@ -142,3 +142,76 @@ fn on_delete_is_enforced_and_joins_are_plain_diesel() {
         .unwrap();
     }
 }
+
+/// Counts the statements a connection runs while `f` runs.
+fn statements<T>(
+    conn: &mut manouche::db::Connection,
+    f: impl FnOnce(&mut manouche::db::Connection) -> T,
+) -> (T, usize) {
+    use diesel::connection::{Instrumentation, InstrumentationEvent};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let result = f(conn);
+    conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
+    (result, count.load(Ordering::SeqCst))
+}
+
+#[test]
+fn prefetch_related_runs_a_fixed_number_of_queries_whatever_the_rows() {
+    let _turn = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let shelf = Shelf { code: "B2".into(), room: "study".into() }.save_sync(conn)?;
+            let mut counts = Vec::new();
+            for books_per_author in [1, 3, 12] {
+                Author::objects().delete_sync(conn)?;
+                for a in 0..4 {
+                    let author = Author { id: 0, name: format!("Author {a}") }.save_sync(conn)?;
+                    let books = (0..books_per_author)
+                        .map(|b| Book {
+                            id: 0,
+                            title: format!("Book {a}.{b}"),
+                            author: ForeignKey::new(author.id),
+                            shelf: ForeignKey::new(shelf.code.clone()),
+                            editor: None,
+                        })
+                        .collect();
+                    Book::objects().bulk_create_sync(conn, books)?;
+                }
+                // Reverse: each author with their books.
+                let (authors, reverse) = statements(conn, |conn| {
+                    Author::objects()
+                        .order_by(Author::name.asc())
+                        .prefetch_related_set(Book::author)
+                        .related(Book::objects().order_by(Book::title.asc()))
+                        .all_sync(conn)
+                });
+                let authors = authors?;
+                assert_eq!(authors.len(), 4);
+                assert!(authors.iter().all(|(_, books)| books.len() == books_per_author));
+                assert_eq!(authors[1].1[0].title, "Book 1.0");
+                // Forward: each book with its author, without a query per book.
+                let (books, forward) =
+                    statements(conn, |conn| Book::objects().prefetch_related(Book::author).all_sync(conn));
+                let books = books?;
+                assert!(books.iter().all(|b| b.author.get().is_some_and(|a| a.id == *b.author.id())));
+                // Nothing to load for an empty nullable key.
+                let (with_editors, optional) =
+                    statements(conn, |conn| Book::objects().prefetch_related(Book::editor).all_sync(conn));
+                assert!(with_editors?.iter().all(|b| b.editor.is_none()));
+                counts.push((reverse, forward, optional));
+            }
+            assert_eq!(counts, vec![(2, 2, 1); 3], "{backend:?}: the same statements for 4, 12 and 48 books");
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}

@@ -127,7 +127,7 @@ fn the_catalogue_lists_filters_searches_and_paginates() {
     let body = all.text();
     assert!(body.contains("Page 1 of 2"), "9 teas, 6 a page: {body}");
     assert!(
-        body.contains(r#"<a href="/products/assam-breakfast/">Assam Breakfast</a> <span class="price">8.00</span>"#),
+        body.contains(r#"<a href="/products/assam-breakfast/">Assam Breakfast</a> <span class="price">8.00</span> <small class="category">Black teas</small>"#),
         "{body}"
     );
     assert!(body.contains(r#"<a rel="next" href="/products/?page=2">Next</a>"#), "{body}");

@@ -94,6 +94,7 @@ pub async fn product_list(req: Request, query: Query<ListQuery>) -> manouche::Re
         .order_by(Product::name.asc())
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
+        .prefetch_related(Product::category) // one more query, not one per product
         .all(&db)
         .await?;
     render(&ProductList {

@@ -7,7 +7,7 @@ use diesel::dsl::CountStar;
 use diesel::query_dsl::LoadQuery;
 use diesel::query_dsl::methods::{DistinctDsl, FilterDsl, LimitDsl, OffsetDsl, SelectDsl, ThenOrderDsl};
 
-use super::{AnyConnection, Database, Error, Model};
+use super::{AnyConnection, Database, Error, Model, RelatedField};
 
 /// A lazy query over a model's table, Django's `QuerySet`: each method returns a new query set,
 /// and nothing runs until `all`, `get`, `first`, `count` or `exists`.
@@ -310,6 +310,31 @@ impl<M: Model> QuerySet<M> {
         super::atomic(conn, |conn| instances.into_iter().map(|m| m.__insert_sync(conn)).collect())
     }
 
+    /// Loads the targets of a foreign key with one more query, whatever the number of rows:
+    /// Django's `prefetch_related` on a forward key. Each row's field then holds its target
+    /// (`product.category.get()`).
+    ///
+    /// ```
+    /// # use manouche::prelude::*;
+    /// # #[model(app = "shop")] pub struct Category { #[field(primary_key, auto)] pub id: i64, pub name: String }
+    /// # #[model(app = "shop")] pub struct Product { #[field(primary_key, auto)] pub id: i64, #[field(on_delete = cascade)] pub category: ForeignKey<Category>, pub name: String }
+    /// # fn demo(conn: &mut manouche::db::Connection) -> Result<(), manouche::db::Error> {
+    /// for product in Product::objects().prefetch_related(Product::category).all_sync(conn)? {
+    ///     println!("{} in {}", product.name, product.category.get().map_or("?", |c| c.name.as_str()));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn prefetch_related<R: RelatedField<Model = M>>(self, field: R) -> Prefetch<M, R> {
+        Prefetch { rows: self, field }
+    }
+
+    /// Loads, with one more query whatever the number of rows, the rows of another model whose
+    /// foreign key points to each of these: Django's `prefetch_related("product_set")`. Each row
+    /// comes with its set: `Category::objects().prefetch_related_set(Product::category)`.
+    pub fn prefetch_related_set<R: RelatedField<Target = M>>(self, field: R) -> PrefetchSet<M, R> {
+        PrefetchSet { rows: self, field, related: None }
+    }
+
     /// The matching rows one at a time, without loading them all: Django's `iterator()`. The
     /// connection stays busy until the iterator is dropped.
     ///
@@ -517,4 +542,145 @@ impl<Q> Values<Q> {
     {
         db.run(move |conn| self.one_sync(conn)).await
     }
+}
+
+/// A query set with a forward foreign key to load: see [`QuerySet::prefetch_related`].
+pub struct Prefetch<M: Model, R> {
+    rows: QuerySet<M>,
+    #[allow(dead_code)]
+    field: R,
+}
+
+impl<M: Model, R> fmt::Debug for Prefetch<M, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Prefetch").field("model", &M::meta().name).finish_non_exhaustive()
+    }
+}
+
+impl<M: Model, R: RelatedField<Model = M>> Prefetch<M, R> {
+    /// Every matching row, each with its target loaded: two queries.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when a query fails.
+    pub fn all_sync(self, conn: &mut AnyConnection) -> Result<Vec<M>, Error>
+    where
+        M::Query: LoadQuery<'static, AnyConnection, M>,
+        <R::Target as Model>::Query: LoadQuery<'static, AnyConnection, R::Target>,
+    {
+        let mut rows = self.rows.all_sync(conn)?;
+        let mut keys: Vec<<R::Target as Model>::PrimaryKey> = rows.iter().filter_map(R::key).collect();
+        dedup(&mut keys);
+        if keys.is_empty() {
+            return Ok(rows);
+        }
+        let query = R::Target::__filter_pks(R::Target::objects().into_diesel(), keys);
+        let targets: HashMap<_, std::sync::Arc<R::Target>> = QuerySet::<R::Target>::__new(query)
+            .all_sync(conn)?
+            .into_iter()
+            .map(|t| (t.pk(), std::sync::Arc::new(t)))
+            .collect();
+        for row in &mut rows {
+            if let Some(target) = R::key(row).and_then(|k| targets.get(&k)) {
+                R::set_loaded(row, target.clone());
+            }
+        }
+        Ok(rows)
+    }
+
+    /// [`Prefetch::all_sync`] on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`Prefetch::all_sync`], plus [`Error::Unavailable`].
+    pub async fn all(self, db: &Database) -> Result<Vec<M>, Error>
+    where
+        M: Send,
+        R: Send + 'static,
+        M::Query: LoadQuery<'static, AnyConnection, M> + Send,
+        <R::Target as Model>::Query: LoadQuery<'static, AnyConnection, R::Target>,
+    {
+        db.run(move |conn| self.all_sync(conn)).await
+    }
+}
+
+/// A query set with the rows pointing to it to load: see [`QuerySet::prefetch_related_set`].
+pub struct PrefetchSet<M: Model, R: RelatedField> {
+    rows: QuerySet<M>,
+    #[allow(dead_code)]
+    field: R,
+    related: Option<QuerySet<R::Model>>,
+}
+
+impl<M: Model, R: RelatedField> fmt::Debug for PrefetchSet<M, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrefetchSet")
+            .field("model", &M::meta().name)
+            .field("related", &R::Model::meta().name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M: Model, R: RelatedField<Target = M>> PrefetchSet<M, R> {
+    /// Filters and orders the related rows (Django's `Prefetch("product_set", queryset=...)`):
+    /// `.related(Product::objects().order_by(Product::name.asc()))`.
+    #[must_use]
+    pub fn related(mut self, query: QuerySet<R::Model>) -> Self {
+        self.related = Some(query);
+        self
+    }
+
+    /// Every matching row with its related rows: two queries.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when a query fails.
+    #[allow(clippy::type_complexity)]
+    pub fn all_sync(self, conn: &mut AnyConnection) -> Result<Vec<(M, Vec<R::Model>)>, Error>
+    where
+        M::Query: LoadQuery<'static, AnyConnection, M>,
+        <R::Model as Model>::Query: LoadQuery<'static, AnyConnection, R::Model>,
+    {
+        let rows = self.rows.all_sync(conn)?;
+        let keys: Vec<M::PrimaryKey> = rows.iter().map(Model::pk).collect();
+        let mut sets: HashMap<M::PrimaryKey, Vec<R::Model>> = HashMap::with_capacity(rows.len());
+        if !keys.is_empty() {
+            let base = self.related.unwrap_or_else(R::Model::objects).into_diesel();
+            for related in QuerySet::<R::Model>::__new(R::filter_keys(base, keys)).all_sync(conn)? {
+                if let Some(key) = R::key(&related) {
+                    sets.entry(key).or_default().push(related);
+                }
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let set = sets.remove(&row.pk()).unwrap_or_default();
+                (row, set)
+            })
+            .collect())
+    }
+
+    /// [`PrefetchSet::all_sync`] on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`PrefetchSet::all_sync`], plus [`Error::Unavailable`].
+    #[allow(clippy::type_complexity)]
+    pub async fn all(self, db: &Database) -> Result<Vec<(M, Vec<R::Model>)>, Error>
+    where
+        M: Send,
+        R: Send + 'static,
+        R::Model: Send,
+        M::Query: LoadQuery<'static, AnyConnection, M> + Send,
+        <R::Model as Model>::Query: LoadQuery<'static, AnyConnection, R::Model> + Send,
+    {
+        db.run(move |conn| self.all_sync(conn)).await
+    }
+}
+
+/// Drops repeated keys, keeping the first of each.
+fn dedup<K: std::hash::Hash + Eq + Clone>(keys: &mut Vec<K>) {
+    let mut seen = std::collections::HashSet::with_capacity(keys.len());
+    keys.retain(|k| seen.insert(k.clone()));
 }

@@ -200,3 +200,24 @@ pub struct Relation {
     /// What deleting the target does.
     pub on_delete: OnDelete,
 }
+
+/// A foreign key field, seen from its column: `#[model]` implements it for each `ForeignKey`
+/// column (`Product::category`), which is how `prefetch_related` names a relation.
+pub trait RelatedField: Copy {
+    /// The model holding the foreign key (`Product`).
+    type Model: Model;
+    /// The model it points to (`Category`).
+    type Target: Model;
+
+    /// The target's key held by `instance` (`None` for an empty nullable key).
+    fn key(instance: &Self::Model) -> Option<<Self::Target as Model>::PrimaryKey>;
+
+    /// Stores the loaded target in `instance`'s field.
+    fn set_loaded(instance: &mut Self::Model, target: Arc<Self::Target>);
+
+    /// Restricts a query over the model to rows pointing to one of `keys`.
+    fn filter_keys(
+        query: <Self::Model as Model>::Query,
+        keys: Vec<<Self::Target as Model>::PrimaryKey>,
+    ) -> <Self::Model as Model>::Query;
+}

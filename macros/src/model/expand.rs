@@ -195,6 +195,48 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             })
         })
         .collect();
+    // Each foreign key column names its relation for `prefetch_related`.
+    let related_fields: Vec<TokenStream> = def
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let target = f.target.as_ref()?;
+            let (field, column) = (&f.ident, &f.column);
+            let (key, set) = if f.nullable {
+                (
+                    quote!(instance.#field.as_ref().map(|fk| ::core::clone::Clone::clone(fk.id()))),
+                    quote!(if let ::core::option::Option::Some(fk) = &mut instance.#field { fk.__set_loaded(target) }),
+                )
+            } else {
+                (
+                    quote!(::core::option::Option::Some(::core::clone::Clone::clone(instance.#field.id()))),
+                    quote!(instance.#field.__set_loaded(target)),
+                )
+            };
+            Some(quote! {
+                impl ::manouche::db::RelatedField for #table::#column {
+                    type Model = #name;
+                    type Target = #target;
+
+                    fn key(instance: &#name) -> ::core::option::Option<<#target as ::manouche::db::Model>::PrimaryKey> {
+                        #key
+                    }
+
+                    fn set_loaded(instance: &mut #name, target: ::std::sync::Arc<#target>) {
+                        #set
+                    }
+
+                    fn filter_keys(
+                        query: <#name as ::manouche::db::Model>::Query,
+                        keys: ::std::vec::Vec<<#target as ::manouche::db::Model>::PrimaryKey>,
+                    ) -> <#name as ::manouche::db::Model>::Query {
+                        use diesel::{ExpressionMethods as _, QueryDsl as _};
+                        query.filter(#table::#column.eq_any(keys))
+                    }
+                }
+            })
+        })
+        .collect();
     let pk_sql = match def.fields.iter().find(|f| f.primary_key) {
         Some(f) => f.kind.sql_type(),
         None => quote!(diesel::sql_types::BigInt),
@@ -286,6 +328,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         #[doc = #table_doc]
         #vis use #table_mod::#table;
         #(#fk_checks)*
+        #(#related_fields)*
         #(#joins)*
 
         impl #name {
