@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 use manouche::conf::DatabaseUrl;
-use manouche::db::{Backend, Database, Error, FieldType, Model, PoolOptions};
+use manouche::db::{Backend, Database, Error, FieldType, Model, PoolOptions, schema};
 use manouche::prelude::*;
 
 /// A tea of the shop.
@@ -489,5 +489,60 @@ fn on_commit_runs_after_the_outermost_commit_and_never_after_a_rollback() {
             move || log.lock().unwrap().push("immediately")
         });
         assert_eq!(*log.lock().unwrap(), ["outer", "nested", "immediately"]);
+    }
+}
+
+/// Model options: default ordering, unique together, composite index.
+#[model(
+    app = "tests",
+    ordering = ["-region", "name"],
+    unique_together = [["region", "code"]],
+    indexes = [["region", "name"]]
+)]
+#[derive(Debug, Clone)]
+pub struct Garden {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub region: String,
+    pub code: String,
+    pub name: String,
+}
+
+#[test]
+fn model_options_order_constrain_and_index() {
+    let meta = Garden::meta();
+    assert_eq!(meta.ordering, &[("region", true), ("name", false)]);
+    let sql = schema::create_table(meta, manouche::db::Backend::Sqlite).join(";\n");
+    assert!(sql.contains(r#"UNIQUE ("region", "code")"#), "{sql}");
+    assert!(
+        sql.contains(r#"CREATE INDEX "tests_garden_region_name_idx" ON "tests_garden" ("region", "name")"#),
+        "{sql}"
+    );
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            diesel::connection::SimpleConnection::batch_execute(conn, "DROP TABLE IF EXISTS tests_garden")?;
+            for sql in schema::create_table(Garden::meta(), backend) {
+                diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
+            }
+            for (region, code, name) in
+                [("Assam", "A1", "Halmari"), ("Darjeeling", "D1", "Makaibari"), ("Assam", "A2", "Doomni")]
+            {
+                Garden { id: 0, region: region.into(), code: code.into(), name: name.into() }.save_sync(conn)?;
+            }
+            let names = |gardens: Vec<Garden>| gardens.into_iter().map(|g| g.name).collect::<Vec<_>>();
+            assert_eq!(
+                names(Garden::objects().all_sync(conn)?),
+                ["Makaibari", "Doomni", "Halmari"],
+                "default ordering"
+            );
+            let by_name = Garden::objects().order_by(Garden::name.asc()).order_by(Garden::id.asc()).all_sync(conn)?;
+            assert_eq!(names(by_name), ["Doomni", "Halmari", "Makaibari"], "order_by replaces the default");
+            let twin = Garden { id: 0, region: "Assam".into(), code: "A1".into(), name: "Twin".into() }.save_sync(conn);
+            assert!(twin.is_err(), "{backend:?}: region and code are unique together");
+            Ok::<_, Error>(())
+        })
+        .unwrap();
     }
 }

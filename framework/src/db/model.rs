@@ -136,10 +136,17 @@ pub struct ModelMeta {
     pub fields: &'static [FieldMeta],
     /// The four default permissions (view, add, change, delete), then the custom ones.
     pub permissions: &'static [Permission],
+    /// The default ordering: `(column, descending)`.
+    pub ordering: &'static [(&'static str, bool)],
+    /// Groups of columns unique together.
+    pub unique_together: &'static [&'static [&'static str]],
+    /// Groups of columns indexed together.
+    pub indexes: &'static [&'static [&'static str]],
 }
 
 impl ModelMeta {
     #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
     pub const fn __new(
         app: &'static str,
         name: &'static str,
@@ -147,8 +154,11 @@ impl ModelMeta {
         verbose_name: &'static str,
         fields: &'static [FieldMeta],
         permissions: &'static [Permission],
+        ordering: &'static [(&'static str, bool)],
+        unique_together: &'static [&'static [&'static str]],
+        indexes: &'static [&'static [&'static str]],
     ) -> Self {
-        ModelMeta { app, name, table, verbose_name, fields, permissions }
+        ModelMeta { app, name, table, verbose_name, fields, permissions, ordering, unique_together, indexes }
     }
 
     /// The primary key field.

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use diesel::RunQueryDsl;
 use diesel::dsl::CountStar;
 use diesel::query_dsl::LoadQuery;
-use diesel::query_dsl::methods::{DistinctDsl, FilterDsl, LimitDsl, OffsetDsl, SelectDsl, ThenOrderDsl};
+use diesel::query_dsl::methods::{DistinctDsl, FilterDsl, LimitDsl, OffsetDsl, OrderDsl, SelectDsl, ThenOrderDsl};
 
 use super::{AnyConnection, Database, Error, Model, RelatedField};
 
@@ -30,6 +30,8 @@ use super::{AnyConnection, Database, Error, Model, RelatedField};
 /// a connection, for transactions, receivers and commands.
 pub struct QuerySet<M: Model> {
     query: M::Query,
+    /// Whether `order_by` was called: the first call replaces the model's default ordering.
+    ordered: bool,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -42,7 +44,7 @@ impl<M: Model> fmt::Debug for QuerySet<M> {
 impl<M: Model> QuerySet<M> {
     #[doc(hidden)]
     pub fn __new(query: M::Query) -> Self {
-        QuerySet { query, _model: PhantomData }
+        QuerySet { query, ordered: false, _model: PhantomData }
     }
 
     /// The underlying boxed Diesel query, to go further than the query set does.
@@ -56,7 +58,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: FilterDsl<P, Output = M::Query>,
     {
-        QuerySet::__new(self.query.filter(predicate))
+        QuerySet { query: self.query.filter(predicate), ordered: self.ordered, _model: PhantomData }
     }
 
     /// Drops the rows matching `predicate`: Django's `exclude`.
@@ -67,16 +69,19 @@ impl<M: Model> QuerySet<M> {
         P: diesel::Expression,
         P::SqlType: diesel::sql_types::BoolOrNullableBool,
     {
-        QuerySet::__new(self.query.filter(diesel::dsl::not(predicate)))
+        QuerySet { query: self.query.filter(diesel::dsl::not(predicate)), ordered: self.ordered, _model: PhantomData }
     }
 
-    /// Orders by `order` after any earlier ordering (`Tea::name.asc()`, `Tea::price_cents.desc()`).
+    /// Orders by `order` (`Tea::name.asc()`, `Tea::price_cents.desc()`): the first call replaces
+    /// the model's default `ordering`, later ones add to it, as Django's `order_by(a, b)`.
     #[must_use]
     pub fn order_by<O>(self, order: O) -> Self
     where
-        M::Query: ThenOrderDsl<O, Output = M::Query>,
+        O: diesel::Expression,
+        M::Query: OrderDsl<O, Output = M::Query> + ThenOrderDsl<O, Output = M::Query>,
     {
-        QuerySet::__new(self.query.then_order_by(order))
+        let query = if self.ordered { self.query.then_order_by(order) } else { self.query.order(order) };
+        QuerySet { query, ordered: true, _model: PhantomData }
     }
 
     /// At most `n` rows: Django's `[:n]`.
@@ -85,7 +90,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: LimitDsl<Output = M::Query>,
     {
-        QuerySet::__new(self.query.limit(n))
+        QuerySet { query: self.query.limit(n), ordered: self.ordered, _model: PhantomData }
     }
 
     /// Skips `n` rows: Django's `[n:]`.
@@ -94,7 +99,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: OffsetDsl<Output = M::Query>,
     {
-        QuerySet::__new(self.query.offset(n))
+        QuerySet { query: self.query.offset(n), ordered: self.ordered, _model: PhantomData }
     }
 
     /// Drops duplicate rows: Django's `distinct()`.
@@ -103,7 +108,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: DistinctDsl<Output = M::Query>,
     {
-        QuerySet::__new(self.query.distinct())
+        QuerySet { query: self.query.distinct(), ordered: self.ordered, _model: PhantomData }
     }
 
     /// Selected columns instead of whole models: Django's `values_list`. A tuple of columns gives

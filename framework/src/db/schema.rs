@@ -99,7 +99,11 @@ pub fn create_table_if_missing(meta: &ModelMeta, backend: Backend) -> Vec<String
 }
 
 fn render(meta: &ModelMeta, backend: Backend, guard: &str) -> Vec<String> {
-    let columns: Vec<String> = meta.fields.iter().map(|f| column(f, backend)).collect();
+    let mut columns: Vec<String> = meta.fields.iter().map(|f| column(f, backend)).collect();
+    for group in meta.unique_together {
+        let names: Vec<String> = group.iter().map(|c| quote(c)).collect();
+        columns.push(format!("UNIQUE ({})", names.join(", ")));
+    }
     let mut statements = vec![format!("CREATE TABLE {guard}{} ({})", quote(meta.table), columns.join(", "))];
     for field in meta.fields.iter().filter(|f| f.db_index && !f.unique && !f.primary_key) {
         statements.push(format!(
@@ -107,6 +111,15 @@ fn render(meta: &ModelMeta, backend: Backend, guard: &str) -> Vec<String> {
             quote(&format!("{}_{}_idx", meta.table, field.column)),
             quote(meta.table),
             quote(field.column)
+        ));
+    }
+    for group in meta.indexes {
+        let names: Vec<String> = group.iter().map(|c| quote(c)).collect();
+        statements.push(format!(
+            "CREATE INDEX {guard}{} ON {} ({})",
+            quote(&format!("{}_{}_idx", meta.table, group.join("_"))),
+            quote(meta.table),
+            names.join(", ")
         ));
     }
     statements

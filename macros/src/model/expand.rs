@@ -237,6 +237,32 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             })
         })
         .collect();
+    let column_of = |ident: &syn::Ident| {
+        def.fields.iter().find(|f| f.ident == *ident).map_or_else(|| ident.clone(), |f| f.column.clone())
+    };
+    let default_order = if def.ordering.is_empty() {
+        quote!()
+    } else {
+        let terms = def.ordering.iter().map(|(field, descending)| {
+            let column = column_of(field);
+            if *descending { quote!(#table::#column.desc()) } else { quote!(#table::#column.asc()) }
+        });
+        quote!(.order_by((#(#terms,)*)))
+    };
+    let ordering_meta = def.ordering.iter().map(|(field, descending)| {
+        let column = column_of(field).to_string();
+        quote!((#column, #descending))
+    });
+    let group_meta = |groups: &[Vec<syn::Ident>]| -> Vec<TokenStream> {
+        groups
+            .iter()
+            .map(|group| {
+                let columns = group.iter().map(|f| column_of(f).to_string());
+                quote!(&[#(#columns),*])
+            })
+            .collect()
+    };
+    let (together_meta, index_meta) = (group_meta(&def.unique_together), group_meta(&def.indexes));
     let pk_sql = match def.fields.iter().find(|f| f.primary_key) {
         Some(f) => f.kind.sql_type(),
         None => quote!(diesel::sql_types::BigInt),
@@ -417,8 +443,8 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             }
 
             fn objects() -> ::manouche::db::QuerySet<Self> {
-                use diesel::QueryDsl as _;
-                ::manouche::db::QuerySet::__new(#table::table.into_boxed())
+                use diesel::{ExpressionMethods as _, QueryDsl as _};
+                ::manouche::db::QuerySet::__new(#table::table.into_boxed()#default_order)
             }
 
             fn signals() -> &'static ::manouche::db::ModelSignals<Self> {
@@ -458,6 +484,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 static PERMISSIONS: &[::manouche::db::Permission] = &[#(#permission_values),*];
                 static META: ::manouche::db::ModelMeta = ::manouche::db::ModelMeta::__new(
                     #app, #model_name, #table_name, #verbose_name, FIELDS, PERMISSIONS,
+                    &[#(#ordering_meta),*], &[#(#together_meta),*], &[#(#index_meta),*],
                 );
                 &META
             }

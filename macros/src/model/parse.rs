@@ -15,6 +15,35 @@ pub(crate) struct ModelDef {
     pub(crate) fields: Vec<FieldDef>,
     /// Custom permissions: `(action, description)`, from `#[permission(publish = "...")]`.
     pub(crate) permissions: Vec<(Ident, String)>,
+    /// Default ordering: `(field, descending)`.
+    pub(crate) ordering: Vec<(Ident, bool)>,
+    /// Groups of fields unique together.
+    pub(crate) unique_together: Vec<Vec<Ident>>,
+    /// Groups of fields indexed together.
+    pub(crate) indexes: Vec<Vec<Ident>>,
+}
+
+const MODEL_OPTIONS: &str = "unknown `model` option; expected `app = \"...\"`, `table = \"...\"`, \
+                             `verbose_name = \"...\"`, `ordering = [\"-field\", ...]`, \
+                             `unique_together = [[\"a\", \"b\"], ...]` or `indexes = [[\"a\", \"b\"], ...]`";
+
+/// `["a", "-b"]` as `(text, span)` pairs.
+fn string_list(expr: &Expr, what: &str) -> syn::Result<Vec<(String, Span)>> {
+    let Expr::Array(array) = expr else {
+        return Err(syn::Error::new(expr.span(), format!("`{what}` takes a list of field names, e.g. `[\"name\"]`")));
+    };
+    array.elems.iter().map(|e| string_value(e, what).map(|s| (s, e.span()))).collect()
+}
+
+/// `[["a", "b"], ["c", "d"]]`.
+fn string_groups(expr: &Expr, what: &str) -> syn::Result<Vec<Vec<(String, Span)>>> {
+    let Expr::Array(array) = expr else {
+        return Err(syn::Error::new(
+            expr.span(),
+            format!("`{what}` takes a list of field groups, e.g. `[[\"category\", \"slug\"]]`"),
+        ));
+    };
+    array.elems.iter().map(|e| string_list(e, what)).collect()
 }
 
 /// A checked field.
@@ -206,26 +235,35 @@ impl ModelDef {
         let mut app = None;
         let mut table = None;
         let mut verbose_name = None;
+        let mut ordering_names: Vec<(String, Span)> = Vec::new();
+        let mut together_names: Vec<Vec<(String, Span)>> = Vec::new();
+        let mut index_names: Vec<Vec<(String, Span)>> = Vec::new();
         match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
             Ok(metas) => {
                 for meta in metas {
                     let Meta::NameValue(nv) = &meta else {
-                        errors.push(syn::Error::new(
-                            meta.span(),
-                            "unknown `model` option; expected `app = \"...\"`, `table = \"...\"` or `verbose_name = \"...\"`",
-                        ));
+                        errors.push(syn::Error::new(meta.span(), MODEL_OPTIONS));
                         continue;
                     };
                     let key = nv.path.get_ident().map(Ident::to_string).unwrap_or_default();
+                    let collected = match key.as_str() {
+                        "ordering" => string_list(&nv.value, &key).map(|v| ordering_names = v),
+                        "unique_together" => string_groups(&nv.value, &key).map(|v| together_names = v),
+                        "indexes" => string_groups(&nv.value, &key).map(|v| index_names = v),
+                        _ => Ok(()),
+                    };
+                    if matches!(key.as_str(), "ordering" | "unique_together" | "indexes") {
+                        if let Err(error) = collected {
+                            errors.push(error);
+                        }
+                        continue;
+                    }
                     let slot = match key.as_str() {
                         "app" => &mut app,
                         "table" => &mut table,
                         "verbose_name" => &mut verbose_name,
                         _ => {
-                            errors.push(syn::Error::new(
-                                nv.path.span(),
-                                "unknown `model` option; expected `app = \"...\"`, `table = \"...\"` or `verbose_name = \"...\"`",
-                            ));
+                            errors.push(syn::Error::new(nv.path.span(), MODEL_OPTIONS));
                             continue;
                         }
                     };
@@ -296,8 +334,47 @@ impl ModelDef {
                 .push(syn::Error::new(item.ident.span(), "a model needs at least one field besides its primary key")),
             _ => {}
         }
+        // Options naming fields must name this model's fields.
+        let field_ident = |name: &str, span: Span, errors: &mut Errors| -> Option<Ident> {
+            match fields.iter().find(|f| f.ident == name) {
+                Some(f) => Some(f.ident.clone()),
+                None => {
+                    if !field_errors {
+                        errors.push(syn::Error::new(span, format!("`{}` has no field `{name}`", item.ident)));
+                    }
+                    None
+                }
+            }
+        };
+        let mut ordering = Vec::new();
+        for (name, span) in &ordering_names {
+            let (bare, descending) = match name.strip_prefix('-') {
+                Some(bare) => (bare, true),
+                None => (name.as_str(), false),
+            };
+            if let Some(ident) = field_ident(bare, *span, &mut errors) {
+                ordering.push((ident, descending));
+            }
+        }
+        let groups = |names: &[Vec<(String, Span)>], what: &str, errors: &mut Errors| -> Vec<Vec<Ident>> {
+            let mut out = Vec::new();
+            for group in names {
+                if group.len() < 2 {
+                    let span = group.first().map_or(Span::call_site(), |(_, s)| *s);
+                    errors.push(syn::Error::new(span, format!("a `{what}` group names two fields or more")));
+                    continue;
+                }
+                let idents: Vec<Ident> = group.iter().filter_map(|(n, s)| field_ident(n, *s, errors)).collect();
+                if idents.len() == group.len() {
+                    out.push(idents);
+                }
+            }
+            out
+        };
+        let unique_together = groups(&together_names, "unique_together", &mut errors);
+        let indexes = groups(&index_names, "indexes", &mut errors);
         errors.finish()?;
-        Ok(ModelDef { app: app_name, table, verbose_name, fields, permissions })
+        Ok(ModelDef { app: app_name, table, verbose_name, fields, permissions, ordering, unique_together, indexes })
     }
 }
 

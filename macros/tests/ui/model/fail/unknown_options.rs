@@ -1,6 +1,6 @@
 use manouche::prelude::*;
 
-#[model(app = "shop", ordering = "name")]
+#[model(app = "shop", managed = false)]
 pub struct Order {
     #[field(primary_key, auto, indexed)]
     pub id: i64,

@@ -1,0 +1,26 @@
+//! A query-set fetch against the same query in hand-written Diesel, on one SQLite connection.
+//! `cargo bench -p manouche-bench`; the README's performance section reports the result.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn fetch(c: &mut Criterion) {
+    let db = manouche_bench::database(5_000);
+    db.run_sync(|conn| {
+        let (a, b) = (manouche_bench::with_queryset(conn)?, manouche_bench::with_diesel(conn)?);
+        assert_eq!(a.len(), b.len(), "both forms return the same rows");
+        assert!(a.iter().zip(&b).all(|(x, y)| x.id == y.id));
+        let mut group = c.benchmark_group("fetch 50 of 5000 rows");
+        group.bench_function("query set", |bench| {
+            bench.iter(|| manouche_bench::with_queryset(conn).expect("query set"));
+        });
+        group.bench_function("hand-written diesel", |bench| {
+            bench.iter(|| manouche_bench::with_diesel(conn).expect("diesel"));
+        });
+        group.finish();
+        Ok(())
+    })
+    .expect("a connection");
+}
+
+criterion_group!(benches, fetch);
+criterion_main!(benches);

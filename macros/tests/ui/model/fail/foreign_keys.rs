@@ -1,0 +1,23 @@
+use manouche::prelude::*;
+
+#[model(app = "shop")]
+pub struct Category {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub name: String,
+}
+
+#[model(app = "shop")]
+pub struct Product {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub category: ForeignKey<Category>,
+    #[field(on_delete = set_null)]
+    pub shelf: ForeignKey<Category>,
+    #[field(on_delete = vanish)]
+    pub other: ForeignKey<Category>,
+    #[field(on_delete = cascade)]
+    pub name: String,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use manouche::prelude::*;
+
+#[model(app = "shop", ordering = ["-nmae"], unique_together = [["name"], ["name", "colour"]], indexes = "name")]
+pub struct Product {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub name: String,
+}
+
+fn main() {}
