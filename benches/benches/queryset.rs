@@ -1,6 +1,9 @@
 //! A query-set fetch against the same query in hand-written Diesel, on one SQLite connection.
 //! `cargo bench -p manouche-bench`; the README's performance section reports the result.
 
+// `criterion_group!` defines an undocumented function.
+#![allow(missing_docs)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn fetch(c: &mut Criterion) {
