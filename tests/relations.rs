@@ -215,3 +215,67 @@ fn prefetch_related_runs_a_fixed_number_of_queries_whatever_the_rows() {
         .unwrap();
     }
 }
+
+#[test]
+fn annotate_subqueries_and_values_maps() {
+    let _turn = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let shelf = Shelf { code: "C3".into(), room: "hall".into() }.save_sync(conn)?;
+            let mut authors = Vec::new();
+            for (name, books) in [("Ada", 2), ("Bea", 0), ("Cy", 1)] {
+                let author = Author { id: 0, name: name.into() }.save_sync(conn)?;
+                for b in 0..books {
+                    Book {
+                        id: 0,
+                        title: format!("{name} {b}"),
+                        author: ForeignKey::new(author.id),
+                        shelf: ForeignKey::new(shelf.code.clone()),
+                        editor: None,
+                    }
+                    .save_sync(conn)?;
+                }
+                authors.push(author);
+            }
+            // Annotate with a correlated scalar subquery (Subquery + OuterRef): books per author.
+            let counted: Vec<(Author, Option<i64>)> = Author::objects()
+                .order_by(Author::name.asc())
+                .annotate(reltests_book::table.filter(Book::author.eq(Author::id)).count().single_value())
+                .all_sync(conn)?;
+            let counts: Vec<(String, Option<i64>)> = counted.into_iter().map(|(a, n)| (a.name, n)).collect();
+            assert_eq!(
+                counts,
+                [("Ada".to_owned(), Some(2)), ("Bea".to_owned(), Some(0)), ("Cy".to_owned(), Some(1))],
+                "{backend:?}"
+            );
+            // Filter with EXISTS over the related rows, and with IN over a subquery.
+            let with_books = Author::objects()
+                .filter(diesel::dsl::exists(reltests_book::table.filter(Book::author.eq(Author::id))))
+                .order_by(Author::name.asc())
+                .values_list(Author::name)
+                .all_sync::<String>(conn)?;
+            assert_eq!(with_books, ["Ada", "Cy"]);
+            let titled = Author::objects()
+                .filter(Author::id.eq_any(reltests_book::table.filter(Book::title.like("Cy%")).select(Book::author)))
+                .values_list(Author::name)
+                .all_sync::<String>(conn)?;
+            assert_eq!(titled, ["Cy"]);
+            // values(): maps of column name to JSON value.
+            let rows = Book::objects()
+                .order_by(Book::title.asc())
+                .values((Book::title, Book::author, Book::editor))
+                .all_sync(conn)?;
+            assert_eq!(
+                serde_json::Value::Array(rows.into_iter().map(serde_json::Value::Object).collect()),
+                serde_json::json!([
+                    {"title": "Ada 0", "author_id": authors[0].id, "editor_id": null},
+                    {"title": "Ada 1", "author_id": authors[0].id, "editor_id": null},
+                    {"title": "Cy 0", "author_id": authors[2].id, "editor_id": null},
+                ])
+            );
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}

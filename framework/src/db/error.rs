@@ -27,6 +27,9 @@ pub enum Error {
     /// A query failed.
     #[error("database error: {}", with_causes(.0))]
     Query(#[from] diesel::result::Error),
+    /// A value could not be turned into JSON (`values()`).
+    #[error("cannot serialise a value: {0}")]
+    Serialize(#[source] serde_json::Error),
     /// A connection could not be opened or configured.
     #[error("cannot connect to the database: {0}")]
     Connection(String),
@@ -38,7 +41,9 @@ impl Error {
         match self {
             Error::DoesNotExist { .. } => StatusCode::NOT_FOUND,
             Error::Unavailable { .. } | Error::Connection(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::MultipleObjectsReturned { .. } | Error::Query(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::MultipleObjectsReturned { .. } | Error::Query(_) | Error::Serialize(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ mod relations;
 pub mod schema;
 mod signals;
 pub mod types;
+pub mod values;
 
 pub use self::choices::Choices;
 #[doc(hidden)]
@@ -35,7 +36,7 @@ pub use self::model::{FieldMetaInit, ModelEntry};
 #[doc(hidden)]
 pub const __BULK_CHUNK: usize = 10_000;
 pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, Permission, registered_models};
-pub use self::queryset::{Prefetch, PrefetchSet, QuerySet, Values};
+pub use self::queryset::{Prefetch, PrefetchSet, QuerySet, ValueMaps, Values};
 pub use self::raw::RawQuery;
 pub use self::relations::{ForeignKey, OnDelete, RelatedField, Relation};
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};

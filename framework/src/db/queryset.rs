@@ -131,6 +131,48 @@ impl<M: Model> QuerySet<M> {
         Values { query: self.query.select(columns) }
     }
 
+    /// Each row with a computed value: Django's `annotate`. The expression is any typed Diesel
+    /// expression on the row, including a correlated subquery (Django's `Subquery` with
+    /// `OuterRef`): a count or aggregate of related rows per row, with no join and no group by.
+    ///
+    /// ```
+    /// # use manouche::prelude::*;
+    /// # use diesel::prelude::*;
+    /// # #[model(app = "shop")] pub struct Category { #[field(primary_key, auto)] pub id: i64, pub name: String }
+    /// # #[model(app = "shop")] pub struct Product { #[field(primary_key, auto)] pub id: i64, #[field(on_delete = cascade)] pub category: ForeignKey<Category>, pub name: String }
+    /// # fn demo(conn: &mut manouche::db::Connection) -> Result<(), manouche::db::Error> {
+    /// // Categories with how many products each holds.
+    /// let counted: Vec<(Category, Option<i64>)> = Category::objects()
+    ///     .annotate(shop_product::table.filter(Product::category.eq(Category::id)).count().single_value())
+    ///     .all_sync(conn)?;
+    /// # Ok(()) }
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn annotate<E>(
+        self,
+        expression: E,
+    ) -> Values<<M::Query as SelectDsl<(diesel::dsl::AsSelect<M, super::MultiBackend>, E)>>::Output>
+    where
+        M: diesel::Selectable<super::MultiBackend>,
+        E: diesel::Expression,
+        (diesel::dsl::AsSelect<M, super::MultiBackend>, E): diesel::Expression,
+        M::Query: SelectDsl<(diesel::dsl::AsSelect<M, super::MultiBackend>, E)>,
+    {
+        use diesel::SelectableHelper;
+        Values { query: self.query.select((M::as_select(), expression)) }
+    }
+
+    /// Selected columns as rows of name → value maps, serialisable to JSON: Django's `values()`.
+    /// `Product::objects().values((Product::name, Product::price))` gives
+    /// `[{"name": "Sencha", "price": "14.00"}, ...]`.
+    pub fn values<C>(self, columns: C) -> ValueMaps<<M::Query as SelectDsl<C>>::Output, C>
+    where
+        C: super::values::ColumnList,
+        M::Query: SelectDsl<C>,
+    {
+        ValueMaps { query: self.query.select(columns), _columns: PhantomData }
+    }
+
     /// An aggregate over the matching rows: Django's `aggregate`. Read it with [`Values::one`].
     ///
     /// ```
@@ -688,4 +730,44 @@ impl<M: Model, R: RelatedField<Target = M>> PrefetchSet<M, R> {
 fn dedup<K: std::hash::Hash + Eq + Clone>(keys: &mut Vec<K>) {
     let mut seen = std::collections::HashSet::with_capacity(keys.len());
     keys.retain(|k| seen.insert(k.clone()));
+}
+
+/// Rows as name → value maps: see [`QuerySet::values`].
+pub struct ValueMaps<Q, C> {
+    query: Q,
+    _columns: PhantomData<fn() -> C>,
+}
+
+impl<Q, C> fmt::Debug for ValueMaps<Q, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValueMaps").finish_non_exhaustive()
+    }
+}
+
+impl<Q, C: super::values::ColumnList> ValueMaps<Q, C> {
+    /// Every row as a map from column name to JSON value.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the query fails.
+    pub fn all_sync(self, conn: &mut AnyConnection) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, Error>
+    where
+        Q: LoadQuery<'static, AnyConnection, C::Row>,
+    {
+        let rows: Vec<C::Row> = self.query.load(conn)?;
+        rows.into_iter().map(|row| C::to_map(row).map_err(Error::Serialize)).collect()
+    }
+
+    /// [`ValueMaps::all_sync`] on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`ValueMaps::all_sync`], plus [`Error::Unavailable`].
+    pub async fn all(self, db: &Database) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, Error>
+    where
+        Q: LoadQuery<'static, AnyConnection, C::Row> + Send + 'static,
+        C: 'static,
+    {
+        db.run(move |conn| self.all_sync(conn)).await
+    }
 }
