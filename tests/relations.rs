@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 use manouche::conf::DatabaseUrl;
-use manouche::db::{Database, Error, FieldType, ForeignKey, Model, OnDelete, PoolOptions, schema};
+use manouche::db::{Database, Error, FieldType, ForeignKey, Model, OnDelete, OneToOne, PoolOptions, schema};
 use manouche::prelude::*;
 
 /// A writer.
@@ -39,6 +39,17 @@ pub struct Book {
     pub editor: Option<ForeignKey<Author>>,
 }
 
+/// One biography per author at most.
+#[model(app = "reltests")]
+#[derive(Debug, Clone)]
+pub struct Biography {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    #[field(on_delete = cascade)]
+    pub author: OneToOne<Author>,
+    pub text: String,
+}
+
 static TABLES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn databases() -> Vec<Database> {
@@ -54,10 +65,10 @@ fn databases() -> Vec<Database> {
             let db = Database::connect(url, PoolOptions::default());
             let backend = db.backend();
             db.run_sync(move |conn| {
-                let drop = "DROP TABLE IF EXISTS reltests_book; DROP TABLE IF EXISTS reltests_shelf; \
-                            DROP TABLE IF EXISTS reltests_author;";
+                let drop = "DROP TABLE IF EXISTS reltests_biography; DROP TABLE IF EXISTS reltests_book; \
+                            DROP TABLE IF EXISTS reltests_shelf; DROP TABLE IF EXISTS reltests_author;";
                 diesel::connection::SimpleConnection::batch_execute(conn, drop)?;
-                for meta in [Author::meta(), Shelf::meta(), Book::meta()] {
+                for meta in [Author::meta(), Shelf::meta(), Book::meta(), Biography::meta()] {
                     for sql in schema::create_table(meta, backend) {
                         diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
                     }
@@ -125,6 +136,11 @@ fn on_delete_is_enforced_and_joins_are_plain_diesel() {
                 .order_by(reltests_book::title.asc())
                 .load(conn)?;
             assert_eq!(pairs[0], ("Earthsea".to_owned(), "Ursula".to_owned()), "{backend:?}");
+
+            // One-to-one: a second biography of the same author is refused.
+            let bio = |text: &str| Biography { id: 0, author: ForeignKey::new(terry.id), text: text.into() };
+            bio("Born in Beaconsfield").save_sync(conn)?;
+            assert!(bio("Again").save_sync(conn).is_err(), "{backend:?}: one biography per author");
 
             // PROTECT: the shelf holding books cannot go; nothing changes.
             let refused = shelf.clone().delete_sync(conn).unwrap_err();

@@ -166,6 +166,11 @@ where
     }
 }
 
+/// A unique foreign key, Django's `OneToOneField`: at most one row points to each target.
+/// `#[field(on_delete = cascade)] pub profile_of: OneToOne<User>` is a `ForeignKey` with a
+/// unique column.
+pub type OneToOne<T> = ForeignKey<T>;
+
 /// What deleting the target of a foreign key does to the rows referring to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

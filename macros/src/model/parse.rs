@@ -114,7 +114,7 @@ impl Kind {
             "DateTime" | "NaiveDateTime" => Kind::DateTime,
             "Uuid" => Kind::Uuid,
             "Json" | "Value" => Kind::Json,
-            "ForeignKey" if generic_arg(&segment.arguments).is_some() => Kind::ForeignKey,
+            "ForeignKey" | "OneToOne" if generic_arg(&segment.arguments).is_some() => Kind::ForeignKey,
             "Vec" => match generic_arg(&segment.arguments) {
                 Some(Type::Path(inner)) if inner.path.is_ident("u8") => Kind::Bytes,
                 _ => return None,
@@ -582,8 +582,11 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
             )),
             Some(_) => {}
         }
-        // Django indexes foreign keys.
+        // Django indexes foreign keys; a one-to-one key is unique.
         def.db_index = true;
+        if matches!(inner, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "OneToOne")) {
+            def.unique = true;
+        }
         if def.key_type.is_none() {
             def.key_type = Some((syn::parse_quote!(i64), Kind::BigInt));
         }
