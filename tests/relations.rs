@@ -24,8 +24,18 @@ pub struct Shelf {
     pub room: String,
 }
 
+/// A subject a book can be filed under.
+#[model(app = "reltests", ordering = ["name"])]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Genre {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub name: String,
+}
+
 /// A book: deleted with its author, keeps its shelf, loses its optional editor.
 #[model(app = "reltests")]
+#[many_to_many(genres = Genre)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Book {
     #[field(primary_key, auto)]
@@ -65,10 +75,13 @@ fn databases() -> Vec<Database> {
             let db = Database::connect(url, PoolOptions::default());
             let backend = db.backend();
             db.run_sync(move |conn| {
-                let drop = "DROP TABLE IF EXISTS reltests_biography; DROP TABLE IF EXISTS reltests_book; \
+                let drop = "DROP TABLE IF EXISTS reltests_book_genres; DROP TABLE IF EXISTS reltests_genre; \
+                            DROP TABLE IF EXISTS reltests_biography; DROP TABLE IF EXISTS reltests_book; \
                             DROP TABLE IF EXISTS reltests_shelf; DROP TABLE IF EXISTS reltests_author;";
                 diesel::connection::SimpleConnection::batch_execute(conn, drop)?;
-                for meta in [Author::meta(), Shelf::meta(), Book::meta(), Biography::meta()] {
+                let tables =
+                    [Author::meta(), Shelf::meta(), Book::meta(), Biography::meta(), Genre::meta(), BookGenres::meta()];
+                for meta in tables {
                     for sql in schema::create_table(meta, backend) {
                         diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
                     }
@@ -290,6 +303,63 @@ fn annotate_subqueries_and_values_maps() {
                     {"title": "Cy 0", "author_id": authors[2].id, "editor_id": null},
                 ])
             );
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn many_to_many_links_lists_and_prefetches() {
+    let meta = BookGenres::meta();
+    assert_eq!((meta.table, meta.unique_together), ("reltests_book_genres", &[&["book_id", "genre_id"][..]][..]));
+    assert!(manouche::db::registered_models().iter().any(|m| m.table == "reltests_book_genres"), "migrations see it");
+    let _turn = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let author = Author { id: 0, name: "Italo".into() }.save_sync(conn)?;
+            let shelf = Shelf { code: "D4".into(), room: "den".into() }.save_sync(conn)?;
+            let mut genre = |name: &str| Genre { id: 0, name: name.into() }.save_sync(conn);
+            let (fable, travel, puzzle) = (genre("fable")?, genre("travel")?, genre("puzzle")?);
+            let mut books = Vec::new();
+            for title in ["Invisible Cities", "Cosmicomics", "If on a winter's night"] {
+                let book = Book {
+                    id: 0,
+                    title: title.into(),
+                    author: ForeignKey::new(author.id),
+                    shelf: ForeignKey::new(shelf.code.clone()),
+                    editor: None,
+                };
+                books.push(book.save_sync(conn)?);
+            }
+            let cities = &books[0];
+            assert!(cities.genres().add_sync(conn, &travel)?);
+            assert!(cities.genres().add_sync(conn, &fable)?);
+            assert!(!cities.genres().add_sync(conn, &fable)?, "adding twice keeps one link");
+            books[1].genres().add_sync(conn, &fable)?;
+            books[2].genres().add_sync(conn, &puzzle)?;
+            let names = |genres: Vec<Genre>| genres.into_iter().map(|g| g.name).collect::<Vec<_>>();
+            assert_eq!(names(cities.genres().all_sync(conn)?), ["fable", "travel"], "{backend:?}");
+            assert_eq!(cities.genres().objects().filter(Genre::name.like("t%")).count_sync(conn)?, 1);
+
+            let (with_genres, statements) = statements(conn, |conn| {
+                Book::objects().order_by(Book::title.asc()).prefetch_many::<BookGenres>().all_sync(conn)
+            });
+            let with_genres = with_genres?;
+            assert_eq!(statements, 2, "{backend:?}: one query for the books, one for all their genres");
+            let listed: Vec<(String, usize)> = with_genres.iter().map(|(b, g)| (b.title.clone(), g.len())).collect();
+            assert_eq!(
+                listed,
+                [("Cosmicomics".into(), 1), ("If on a winter's night".into(), 1), ("Invisible Cities".into(), 2)]
+            );
+
+            assert!(cities.genres().remove_sync(conn, &travel)?);
+            assert_eq!(names(cities.genres().all_sync(conn)?), ["fable"]);
+            // Deleting a genre removes its links (the through table cascades).
+            fable.delete_sync(conn)?;
+            assert!(cities.genres().all_sync(conn)?.is_empty());
+            assert_eq!(books[2].genres().clear_sync(conn)?, 1);
             Ok::<_, Error>(())
         })
         .unwrap();

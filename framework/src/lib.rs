@@ -69,4 +69,4 @@ pub use self::project::{App, Project};
 pub use askama;
 /// The `log` facade the framework logs through; `manouche::log::info!(...)` needs no dependency.
 pub use log;
-pub use manouche_macros::{Choices, Template, model, permission, receiver, view};
+pub use manouche_macros::{Choices, Template, many_to_many, model, permission, receiver, view};

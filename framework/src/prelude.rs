@@ -8,4 +8,4 @@ pub use crate::http::{Form, HttpRequest, HttpResponse, Json, Path, Query, Reques
 pub use crate::project::{App, Project};
 pub use crate::templates::{Template, render};
 pub use crate::urlpatterns;
-pub use manouche_macros::{Choices, Template, model, permission, receiver, view};
+pub use manouche_macros::{Choices, Template, many_to_many, model, permission, receiver, view};

@@ -49,6 +49,18 @@ pub fn permission(_args: TokenStream, item: TokenStream) -> TokenStream {
     quote::quote!(#error #item).into()
 }
 
+/// Declares many-to-many relations of a model: `#[many_to_many(tags = Tag)]`, written below
+/// `#[model]`, generates the through model `ProductTags` (table `shop_product_tags`) and the
+/// accessor `product.tags()`. Alone it is an error: `#[model]` reads it.
+#[proc_macro_attribute]
+pub fn many_to_many(_args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let span = proc_macro2::Span::call_site();
+    let error =
+        syn::Error::new(span, "`#[many_to_many]` goes below `#[model(...)]` on a model struct").into_compile_error();
+    quote::quote!(#error #item).into()
+}
+
 /// Connects a function to a signal at compile time: `#[receiver(REQUEST_FINISHED)]`.
 ///
 /// The function takes one `&T` argument, where the signal is a `Signal<T>`; it runs

@@ -36,8 +36,8 @@ pub use self::model::{FieldMetaInit, ModelEntry};
 #[doc(hidden)]
 pub const __BULK_CHUNK: usize = 10_000;
 pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, Permission, registered_models};
-pub use self::queryset::{Prefetch, PrefetchSet, QuerySet, ValueMaps, Values};
+pub use self::queryset::{Prefetch, PrefetchMany, PrefetchSet, QuerySet, ValueMaps, Values};
 pub use self::raw::RawQuery;
-pub use self::relations::{ForeignKey, OnDelete, OneToOne, RelatedField, Relation};
+pub use self::relations::{ForeignKey, ManyRelated, ManyToManyThrough, OnDelete, OneToOne, RelatedField, Relation};
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};
 pub use self::types::{Date, DateTime, Decimal, Json, Uuid, now, sql_types, today};

@@ -43,6 +43,10 @@ pub trait Model: Sized + 'static {
     #[doc(hidden)]
     fn __insert_sync(self, conn: &mut super::AnyConnection) -> Result<Self, super::Error>;
 
+    /// `query` in the model's default `ordering` (unchanged when it has none).
+    #[doc(hidden)]
+    fn __default_order(query: Self::Query) -> Self::Query;
+
     /// Restricts `query` to the given primary keys (`in_bulk`).
     #[doc(hidden)]
     fn __filter_pks(query: Self::Query, pks: Vec<Self::PrimaryKey>) -> Self::Query;

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use diesel::RunQueryDsl;
 use diesel::dsl::CountStar;
 use diesel::query_dsl::LoadQuery;
-use diesel::query_dsl::methods::{DistinctDsl, FilterDsl, LimitDsl, OffsetDsl, OrderDsl, SelectDsl, ThenOrderDsl};
+use diesel::query_dsl::methods::{DistinctDsl, FilterDsl, LimitDsl, OffsetDsl, SelectDsl, ThenOrderDsl};
 
 use super::{AnyConnection, Database, Error, Model, RelatedField};
 
@@ -30,10 +30,13 @@ use super::{AnyConnection, Database, Error, Model, RelatedField};
 /// a connection, for transactions, receivers and commands.
 pub struct QuerySet<M: Model> {
     query: M::Query,
-    /// Whether `order_by` was called: the first call replaces the model's default ordering.
-    ordered: bool,
+    /// `order_by` terms, applied when rows are loaded (not to `count`, `exists`, `aggregate`,
+    /// which PostgreSQL refuses to order); none means the model's default `ordering`.
+    orders: Vec<Order<M>>,
     _model: PhantomData<fn() -> M>,
 }
+
+type Order<M> = Box<dyn FnOnce(<M as Model>::Query) -> <M as Model>::Query + Send>;
 
 impl<M: Model> fmt::Debug for QuerySet<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -44,7 +47,7 @@ impl<M: Model> fmt::Debug for QuerySet<M> {
 impl<M: Model> QuerySet<M> {
     #[doc(hidden)]
     pub fn __new(query: M::Query) -> Self {
-        QuerySet { query, ordered: false, _model: PhantomData }
+        QuerySet { query, orders: Vec::new(), _model: PhantomData }
     }
 
     /// The underlying boxed Diesel query, to go further than the query set does.
@@ -58,7 +61,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: FilterDsl<P, Output = M::Query>,
     {
-        QuerySet { query: self.query.filter(predicate), ordered: self.ordered, _model: PhantomData }
+        QuerySet { query: self.query.filter(predicate), orders: self.orders, _model: PhantomData }
     }
 
     /// Drops the rows matching `predicate`: Django's `exclude`.
@@ -69,19 +72,27 @@ impl<M: Model> QuerySet<M> {
         P: diesel::Expression,
         P::SqlType: diesel::sql_types::BoolOrNullableBool,
     {
-        QuerySet { query: self.query.filter(diesel::dsl::not(predicate)), ordered: self.ordered, _model: PhantomData }
+        QuerySet { query: self.query.filter(diesel::dsl::not(predicate)), orders: self.orders, _model: PhantomData }
     }
 
-    /// Orders by `order` (`Tea::name.asc()`, `Tea::price_cents.desc()`): the first call replaces
-    /// the model's default `ordering`, later ones add to it, as Django's `order_by(a, b)`.
+    /// Orders by `order` (`Tea::name.asc()`, `Tea::price_cents.desc()`), after earlier
+    /// `order_by` terms; any `order_by` replaces the model's default `ordering`, as in Django.
     #[must_use]
-    pub fn order_by<O>(self, order: O) -> Self
+    pub fn order_by<O>(mut self, order: O) -> Self
     where
-        O: diesel::Expression,
-        M::Query: OrderDsl<O, Output = M::Query> + ThenOrderDsl<O, Output = M::Query>,
+        O: Send + 'static,
+        M::Query: ThenOrderDsl<O, Output = M::Query>,
     {
-        let query = if self.ordered { self.query.then_order_by(order) } else { self.query.order(order) };
-        QuerySet { query, ordered: true, _model: PhantomData }
+        self.orders.push(Box::new(move |query: M::Query| query.then_order_by(order)));
+        self
+    }
+
+    /// The query with its ordering: the `order_by` terms, or else the model's default.
+    fn ordered(self) -> M::Query {
+        if self.orders.is_empty() {
+            return M::__default_order(self.query);
+        }
+        self.orders.into_iter().fold(self.query, |query, order| order(query))
     }
 
     /// At most `n` rows: Django's `[:n]`.
@@ -90,7 +101,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: LimitDsl<Output = M::Query>,
     {
-        QuerySet { query: self.query.limit(n), ordered: self.ordered, _model: PhantomData }
+        QuerySet { query: self.query.limit(n), orders: self.orders, _model: PhantomData }
     }
 
     /// Skips `n` rows: Django's `[n:]`.
@@ -99,7 +110,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: OffsetDsl<Output = M::Query>,
     {
-        QuerySet { query: self.query.offset(n), ordered: self.ordered, _model: PhantomData }
+        QuerySet { query: self.query.offset(n), orders: self.orders, _model: PhantomData }
     }
 
     /// Drops duplicate rows: Django's `distinct()`.
@@ -108,7 +119,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: DistinctDsl<Output = M::Query>,
     {
-        QuerySet { query: self.query.distinct(), ordered: self.ordered, _model: PhantomData }
+        QuerySet { query: self.query.distinct(), orders: self.orders, _model: PhantomData }
     }
 
     /// Selected columns instead of whole models: Django's `values_list`. A tuple of columns gives
@@ -128,7 +139,7 @@ impl<M: Model> QuerySet<M> {
         S: diesel::Expression,
         M::Query: SelectDsl<S>,
     {
-        Values { query: self.query.select(columns) }
+        Values { query: self.ordered().select(columns) }
     }
 
     /// Each row with a computed value: Django's `annotate`. The expression is any typed Diesel
@@ -159,7 +170,7 @@ impl<M: Model> QuerySet<M> {
         M::Query: SelectDsl<(diesel::dsl::AsSelect<M, super::MultiBackend>, E)>,
     {
         use diesel::SelectableHelper;
-        Values { query: self.query.select((M::as_select(), expression)) }
+        Values { query: self.ordered().select((M::as_select(), expression)) }
     }
 
     /// Selected columns as rows of name → value maps, serialisable to JSON: Django's `values()`.
@@ -170,7 +181,7 @@ impl<M: Model> QuerySet<M> {
         C: super::values::ColumnList,
         M::Query: SelectDsl<C>,
     {
-        ValueMaps { query: self.query.select(columns), _columns: PhantomData }
+        ValueMaps { query: self.ordered().select(columns), _columns: PhantomData }
     }
 
     /// An aggregate over the matching rows: Django's `aggregate`. Read it with [`Values::one`].
@@ -200,7 +211,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: LoadQuery<'static, AnyConnection, M>,
     {
-        Ok(self.query.load(conn)?)
+        Ok(self.ordered().load(conn)?)
     }
 
     /// The first matching row, if any.
@@ -212,7 +223,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
     {
-        Ok(self.query.limit(1).load(conn)?.into_iter().next())
+        Ok(self.ordered().limit(1).load(conn)?.into_iter().next())
     }
 
     /// The one matching row.
@@ -382,6 +393,12 @@ impl<M: Model> QuerySet<M> {
         PrefetchSet { rows: self, field, related: None }
     }
 
+    /// Loads the related rows of a many-to-many relation for every row with one more query:
+    /// `Product::objects().prefetch_many::<ProductTags>()` gives each product with its tags.
+    pub fn prefetch_many<T: super::ManyToManyThrough<From = M>>(self) -> PrefetchMany<M, T> {
+        PrefetchMany { rows: self, _through: PhantomData }
+    }
+
     /// The matching rows one at a time, without loading them all: Django's `iterator()`. The
     /// connection stays busy until the iterator is dropped.
     ///
@@ -393,7 +410,7 @@ impl<M: Model> QuerySet<M> {
         M::Query: diesel::query_dsl::methods::LoadQuery<'static, AnyConnection, M>,
         M: 'static,
     {
-        let rows = self.query.load_iter::<M, diesel::connection::DefaultLoadingMode>(conn)?;
+        let rows = self.ordered().load_iter::<M, diesel::connection::DefaultLoadingMode>(conn)?;
         Ok(rows.map(|row| row.map_err(Error::from)))
     }
 }
@@ -769,5 +786,46 @@ impl<Q, C: super::values::ColumnList> ValueMaps<Q, C> {
         C: 'static,
     {
         db.run(move |conn| self.all_sync(conn)).await
+    }
+}
+
+/// A query set with a many-to-many relation to load: see [`QuerySet::prefetch_many`].
+pub struct PrefetchMany<M: Model, T> {
+    rows: QuerySet<M>,
+    _through: PhantomData<fn() -> T>,
+}
+
+impl<M: Model, T> fmt::Debug for PrefetchMany<M, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrefetchMany").field("model", &M::meta().name).finish_non_exhaustive()
+    }
+}
+
+impl<M: Model, T: super::ManyToManyThrough<From = M>> PrefetchMany<M, T> {
+    /// Every matching row with its related rows: two queries.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when a query fails.
+    #[allow(clippy::type_complexity)]
+    pub fn all_sync(self, conn: &mut AnyConnection) -> Result<Vec<(M, Vec<T::To>)>, Error>
+    where
+        M::Query: LoadQuery<'static, AnyConnection, M>,
+    {
+        let rows = self.rows.all_sync(conn)?;
+        let keys: Vec<M::PrimaryKey> = rows.iter().map(Model::pk).collect();
+        let mut sets: HashMap<M::PrimaryKey, Vec<T::To>> = HashMap::with_capacity(rows.len());
+        if !keys.is_empty() {
+            for (from, to) in T::load_for(conn, keys)? {
+                sets.entry(from).or_default().push(to);
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let set = sets.remove(&row.pk()).unwrap_or_default();
+                (row, set)
+            })
+            .collect())
     }
 }

@@ -226,3 +226,106 @@ pub trait RelatedField: Copy {
         keys: Vec<<Self::Target as Model>::PrimaryKey>,
     ) -> <Self::Model as Model>::Query;
 }
+
+/// The through model of a many-to-many relation: `#[many_to_many(tags = Tag)]` on `Product`
+/// generates `ProductTags` (table `shop_product_tags`, one row per link) and implements this.
+pub trait ManyToManyThrough: Model {
+    /// The model declaring the relation (`Product`).
+    type From: Model;
+    /// The related model (`Tag`).
+    type To: Model;
+
+    /// A link row.
+    fn link(from: <Self::From as Model>::PrimaryKey, to: <Self::To as Model>::PrimaryKey) -> Self;
+
+    /// The related rows of `from`.
+    fn targets(from: <Self::From as Model>::PrimaryKey) -> <Self::To as Model>::Query;
+
+    /// The link rows of `from` (to `to` only, when given).
+    fn links(
+        from: <Self::From as Model>::PrimaryKey,
+        to: Option<<Self::To as Model>::PrimaryKey>,
+    ) -> <Self as Model>::Query;
+
+    /// The related rows of each of `from`, in one query: `(from key, related row)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the query fails.
+    #[allow(clippy::type_complexity)]
+    fn load_for(
+        conn: &mut AnyConnection,
+        from: Vec<<Self::From as Model>::PrimaryKey>,
+    ) -> Result<Vec<(<Self::From as Model>::PrimaryKey, Self::To)>, Error>;
+}
+
+/// One row's side of a many-to-many relation: `product.tags()`.
+pub struct ManyRelated<T: ManyToManyThrough> {
+    from: <T::From as Model>::PrimaryKey,
+}
+
+impl<T: ManyToManyThrough> fmt::Debug for ManyRelated<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ManyRelated<{}>({:?})", T::meta().name, self.from)
+    }
+}
+
+impl<T: ManyToManyThrough> ManyRelated<T>
+where
+    T::Query: diesel::query_dsl::methods::LimitDsl<Output = T::Query>
+        + diesel::query_dsl::LoadQuery<'static, AnyConnection, T>,
+    <T::To as Model>::Query: diesel::query_dsl::LoadQuery<'static, AnyConnection, T::To>,
+{
+    #[doc(hidden)]
+    pub fn __new(from: <T::From as Model>::PrimaryKey) -> Self {
+        ManyRelated { from }
+    }
+
+    /// The related rows: Django's `product.tags.all()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the query fails.
+    pub fn all_sync(&self, conn: &mut AnyConnection) -> Result<Vec<T::To>, Error> {
+        super::QuerySet::<T::To>::__new(T::targets(self.from.clone())).all_sync(conn)
+    }
+
+    /// The related rows as a query set, to filter further.
+    pub fn objects(&self) -> super::QuerySet<T::To> {
+        super::QuerySet::__new(T::targets(self.from.clone()))
+    }
+
+    /// Links `to`; linking twice keeps one link: Django's `add()`. Returns whether a link was made.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when a statement fails (`to` not saved, ...).
+    pub fn add_sync(&self, conn: &mut AnyConnection, to: &T::To) -> Result<bool, Error> {
+        let from = self.from.clone();
+        super::atomic(conn, |conn| {
+            if super::QuerySet::<T>::__new(T::links(from.clone(), Some(to.pk()))).exists_sync(conn)? {
+                return Ok(false);
+            }
+            T::link(from, to.pk()).__insert_sync(conn)?;
+            Ok(true)
+        })
+    }
+
+    /// Unlinks `to`: Django's `remove()`. Returns whether a link was removed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the statement fails.
+    pub fn remove_sync(&self, conn: &mut AnyConnection, to: &T::To) -> Result<bool, Error> {
+        Ok(super::QuerySet::<T>::__new(T::links(self.from.clone(), Some(to.pk()))).delete_sync(conn)? > 0)
+    }
+
+    /// Removes every link of this row: Django's `clear()`. Returns how many went.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the statement fails.
+    pub fn clear_sync(&self, conn: &mut AnyConnection) -> Result<usize, Error> {
+        super::QuerySet::<T>::__new(T::links(self.from.clone(), None)).delete_sync(conn)
+    }
+}

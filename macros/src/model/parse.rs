@@ -21,6 +21,8 @@ pub(crate) struct ModelDef {
     pub(crate) unique_together: Vec<Vec<Ident>>,
     /// Groups of fields indexed together.
     pub(crate) indexes: Vec<Vec<Ident>>,
+    /// Many-to-many relations: `(name, target)`, from `#[many_to_many(tags = Tag)]`.
+    pub(crate) many_to_many: Vec<(Ident, Type)>,
 }
 
 const MODEL_OPTIONS: &str = "unknown `model` option; expected `app = \"...\"`, `table = \"...\"`, \
@@ -301,6 +303,7 @@ impl ModelDef {
         let verbose_name = verbose_name.map(|(v, _)| v).unwrap_or_else(|| human(&name));
 
         let permissions = parse_permissions(item, &mut errors);
+        let many_to_many = parse_many_to_many(item, &mut errors);
 
         let mut fields = Vec::new();
         let mut field_errors = false;
@@ -373,8 +376,23 @@ impl ModelDef {
         };
         let unique_together = groups(&together_names, "unique_together", &mut errors);
         let indexes = groups(&index_names, "indexes", &mut errors);
+        for (name, _) in &many_to_many {
+            if fields.iter().any(|f| f.ident == *name) {
+                errors.push(syn::Error::new(name.span(), format!("`{name}` is a field already")));
+            }
+        }
         errors.finish()?;
-        Ok(ModelDef { app: app_name, table, verbose_name, fields, permissions, ordering, unique_together, indexes })
+        Ok(ModelDef {
+            app: app_name,
+            table,
+            verbose_name,
+            fields,
+            permissions,
+            ordering,
+            unique_together,
+            indexes,
+            many_to_many,
+        })
     }
 }
 
@@ -647,4 +665,46 @@ fn parse_permissions(item: &mut syn::ItemStruct, errors: &mut Errors) -> Vec<(Id
     }
     item.attrs.retain(|a| !a.path().is_ident("permission"));
     permissions
+}
+
+/// `#[many_to_many(tags = Tag, ...)]` attributes, removed from the struct.
+fn parse_many_to_many(item: &mut syn::ItemStruct, errors: &mut Errors) -> Vec<(Ident, Type)> {
+    let mut relations: Vec<(Ident, Type)> = Vec::new();
+    for attr in item.attrs.iter().filter(|a| a.path().is_ident("many_to_many")) {
+        let parsed = attr.parse_args_with(Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated);
+        let pairs = match parsed {
+            Ok(pairs) => pairs,
+            Err(error) => {
+                errors.push(syn::Error::new(
+                    error.span(),
+                    "expected `#[many_to_many(name = Model)]`, e.g. `#[many_to_many(tags = Tag)]`",
+                ));
+                continue;
+            }
+        };
+        for pair in pairs {
+            let Some(name) = pair.path.get_ident().cloned() else {
+                errors.push(syn::Error::new(pair.path.span(), "a relation's name is one word, e.g. `tags`"));
+                continue;
+            };
+            if !name.to_string().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+                errors.push(syn::Error::new(name.span(), "a relation's name is lowercase, e.g. `tags`"));
+                continue;
+            }
+            let target = match &pair.value {
+                Expr::Path(path) => Type::Path(syn::TypePath { qself: None, path: path.path.clone() }),
+                other => {
+                    errors.push(syn::Error::new(other.span(), "name the related model, e.g. `tags = Tag`"));
+                    continue;
+                }
+            };
+            if relations.iter().any(|(n, _)| *n == name) {
+                errors.push(syn::Error::new(name.span(), format!("the relation `{name}` is declared twice")));
+                continue;
+            }
+            relations.push((name, target));
+        }
+    }
+    item.attrs.retain(|a| !a.path().is_ident("many_to_many"));
+    relations
 }
