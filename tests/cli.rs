@@ -196,8 +196,13 @@ fn the_shop_binary_alone_prepares_seeds_and_serves() {
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(up, "the shop did not start: {stdout}");
-    assert!(stdout.contains("2 tables ready: shop_category, shop_product."), "{stdout}");
-    assert!(stdout.contains("Seeded the catalogue: 12 new rows."), "{stdout}");
+    assert!(
+        stdout.contains(
+            "6 tables ready: shop_category, shop_customer, shop_order, shop_product, shop_orderitem, shop_review."
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Seeded the catalogue: 20 new rows."), "{stdout}");
     let (status, body) = products.unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("Tieguanyin") && body.contains("Da Hong Pao"), "{body}");

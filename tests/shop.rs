@@ -113,8 +113,9 @@ fn health_check_reports_an_unreachable_database() {
 #[test]
 fn seeding_is_idempotent() {
     let project = project();
-    assert!(project.call_command(["createtables"]).stdout.contains("shop_category, shop_product"));
-    assert_eq!(project.call_command(["seed"]).stdout, "Seeded the catalogue: 12 new rows.\n");
+    let created = project.call_command(["createtables"]).stdout;
+    assert!(created.contains("shop_product, shop_orderitem, shop_review"), "tables after their targets: {created}");
+    assert_eq!(project.call_command(["seed"]).stdout, "Seeded the catalogue: 20 new rows.\n");
     assert_eq!(project.call_command(["seed"]).stdout, "Seeded the catalogue: 0 new rows.\n");
     assert!(project.call_command(["createtables"]).success(), "existing tables are left alone");
 }
@@ -156,6 +157,7 @@ fn product_pages_and_the_json_api() {
     assert_eq!(page.template(), Some("ProductDetail"));
     let body = page.text();
     assert!(body.contains("<h1>Sencha Kyoto</h1>") && body.contains("14.00") && body.contains("Green teas"), "{body}");
+    assert!(body.contains("<strong>5/5</strong> Fresh and sweet; my morning cup. <em>Ada Lovelace</em>"), "{body}");
     assert_eq!(client.get("/products/earl-grey/").send().status(), 404);
 
     let api: serde_json::Value = client.get("/api/products/?category=oolong").send().json().unwrap();

@@ -5,7 +5,7 @@ use diesel::{BoolExpressionMethods, EscapeExpressionMethods, ExpressionMethods, 
 use manouche::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::models::{Category, Product};
+use super::models::{Category, Product, Review};
 use super::views::shop_name;
 
 /// Products per page.
@@ -115,17 +115,29 @@ struct ProductDetail {
     ctx: RequestContext,
     shop_name: String,
     product: Product,
-    category: Category,
+    category: std::sync::Arc<Category>,
+    reviews: Vec<Review>,
 }
 
 /// `/products/<slug>/`: one product; 404 when unknown.
 #[view(GET)]
 pub async fn product_detail(req: Request, slug: Path<String>) -> manouche::Result<HttpResponse> {
-    let db = req.db();
     let slug = slug.into_inner();
-    let product = Product::objects().filter(Product::slug.eq(slug)).filter(Product::active.eq(true)).get(&db).await?;
-    let category = Category::objects().filter(Category::id.eq(*product.category.id())).get(&db).await?;
-    render(&ProductDetail { shop_name: shop_name(&req), ctx: req.context(), product, category })
+    // One trip to the blocking pool for the three queries.
+    let (product, category, reviews) = req
+        .db()
+        .run(move |conn| {
+            let product =
+                Product::objects().filter(Product::slug.eq(slug)).filter(Product::active.eq(true)).get_sync(conn)?;
+            let category = product.category.fetch_sync(conn)?;
+            let reviews = Review::objects()
+                .filter(Review::product.eq(product.id))
+                .prefetch_related(Review::customer)
+                .all_sync(conn)?;
+            Ok((product, category, reviews))
+        })
+        .await?;
+    render(&ProductDetail { shop_name: shop_name(&req), ctx: req.context(), product, category, reviews })
 }
 
 /// The JSON page of products.

@@ -53,3 +53,97 @@ pub struct Product {
     #[field(auto_now)]
     pub updated_at: DateTime,
 }
+
+/// Someone who buys (the user model replaces this when authentication lands).
+#[model(app = "shop", ordering = ["name"])]
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer {
+    /// The key.
+    #[field(primary_key, auto)]
+    pub id: i64,
+    /// Full name.
+    #[field(max_length = 150)]
+    pub name: String,
+    /// Where receipts go.
+    #[field(max_length = 254, unique)]
+    pub email: String,
+    /// When they signed up.
+    #[field(auto_now_add)]
+    pub joined_at: DateTime,
+}
+
+/// Where an order stands.
+#[derive(Choices, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    /// Placed, not paid yet.
+    Pending,
+    /// Paid, being packed.
+    Paid,
+    /// On its way.
+    Shipped,
+    /// Called off.
+    Cancelled,
+}
+
+/// An order of a customer; its lines are `OrderItem`s.
+#[model(app = "shop", ordering = ["-placed_at"])]
+#[derive(Debug, Clone, Serialize)]
+pub struct Order {
+    /// The key.
+    #[field(primary_key, auto)]
+    pub id: i64,
+    /// A public reference, safe to show in URLs and e-mails.
+    #[field(unique)]
+    pub reference: Uuid,
+    /// Who placed it; a customer with orders cannot be deleted.
+    #[field(on_delete = protect)]
+    pub customer: ForeignKey<Customer>,
+    /// Where it stands.
+    #[field(choices, max_length = 10)]
+    pub status: OrderStatus,
+    /// When it was placed.
+    #[field(auto_now_add)]
+    pub placed_at: DateTime,
+}
+
+/// One line of an order: a product, a quantity and the price paid.
+#[model(app = "shop", unique_together = [["order", "product"]])]
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderItem {
+    /// The key.
+    #[field(primary_key, auto)]
+    pub id: i64,
+    /// The order it belongs to; deleted with it.
+    #[field(on_delete = cascade)]
+    pub order: ForeignKey<Order>,
+    /// What was bought; a product that was ordered cannot be deleted.
+    #[field(on_delete = protect)]
+    pub product: ForeignKey<Product>,
+    /// How many.
+    pub quantity: i32,
+    /// The price of one when ordered (prices change; orders do not).
+    #[field(max_digits = 10, decimal_places = 2)]
+    pub unit_price: Decimal,
+}
+
+/// A customer's opinion of a product: one each.
+#[model(app = "shop", ordering = ["-created_at"], unique_together = [["product", "customer"]])]
+#[derive(Debug, Clone, Serialize)]
+pub struct Review {
+    /// The key.
+    #[field(primary_key, auto)]
+    pub id: i64,
+    /// The product reviewed.
+    #[field(on_delete = cascade)]
+    pub product: ForeignKey<Product>,
+    /// Who wrote it.
+    #[field(on_delete = cascade)]
+    pub customer: ForeignKey<Customer>,
+    /// 1 to 5 stars.
+    pub rating: i16,
+    /// What they said.
+    pub body: String,
+    /// When.
+    #[field(auto_now_add)]
+    pub created_at: DateTime,
+}

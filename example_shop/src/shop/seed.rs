@@ -3,9 +3,18 @@
 use manouche::db::{Database, Decimal, ForeignKey, Model, PoolOptions};
 use manouche::management::{Command, CommandContext, CommandError};
 
-use super::models::{Category, Product};
+use super::models::{Category, Customer, Order, OrderItem, OrderStatus, Product, Review};
 
 const CATEGORIES: &[(&str, &str)] = &[("Black teas", "black"), ("Green teas", "green"), ("Oolongs", "oolong")];
+
+const CUSTOMERS: &[(&str, &str)] = &[("Ada Lovelace", "ada@example.com"), ("Alan Turing", "alan@example.com")];
+
+/// `(product slug, customer e-mail, stars, text)`.
+const REVIEWS: &[(&str, &str, i16, &str)] = &[
+    ("sencha-kyoto", "ada@example.com", 5, "Fresh and sweet; my morning cup."),
+    ("sencha-kyoto", "alan@example.com", 4, "Good, if a little grassy."),
+    ("lapsang-souchong", "alan@example.com", 3, "Like drinking a campfire."),
+];
 
 const PRODUCTS: &[(&str, &str, &str, &str, i64, i32)] = &[
     ("Darjeeling First Flush", "darjeeling-first-flush", "black", "Bright, floral and brisk.", 1250, 40),
@@ -29,7 +38,7 @@ impl Command for Seed {
     }
 
     fn help(&self) -> &'static str {
-        "Loads the demo catalogue (idempotent: existing categories and products are kept)."
+        "Loads the demo catalogue (idempotent: existing rows are kept); also customers, reviews and an order."
     }
 
     fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -65,9 +74,68 @@ impl Command for Seed {
                     product.save_sync(conn)?;
                     added += 1;
                 }
+                added += seed_customers_reviews_and_orders(conn)?;
                 Ok(added)
             })
             .map_err(|e| CommandError::new(format!("cannot seed the catalogue: {e}; run `createtables` first")))?;
         ctx.write_line(&format!("Seeded the catalogue: {added} new rows."))
     }
+}
+
+/// Customers, their reviews and a first order; rows already there are kept.
+fn seed_customers_reviews_and_orders(conn: &mut manouche::db::Connection) -> Result<usize, manouche::db::Error> {
+    use diesel::ExpressionMethods;
+    let mut added = 0;
+    let mut customers = Vec::new();
+    for (name, email) in CUSTOMERS {
+        let (customer, created) =
+            Customer::objects().filter(Customer::email.eq(*email)).get_or_create_sync(conn, || Customer {
+                id: 0,
+                name: (*name).into(),
+                email: (*email).into(),
+                joined_at: Default::default(),
+            })?;
+        added += usize::from(created);
+        customers.push(customer);
+    }
+    for (slug, email, rating, body) in REVIEWS {
+        let product = Product::objects().filter(Product::slug.eq(*slug)).get_sync(conn)?;
+        let customer = Customer::objects().filter(Customer::email.eq(*email)).get_sync(conn)?;
+        let (_, created) = Review::objects()
+            .filter(Review::product.eq(product.id))
+            .filter(Review::customer.eq(customer.id))
+            .get_or_create_sync(conn, || Review {
+                id: 0,
+                product: ForeignKey::to(product.clone()),
+                customer: ForeignKey::to(customer.clone()),
+                rating: *rating,
+                body: (*body).into(),
+                created_at: Default::default(),
+            })?;
+        added += usize::from(created);
+    }
+    let ada = &customers[0];
+    if !Order::objects().filter(Order::customer.eq(ada.id)).exists_sync(conn)? {
+        let order = Order {
+            id: 0,
+            reference: manouche::db::Uuid::new_v4(),
+            customer: ForeignKey::to(ada.clone()),
+            status: OrderStatus::Paid,
+            placed_at: Default::default(),
+        }
+        .save_sync(conn)?;
+        let mut lines = Vec::new();
+        for (slug, quantity) in [("sencha-kyoto", 2), ("assam-breakfast", 1)] {
+            let product = Product::objects().filter(Product::slug.eq(slug)).get_sync(conn)?;
+            lines.push(OrderItem {
+                id: 0,
+                order: ForeignKey::new(order.id),
+                unit_price: product.price,
+                product: ForeignKey::to(product),
+                quantity,
+            });
+        }
+        added += 1 + OrderItem::objects().bulk_create_sync(conn, lines)?.len();
+    }
+    Ok(added)
 }

@@ -124,3 +124,23 @@ fn render(meta: &ModelMeta, backend: Backend, guard: &str) -> Vec<String> {
     }
     statements
 }
+
+/// `models` ordered so each comes after the models its foreign keys point to (PostgreSQL checks
+/// `REFERENCES` when the table is created). Cycles keep their given order.
+pub fn creation_order(models: Vec<&'static ModelMeta>) -> Vec<&'static ModelMeta> {
+    let mut ordered: Vec<&'static ModelMeta> = Vec::with_capacity(models.len());
+    let mut pending = models;
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|m| {
+            m.fields.iter().filter_map(|f| f.relation).all(|r| {
+                let target = (r.to)();
+                target.table == m.table
+                    || ordered.iter().any(|o| o.table == target.table)
+                    || !pending.iter().any(|p| p.table == target.table)
+            })
+        });
+        // A cycle: take the first and let the database decide.
+        ordered.push(pending.remove(ready.unwrap_or(0)));
+    }
+    ordered
+}

@@ -289,6 +289,7 @@ impl Command for CreateTables {
         let db = crate::db::Database::connect(&settings.database_url, crate::db::PoolOptions::from_settings(settings));
         let apps: Vec<&str> = ctx.project().apps().iter().map(crate::App::name).collect();
         let models: Vec<_> = crate::db::registered_models().into_iter().filter(|m| apps.contains(&m.app)).collect();
+        let models = crate::db::schema::creation_order(models);
         let backend = db.backend();
         let statements: Vec<String> =
             models.iter().flat_map(|m| crate::db::schema::create_table_if_missing(m, backend)).collect();
