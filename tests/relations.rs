@@ -8,6 +8,7 @@ use manouche::prelude::*;
 
 /// A writer.
 #[model(app = "reltests")]
+#[many_to_many(specialities = Genre, through = Expertise)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct Author {
     #[field(primary_key, auto)]
@@ -49,6 +50,19 @@ pub struct Book {
     pub editor: Option<ForeignKey<Author>>,
 }
 
+/// A declared through model: how long an author has written in a genre.
+#[model(app = "reltests", unique_together = [["author", "genre"]])]
+#[derive(Debug, Clone)]
+pub struct Expertise {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    #[field(on_delete = cascade)]
+    pub author: ForeignKey<Author>,
+    #[field(on_delete = cascade)]
+    pub genre: ForeignKey<Genre>,
+    pub years: i32,
+}
+
 /// One biography per author at most.
 #[model(app = "reltests")]
 #[derive(Debug, Clone)]
@@ -75,12 +89,20 @@ fn databases() -> Vec<Database> {
             let db = Database::connect(url, PoolOptions::default());
             let backend = db.backend();
             db.run_sync(move |conn| {
-                let drop = "DROP TABLE IF EXISTS reltests_book_genres; DROP TABLE IF EXISTS reltests_genre; \
+                let drop = "DROP TABLE IF EXISTS reltests_expertise; \
+                            DROP TABLE IF EXISTS reltests_book_genres; DROP TABLE IF EXISTS reltests_genre; \
                             DROP TABLE IF EXISTS reltests_biography; DROP TABLE IF EXISTS reltests_book; \
                             DROP TABLE IF EXISTS reltests_shelf; DROP TABLE IF EXISTS reltests_author;";
                 diesel::connection::SimpleConnection::batch_execute(conn, drop)?;
-                let tables =
-                    [Author::meta(), Shelf::meta(), Book::meta(), Biography::meta(), Genre::meta(), BookGenres::meta()];
+                let tables = [
+                    Author::meta(),
+                    Shelf::meta(),
+                    Book::meta(),
+                    Biography::meta(),
+                    Genre::meta(),
+                    BookGenres::meta(),
+                    Expertise::meta(),
+                ];
                 for meta in tables {
                     for sql in schema::create_table(meta, backend) {
                         diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
@@ -360,6 +382,15 @@ fn many_to_many_links_lists_and_prefetches() {
             fable.delete_sync(conn)?;
             assert!(cities.genres().all_sync(conn)?.is_empty());
             assert_eq!(books[2].genres().clear_sync(conn)?, 1);
+
+            // A declared through model: its rows are saved with their own fields.
+            Expertise { id: 0, author: ForeignKey::new(author.id), genre: ForeignKey::new(travel.id), years: 12 }
+                .save_sync(conn)?;
+            assert_eq!(names(author.specialities().all_sync(conn)?), ["travel"]);
+            let refused = author.specialities().add_sync(conn, &puzzle).unwrap_err();
+            assert!(refused.to_string().contains("save a `Expertise`"), "{refused}");
+            let experts = Author::objects().prefetch_many::<Expertise>().all_sync(conn)?;
+            assert_eq!(experts[0].1.len(), 1);
             Ok::<_, Error>(())
         })
         .unwrap();

@@ -27,6 +27,13 @@ pub enum Error {
     /// A query failed.
     #[error("database error: {}", with_causes(.0))]
     Query(#[from] diesel::result::Error),
+    /// `add()` on a many-to-many relation whose through model is declared: its rows carry fields
+    /// of their own, so they are created as instances of it.
+    #[error("the relation goes through `{through}`: save a `{through}` to link two rows")]
+    DeclaredThrough {
+        /// The through model.
+        through: &'static str,
+    },
     /// A value could not be turned into JSON (`values()`).
     #[error("cannot serialise a value: {0}")]
     Serialize(#[source] serde_json::Error),
@@ -41,9 +48,10 @@ impl Error {
         match self {
             Error::DoesNotExist { .. } => StatusCode::NOT_FOUND,
             Error::Unavailable { .. } | Error::Connection(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::MultipleObjectsReturned { .. } | Error::Query(_) | Error::Serialize(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Error::MultipleObjectsReturned { .. }
+            | Error::Query(_)
+            | Error::Serialize(_)
+            | Error::DeclaredThrough { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

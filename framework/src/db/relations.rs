@@ -235,8 +235,9 @@ pub trait ManyToManyThrough: Model {
     /// The related model (`Tag`).
     type To: Model;
 
-    /// A link row.
-    fn link(from: <Self::From as Model>::PrimaryKey, to: <Self::To as Model>::PrimaryKey) -> Self;
+    /// A link row; `None` for a declared through model, whose other fields the caller must fill
+    /// (create its rows directly).
+    fn link(from: <Self::From as Model>::PrimaryKey, to: <Self::To as Model>::PrimaryKey) -> Option<Self>;
 
     /// The related rows of `from`.
     fn targets(from: <Self::From as Model>::PrimaryKey) -> <Self::To as Model>::Query;
@@ -299,14 +300,17 @@ where
     ///
     /// # Errors
     ///
-    /// [`Error::Query`] when a statement fails (`to` not saved, ...).
+    /// [`Error::Query`] when a statement fails (`to` not saved, ...);
+    /// [`Error::DeclaredThrough`] when the relation has a declared through model (save one of
+    /// its rows instead, with its own fields).
     pub fn add_sync(&self, conn: &mut AnyConnection, to: &T::To) -> Result<bool, Error> {
         let from = self.from.clone();
         super::atomic(conn, |conn| {
             if super::QuerySet::<T>::__new(T::links(from.clone(), Some(to.pk()))).exists_sync(conn)? {
                 return Ok(false);
             }
-            T::link(from, to.pk()).__insert_sync(conn)?;
+            let link = T::link(from, to.pk()).ok_or(Error::DeclaredThrough { through: T::meta().name })?;
+            link.__insert_sync(conn)?;
             Ok(true)
         })
     }

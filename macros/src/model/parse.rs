@@ -21,8 +21,16 @@ pub(crate) struct ModelDef {
     pub(crate) unique_together: Vec<Vec<Ident>>,
     /// Groups of fields indexed together.
     pub(crate) indexes: Vec<Vec<Ident>>,
-    /// Many-to-many relations: `(name, target)`, from `#[many_to_many(tags = Tag)]`.
-    pub(crate) many_to_many: Vec<(Ident, Type)>,
+    /// Many-to-many relations, from `#[many_to_many(tags = Tag)]`.
+    pub(crate) many_to_many: Vec<ManyToManyDef>,
+}
+
+/// `#[many_to_many(tags = Tag)]`, or `#[many_to_many(tags = Tag, through = ProductTag)]`.
+pub(crate) struct ManyToManyDef {
+    pub(crate) name: Ident,
+    pub(crate) target: Type,
+    /// A declared through model; `None`: generated.
+    pub(crate) through: Option<Type>,
 }
 
 const MODEL_OPTIONS: &str = "unknown `model` option; expected `app = \"...\"`, `table = \"...\"`, \
@@ -376,7 +384,7 @@ impl ModelDef {
         };
         let unique_together = groups(&together_names, "unique_together", &mut errors);
         let indexes = groups(&index_names, "indexes", &mut errors);
-        for (name, _) in &many_to_many {
+        for ManyToManyDef { name, .. } in &many_to_many {
             if fields.iter().any(|f| f.ident == *name) {
                 errors.push(syn::Error::new(name.span(), format!("`{name}` is a field already")));
             }
@@ -667,9 +675,10 @@ fn parse_permissions(item: &mut syn::ItemStruct, errors: &mut Errors) -> Vec<(Id
     permissions
 }
 
-/// `#[many_to_many(tags = Tag, ...)]` attributes, removed from the struct.
-fn parse_many_to_many(item: &mut syn::ItemStruct, errors: &mut Errors) -> Vec<(Ident, Type)> {
-    let mut relations: Vec<(Ident, Type)> = Vec::new();
+/// `#[many_to_many(tags = Tag, ...)]` attributes, removed from the struct; `through = Model`
+/// after a relation names its declared through model.
+fn parse_many_to_many(item: &mut syn::ItemStruct, errors: &mut Errors) -> Vec<ManyToManyDef> {
+    let mut relations: Vec<ManyToManyDef> = Vec::new();
     for attr in item.attrs.iter().filter(|a| a.path().is_ident("many_to_many")) {
         let parsed = attr.parse_args_with(Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated);
         let pairs = match parsed {
@@ -682,27 +691,41 @@ fn parse_many_to_many(item: &mut syn::ItemStruct, errors: &mut Errors) -> Vec<(I
                 continue;
             }
         };
+        let first_of_attribute = relations.len();
         for pair in pairs {
             let Some(name) = pair.path.get_ident().cloned() else {
                 errors.push(syn::Error::new(pair.path.span(), "a relation's name is one word, e.g. `tags`"));
                 continue;
             };
+            let model = match &pair.value {
+                Expr::Path(path) => Type::Path(syn::TypePath { qself: None, path: path.path.clone() }),
+                other => {
+                    errors.push(syn::Error::new(other.span(), "name a model, e.g. `tags = Tag`"));
+                    continue;
+                }
+            };
+            if name == "through" {
+                let in_this_attribute = relations.len() > first_of_attribute;
+                match relations.last_mut() {
+                    Some(last) if in_this_attribute && last.through.is_none() => {
+                        last.through = Some(model);
+                    }
+                    _ => errors.push(syn::Error::new(
+                        name.span(),
+                        "`through` follows the relation it serves: `#[many_to_many(tags = Tag, through = ProductTag)]`",
+                    )),
+                }
+                continue;
+            }
             if !name.to_string().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
                 errors.push(syn::Error::new(name.span(), "a relation's name is lowercase, e.g. `tags`"));
                 continue;
             }
-            let target = match &pair.value {
-                Expr::Path(path) => Type::Path(syn::TypePath { qself: None, path: path.path.clone() }),
-                other => {
-                    errors.push(syn::Error::new(other.span(), "name the related model, e.g. `tags = Tag`"));
-                    continue;
-                }
-            };
-            if relations.iter().any(|(n, _)| *n == name) {
+            if relations.iter().any(|r| r.name == name) {
                 errors.push(syn::Error::new(name.span(), format!("the relation `{name}` is declared twice")));
                 continue;
             }
-            relations.push((name, target));
+            relations.push(ManyToManyDef { name, target: model, through: None });
         }
     }
     item.attrs.retain(|a| !a.path().is_ident("many_to_many"));
