@@ -50,8 +50,14 @@ impl<M: Model> QuerySet<M> {
         QuerySet { query, orders: Vec::new(), _model: PhantomData }
     }
 
-    /// The underlying boxed Diesel query, to go further than the query set does.
+    /// The underlying boxed Diesel query with its ordering, to go further than the query set does.
     pub fn into_diesel(self) -> M::Query {
+        self.ordered()
+    }
+
+    /// The query without its ordering, for the framework's own statements.
+    #[doc(hidden)]
+    pub fn __into_unordered(self) -> M::Query {
         self.query
     }
 
@@ -638,7 +644,7 @@ impl<M: Model, R: RelatedField<Model = M>> Prefetch<M, R> {
         if keys.is_empty() {
             return Ok(rows);
         }
-        let query = R::Target::__filter_pks(R::Target::objects().into_diesel(), keys);
+        let query = R::Target::__filter_pks(R::Target::objects().__into_unordered(), keys);
         let targets: HashMap<_, std::sync::Arc<R::Target>> = QuerySet::<R::Target>::__new(query)
             .all_sync(conn)?
             .into_iter()
@@ -707,22 +713,14 @@ impl<M: Model, R: RelatedField<Target = M>> PrefetchSet<M, R> {
     {
         let rows = self.rows.all_sync(conn)?;
         let keys: Vec<M::PrimaryKey> = rows.iter().map(Model::pk).collect();
-        let mut sets: HashMap<M::PrimaryKey, Vec<R::Model>> = HashMap::with_capacity(rows.len());
+        let mut related = Vec::new();
         if !keys.is_empty() {
-            let base = self.related.unwrap_or_else(R::Model::objects).into_diesel();
-            for related in QuerySet::<R::Model>::__new(R::filter_keys(base, keys)).all_sync(conn)? {
-                if let Some(key) = R::key(&related) {
-                    sets.entry(key).or_default().push(related);
-                }
-            }
+            // The related query set's filters, restricted to these rows, in its own order.
+            let base = self.related.unwrap_or_else(R::Model::objects);
+            let query = QuerySet { query: R::filter_keys(base.query, keys), orders: base.orders, _model: PhantomData };
+            related = query.all_sync(conn)?.into_iter().filter_map(|r| R::key(&r).map(|k| (k, r))).collect();
         }
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let set = sets.remove(&row.pk()).unwrap_or_default();
-                (row, set)
-            })
-            .collect())
+        Ok(attach_sets(rows, related))
     }
 
     /// [`PrefetchSet::all_sync`] on the blocking pool.
@@ -741,6 +739,20 @@ impl<M: Model, R: RelatedField<Target = M>> PrefetchSet<M, R> {
     {
         db.run(move |conn| self.all_sync(conn)).await
     }
+}
+
+/// Each row with the related rows keyed by its primary key, in their order.
+fn attach_sets<M: Model, T>(rows: Vec<M>, related: Vec<(M::PrimaryKey, T)>) -> Vec<(M, Vec<T>)> {
+    let mut sets: HashMap<M::PrimaryKey, Vec<T>> = HashMap::with_capacity(rows.len());
+    for (key, row) in related {
+        sets.entry(key).or_default().push(row);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let set = sets.remove(&row.pk()).unwrap_or_default();
+            (row, set)
+        })
+        .collect()
 }
 
 /// Drops repeated keys, keeping the first of each.
@@ -814,18 +826,7 @@ impl<M: Model, T: super::ManyToManyThrough<From = M>> PrefetchMany<M, T> {
     {
         let rows = self.rows.all_sync(conn)?;
         let keys: Vec<M::PrimaryKey> = rows.iter().map(Model::pk).collect();
-        let mut sets: HashMap<M::PrimaryKey, Vec<T::To>> = HashMap::with_capacity(rows.len());
-        if !keys.is_empty() {
-            for (from, to) in T::load_for(conn, keys)? {
-                sets.entry(from).or_default().push(to);
-            }
-        }
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let set = sets.remove(&row.pk()).unwrap_or_default();
-                (row, set)
-            })
-            .collect())
+        let related = if keys.is_empty() { Vec::new() } else { T::load_for(conn, keys)? };
+        Ok(attach_sets(rows, related))
     }
 }

@@ -68,7 +68,7 @@ impl<T: Model> ForeignKey<T> {
         if let Some(loaded) = &self.loaded {
             return Ok(loaded.clone());
         }
-        let query = T::__filter_pks(T::objects().into_diesel(), vec![self.id.clone()]);
+        let query = T::__filter_pks(T::objects().__into_unordered(), vec![self.id.clone()]);
         let mut found = super::QuerySet::<T>::__new(query).all_sync(conn)?;
         found.pop().map(Arc::new).ok_or(Error::DoesNotExist { model: T::meta().name })
     }

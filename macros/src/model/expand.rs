@@ -597,7 +597,7 @@ fn many_to_many(
                 let links = <<#through as ::manouche::db::Model>::Table as ::core::default::Default>::default();
                 let linked = links.filter(#through::#from_field.eq(from)).select(#through::#to_field);
                 let key = diesel::Table::primary_key(&<<#target as ::manouche::db::Model>::Table as ::core::default::Default>::default());
-                <#target as ::manouche::db::Model>::objects().into_diesel().filter(key.eq_any(linked))
+                <#target as ::manouche::db::Model>::objects().__into_unordered().filter(key.eq_any(linked))
             }
 
             fn links(
@@ -605,7 +605,7 @@ fn many_to_many(
                 to: ::core::option::Option<<#target as ::manouche::db::Model>::PrimaryKey>,
             ) -> <Self as ::manouche::db::Model>::Query {
                 use diesel::{ExpressionMethods as _, QueryDsl as _};
-                let query = <Self as ::manouche::db::Model>::objects().into_diesel().filter(#through::#from_field.eq(from));
+                let query = <Self as ::manouche::db::Model>::objects().__into_unordered().filter(#through::#from_field.eq(from));
                 match to {
                     ::core::option::Option::Some(to) => query.filter(#through::#to_field.eq(to)),
                     ::core::option::Option::None => query,

@@ -631,18 +631,9 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
 /// `#[permission(publish = "Can publish products", ...)]` attributes, removed from the struct.
 fn parse_permissions(item: &mut syn::ItemStruct, errors: &mut Errors) -> Vec<(Ident, String)> {
     let mut permissions: Vec<(Ident, String)> = Vec::new();
-    for attr in item.attrs.iter().filter(|a| a.path().is_ident("permission")) {
-        let parsed = attr.parse_args_with(Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated);
-        let pairs = match parsed {
-            Ok(pairs) => pairs,
-            Err(error) => {
-                errors.push(syn::Error::new(
-                    error.span(),
-                    "expected `#[permission(action = \"Description\")]`, e.g. `#[permission(publish = \"Can publish products\")]`",
-                ));
-                continue;
-            }
-        };
+    let usage =
+        "expected `#[permission(action = \"Description\")]`, e.g. `#[permission(publish = \"Can publish products\")]`";
+    for pairs in name_value_attributes(item, "permission", usage, errors) {
         for pair in pairs {
             let Some(action) = pair.path.get_ident().cloned() else {
                 errors.push(syn::Error::new(pair.path.span(), "a permission's action is one word, e.g. `publish`"));
@@ -671,26 +662,34 @@ fn parse_permissions(item: &mut syn::ItemStruct, errors: &mut Errors) -> Vec<(Id
             }
         }
     }
-    item.attrs.retain(|a| !a.path().is_ident("permission"));
     permissions
+}
+
+/// The `name = value` lists of every `#[attribute(...)]` called `name`, which are removed from
+/// the struct; one list per attribute, a malformed one reported with `usage`.
+fn name_value_attributes(
+    item: &mut syn::ItemStruct,
+    name: &str,
+    usage: &str,
+    errors: &mut Errors,
+) -> Vec<Punctuated<syn::MetaNameValue, Token![,]>> {
+    let mut lists = Vec::new();
+    for attr in item.attrs.iter().filter(|a| a.path().is_ident(name)) {
+        match attr.parse_args_with(Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated) {
+            Ok(pairs) => lists.push(pairs),
+            Err(error) => errors.push(syn::Error::new(error.span(), usage)),
+        }
+    }
+    item.attrs.retain(|a| !a.path().is_ident(name));
+    lists
 }
 
 /// `#[many_to_many(tags = Tag, ...)]` attributes, removed from the struct; `through = Model`
 /// after a relation names its declared through model.
 fn parse_many_to_many(item: &mut syn::ItemStruct, errors: &mut Errors) -> Vec<ManyToManyDef> {
     let mut relations: Vec<ManyToManyDef> = Vec::new();
-    for attr in item.attrs.iter().filter(|a| a.path().is_ident("many_to_many")) {
-        let parsed = attr.parse_args_with(Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated);
-        let pairs = match parsed {
-            Ok(pairs) => pairs,
-            Err(error) => {
-                errors.push(syn::Error::new(
-                    error.span(),
-                    "expected `#[many_to_many(name = Model)]`, e.g. `#[many_to_many(tags = Tag)]`",
-                ));
-                continue;
-            }
-        };
+    let usage = "expected `#[many_to_many(name = Model)]`, e.g. `#[many_to_many(tags = Tag)]`";
+    for pairs in name_value_attributes(item, "many_to_many", usage, errors) {
         let first_of_attribute = relations.len();
         for pair in pairs {
             let Some(name) = pair.path.get_ident().cloned() else {
@@ -728,6 +727,5 @@ fn parse_many_to_many(item: &mut syn::ItemStruct, errors: &mut Errors) -> Vec<Ma
             relations.push(ManyToManyDef { name, target: model, through: None });
         }
     }
-    item.attrs.retain(|a| !a.path().is_ident("many_to_many"));
     relations
 }
