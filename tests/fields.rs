@@ -16,6 +16,17 @@ pub enum Status {
     Shipped,
 }
 
+/// How fast a parcel goes, stored as a number.
+#[derive(Choices, Debug, Clone, Copy, PartialEq)]
+#[choices(integer)]
+pub enum Speed {
+    /// The cheap way.
+    Standard = 1,
+    /// Next day.
+    #[choice(label = "Next day")]
+    Express = 5,
+}
+
 /// A parcel: one field of each type.
 #[model(app = "fieldtests")]
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +43,8 @@ pub struct Parcel {
     pub delivered_at: Option<DateTime>,
     #[field(choices, max_length = 10)]
     pub status: Status,
+    #[field(choices = integer)]
+    pub speed: Option<Speed>,
     pub details: Json,
     #[field(auto_now_add)]
     pub created_at: DateTime,
@@ -80,6 +93,7 @@ fn parcel(price: &str, status: Status) -> Parcel {
         ship_on: Date::from_ymd_opt(2026, 11, 24).unwrap(),
         delivered_at: None,
         status,
+        speed: Some(Speed::Express),
         details: serde_json::json!({"gift": true, "note": "ring twice"}),
         created_at: DateTime::default(),
         updated_at: DateTime::default(),
@@ -99,6 +113,9 @@ fn field_types_describe_themselves() {
     assert_eq!(status.ty, FieldType::Text);
     assert_eq!(status.choices, &[("pending", "Pending"), ("sent", "Shipped to customer")]);
     assert!(meta.field("created_at").unwrap().auto_now_add);
+    let speed = meta.field("speed").unwrap();
+    assert_eq!((speed.ty, speed.choices), (FieldType::Integer, &[("1", "Standard"), ("5", "Next day")][..]));
+    assert_eq!(serde_json::to_string(&Speed::Express).unwrap(), "5");
     assert!(meta.field("updated_at").unwrap().auto_now);
     assert_eq!(Status::Shipped.to_string(), "Shipped to customer");
     assert_eq!(serde_json::to_string(&Status::Shipped).unwrap(), "\"sent\"");
@@ -131,6 +148,13 @@ fn every_field_type_round_trips_and_filters_on_every_backend() {
             assert_eq!(cheap, vec![light.id], "{backend:?}: decimals compare as numbers");
             let sent = Parcel::objects().filter(Parcel::status.eq(Status::Shipped)).count_sync(conn)?;
             assert_eq!(sent, 1);
+            let fast = Parcel::objects().filter(Parcel::speed.eq(Speed::Express)).count_sync(conn)?;
+            assert_eq!(fast, 2, "{backend:?}: integer choices compare as numbers");
+            let stored: Option<i32> = diesel::select(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Integer>,
+            >("(SELECT speed FROM fieldtests_parcel LIMIT 1)"))
+            .get_result(conn)?;
+            assert_eq!(stored, Some(5), "stored as the number");
             let by_tracking = Parcel::objects().filter(Parcel::tracking.eq(light.tracking)).get_sync(conn)?;
             assert_eq!(by_tracking.id, light.id);
             let recent = Parcel::objects().filter(Parcel::created_at.ge(before)).count_sync(conn)?;

@@ -157,7 +157,12 @@ fn product_pages_and_the_json_api() {
     assert_eq!(page.template(), Some("ProductDetail"));
     let body = page.text();
     assert!(body.contains("<h1>Sencha Kyoto</h1>") && body.contains("14.00") && body.contains("Green teas"), "{body}");
-    assert!(body.contains("<strong>5/5</strong> Fresh and sweet; my morning cup. <em>Ada Lovelace</em>"), "{body}");
+    assert!(
+        body.contains(
+            r#"<strong title="Excellent">5/5</strong> Fresh and sweet; my morning cup. <em>Ada Lovelace</em>"#
+        ),
+        "{body}"
+    );
     assert_eq!(client.get("/products/earl-grey/").send().status(), 404);
 
     let api: serde_json::Value = client.get("/api/products/?category=oolong").send().json().unwrap();

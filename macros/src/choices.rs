@@ -55,6 +55,20 @@ fn expand_inner(item: TokenStream) -> syn::Result<TokenStream> {
     if data.variants.is_empty() {
         errors.push(syn::Error::new(item.ident.span(), "a `Choices` enum needs at least one variant"));
     }
+    let mut integer = false;
+    for attr in item.attrs.iter().filter(|a| a.path().is_ident("choices")) {
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("integer") {
+                integer = true;
+                Ok(())
+            } else {
+                Err(meta.error("unknown `choices` option; expected `integer`"))
+            }
+        });
+        if let Err(error) = result {
+            errors.push(error);
+        }
+    }
     let name = &item.ident;
     let mut variants = Vec::new();
     let mut seen: Vec<String> = Vec::new();
@@ -63,11 +77,24 @@ fn expand_inner(item: TokenStream) -> syn::Result<TokenStream> {
             errors.push(syn::Error::new(variant.fields.span(), "a choice is a unit variant, without fields"));
             continue;
         }
-        let mut value = snake(&variant.ident.to_string());
+        // Integer choices: the explicit discriminant (`Paid = 2`), else the position.
+        let position = variants.len();
+        let mut value = if integer {
+            match &variant.discriminant {
+                Some((_, syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }))) => {
+                    n.base10_parse::<i32>().map(|n| n.to_string()).unwrap_or_else(|_| position.to_string())
+                }
+                _ => position.to_string(),
+            }
+        } else {
+            snake(&variant.ident.to_string())
+        };
         let mut text = label(&variant.ident.to_string());
         for attr in variant.attrs.iter().filter(|a| a.path().is_ident("choice")) {
             let result = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("value") {
+                if meta.path.is_ident("value") && integer {
+                    value = meta.value()?.parse::<syn::LitInt>()?.base10_parse::<i32>()?.to_string();
+                } else if meta.path.is_ident("value") {
                     value = meta.value()?.parse::<syn::LitStr>()?.value();
                     if value.is_empty() {
                         return Err(meta.error("a choice's value cannot be empty"));
@@ -94,6 +121,31 @@ fn expand_inner(item: TokenStream) -> syn::Result<TokenStream> {
     let to_value = variants.iter().map(|(ident, value, _)| quote!(#name::#ident => #value));
     let from_value =
         variants.iter().map(|(ident, value, _)| quote!(#value => ::core::option::Option::Some(#name::#ident)));
+    let integer_impls = if integer {
+        let numbers: Vec<i32> = variants.iter().map(|(_, value, _)| value.parse().unwrap_or_default()).collect();
+        let to_number = variants.iter().zip(&numbers).map(|((ident, _, _), n)| quote!(#name::#ident => #n));
+        let from_number = variants
+            .iter()
+            .zip(&numbers)
+            .map(|((ident, _, _), n)| quote!(#n => ::core::option::Option::Some(#name::#ident)));
+        quote! {
+            impl ::manouche::db::IntegerChoices for #name {
+                fn number(self) -> i32 {
+                    match self { #(#to_number,)* }
+                }
+
+                fn from_number(number: i32) -> ::core::option::Option<Self> {
+                    match number {
+                        #(#from_number,)*
+                        _ => ::core::option::Option::None,
+                    }
+                }
+            }
+            ::manouche::__choices_impls!(integer #name);
+        }
+    } else {
+        quote!(::manouche::__choices_impls!(#name);)
+    };
     Ok(quote! {
         impl ::manouche::db::Choices for #name {
             const CHOICES: &'static [(&'static str, &'static str)] = &[#(#pairs),*];
@@ -109,6 +161,6 @@ fn expand_inner(item: TokenStream) -> syn::Result<TokenStream> {
                 }
             }
         }
-        ::manouche::__choices_impls!(#name);
+        #integer_impls
     })
 }

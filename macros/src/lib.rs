@@ -73,7 +73,11 @@ pub fn receiver(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Derives `manouche::db::Choices` on a fieldless enum: the values a `#[field(choices)]` field
 /// takes, stored as text. `#[choice(value = "live", label = "Published")]` overrides a variant's
 /// stored value (default: its name in snake case) and label (default: its name in words).
-#[proc_macro_derive(Choices, attributes(choice))]
+///
+/// `#[choices(integer)]` on the enum stores numbers instead (Django's `IntegerChoices`): each
+/// variant's explicit discriminant (`Paid = 2`), `#[choice(value = 2)]`, or its position; the
+/// field is then `#[field(choices = integer)]`.
+#[proc_macro_derive(Choices, attributes(choice, choices))]
 pub fn derive_choices(item: TokenStream) -> TokenStream {
     choices::expand(item.into()).into()
 }

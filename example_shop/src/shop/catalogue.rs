@@ -2,6 +2,7 @@
 //! detail, and a JSON API.
 
 use diesel::{BoolExpressionMethods, EscapeExpressionMethods, ExpressionMethods, TextExpressionMethods};
+use manouche::db::IntegerChoices as _;
 use manouche::prelude::*;
 use serde::{Deserialize, Serialize};
 

@@ -126,6 +126,27 @@ pub struct OrderItem {
     pub unit_price: Decimal,
 }
 
+/// A review's stars, stored as the number (Django's `IntegerChoices`).
+#[derive(Choices, Debug, Clone, Copy, PartialEq, Eq)]
+#[choices(integer)]
+pub enum Stars {
+    /// Poor.
+    #[choice(label = "Poor")]
+    One = 1,
+    /// Fair.
+    #[choice(label = "Fair")]
+    Two = 2,
+    /// Good.
+    #[choice(label = "Good")]
+    Three = 3,
+    /// Very good.
+    #[choice(label = "Very good")]
+    Four = 4,
+    /// Excellent.
+    #[choice(label = "Excellent")]
+    Five = 5,
+}
+
 /// A customer's opinion of a product: one each.
 #[model(app = "shop", ordering = ["-created_at"], unique_together = [["product", "customer"]])]
 #[derive(Debug, Clone, Serialize)]
@@ -140,7 +161,8 @@ pub struct Review {
     #[field(on_delete = cascade)]
     pub customer: ForeignKey<Customer>,
     /// 1 to 5 stars.
-    pub rating: i16,
+    #[field(choices = integer)]
+    pub rating: Stars,
     /// What they said.
     pub body: String,
     /// When.

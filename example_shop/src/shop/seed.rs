@@ -3,17 +3,17 @@
 use manouche::db::{Database, Decimal, ForeignKey, Model, PoolOptions};
 use manouche::management::{Command, CommandContext, CommandError};
 
-use super::models::{Category, Customer, Order, OrderItem, OrderStatus, Product, Review};
+use super::models::{Category, Customer, Order, OrderItem, OrderStatus, Product, Review, Stars};
 
 const CATEGORIES: &[(&str, &str)] = &[("Black teas", "black"), ("Green teas", "green"), ("Oolongs", "oolong")];
 
 const CUSTOMERS: &[(&str, &str)] = &[("Ada Lovelace", "ada@example.com"), ("Alan Turing", "alan@example.com")];
 
 /// `(product slug, customer e-mail, stars, text)`.
-const REVIEWS: &[(&str, &str, i16, &str)] = &[
-    ("sencha-kyoto", "ada@example.com", 5, "Fresh and sweet; my morning cup."),
-    ("sencha-kyoto", "alan@example.com", 4, "Good, if a little grassy."),
-    ("lapsang-souchong", "alan@example.com", 3, "Like drinking a campfire."),
+const REVIEWS: &[(&str, &str, Stars, &str)] = &[
+    ("sencha-kyoto", "ada@example.com", Stars::Five, "Fresh and sweet; my morning cup."),
+    ("sencha-kyoto", "alan@example.com", Stars::Four, "Good, if a little grassy."),
+    ("lapsang-souchong", "alan@example.com", Stars::Three, "Like drinking a campfire."),
 ];
 
 const PRODUCTS: &[(&str, &str, &str, &str, i64, i32)] = &[

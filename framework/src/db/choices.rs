@@ -36,6 +36,30 @@ pub trait Choices: Sized + Copy + 'static {
     fn from_value(value: &str) -> Option<Self>;
 }
 
+/// Choices stored as integers, Django's `IntegerChoices`: `#[derive(Choices)] #[choices(integer)]`,
+/// with the field marked `#[field(choices = integer)]`. [`Choices::value`] is the number as text.
+///
+/// ```
+/// use manouche::prelude::*;
+/// use manouche::db::IntegerChoices;
+///
+/// #[derive(Choices, Debug, Clone, Copy, PartialEq)]
+/// #[choices(integer)]
+/// pub enum Stars { One = 1, Two = 2, #[choice(label = "Three stars")] Three = 3 }
+///
+/// assert_eq!(Stars::Two.number(), 2);
+/// assert_eq!(Stars::from_number(3), Some(Stars::Three));
+/// assert_eq!(Stars::CHOICES[2], ("3", "Three stars"));
+/// assert_eq!(serde_json::to_string(&Stars::One).unwrap(), "1");
+/// ```
+pub trait IntegerChoices: Choices {
+    /// The stored number.
+    fn number(self) -> i32;
+
+    /// The variant stored as `number`.
+    fn from_number(number: i32) -> Option<Self>;
+}
+
 /// The error of reading a value that is not one of the choices.
 #[doc(hidden)]
 pub fn not_a_choice<T: Choices>(value: &str, name: &str) -> Box<dyn std::error::Error + Send + Sync> {
@@ -47,6 +71,121 @@ pub fn not_a_choice<T: Choices>(value: &str, name: &str) -> Box<dyn std::error::
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __choices_impls {
+    (integer $ty:ident) => {
+        const _: () = {
+            use $crate::__private::diesel;
+            type St = diesel::sql_types::Integer;
+            type Db = $crate::db::MultiBackend;
+
+            impl diesel::expression::AsExpression<St> for $ty {
+                type Expression = diesel::internal::derives::as_expression::Bound<St, Self>;
+                fn as_expression(self) -> Self::Expression {
+                    diesel::internal::derives::as_expression::Bound::new(self)
+                }
+            }
+            impl diesel::expression::AsExpression<diesel::sql_types::Nullable<St>> for $ty {
+                type Expression =
+                    diesel::internal::derives::as_expression::Bound<diesel::sql_types::Nullable<St>, Self>;
+                fn as_expression(self) -> Self::Expression {
+                    diesel::internal::derives::as_expression::Bound::new(self)
+                }
+            }
+            impl<'expr> diesel::expression::AsExpression<St> for &'expr $ty {
+                type Expression = diesel::internal::derives::as_expression::Bound<St, Self>;
+                fn as_expression(self) -> Self::Expression {
+                    diesel::internal::derives::as_expression::Bound::new(self)
+                }
+            }
+            impl<'expr> diesel::expression::AsExpression<diesel::sql_types::Nullable<St>> for &'expr $ty {
+                type Expression =
+                    diesel::internal::derives::as_expression::Bound<diesel::sql_types::Nullable<St>, Self>;
+                fn as_expression(self) -> Self::Expression {
+                    diesel::internal::derives::as_expression::Bound::new(self)
+                }
+            }
+            impl diesel::serialize::ToSql<St, diesel::sqlite::Sqlite> for $ty {
+                fn to_sql<'b>(
+                    &'b self,
+                    out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
+                ) -> diesel::serialize::Result {
+                    out.set_value($crate::db::IntegerChoices::number(*self));
+                    ::core::result::Result::Ok(diesel::serialize::IsNull::No)
+                }
+            }
+            impl diesel::serialize::ToSql<St, diesel::pg::Pg> for $ty {
+                fn to_sql<'b>(
+                    &'b self,
+                    out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+                ) -> diesel::serialize::Result {
+                    ::std::io::Write::write_all(out, &$crate::db::IntegerChoices::number(*self).to_be_bytes())?;
+                    ::core::result::Result::Ok(diesel::serialize::IsNull::No)
+                }
+            }
+            impl diesel::serialize::ToSql<St, Db> for $ty {
+                fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, Db>) -> diesel::serialize::Result {
+                    out.set_value((St::default(), self));
+                    ::core::result::Result::Ok(diesel::serialize::IsNull::No)
+                }
+            }
+            impl<__DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Nullable<St>, __DB> for $ty
+            where
+                $ty: diesel::serialize::ToSql<St, __DB>,
+            {
+                fn to_sql<'b>(
+                    &'b self,
+                    out: &mut diesel::serialize::Output<'b, '_, __DB>,
+                ) -> diesel::serialize::Result {
+                    <Self as diesel::serialize::ToSql<St, __DB>>::to_sql(self, out)
+                }
+            }
+            impl diesel::deserialize::FromSql<St, Db> for $ty {
+                fn from_sql(
+                    bytes: <Db as diesel::backend::Backend>::RawValue<'_>,
+                ) -> diesel::deserialize::Result<Self> {
+                    let number = <i32 as diesel::deserialize::FromSql<St, Db>>::from_sql(bytes)?;
+                    <Self as $crate::db::IntegerChoices>::from_number(number)
+                        .ok_or_else(|| $crate::db::__not_a_choice::<Self>(&number.to_string(), stringify!($ty)))
+                }
+            }
+            impl<__ST, __DB> diesel::deserialize::Queryable<__ST, __DB> for $ty
+            where
+                __DB: diesel::backend::Backend,
+                __ST: diesel::sql_types::SingleValue,
+                Self: diesel::deserialize::FromSql<__ST, __DB>,
+            {
+                type Row = Self;
+                fn build(row: Self) -> diesel::deserialize::Result<Self> {
+                    ::core::result::Result::Ok(row)
+                }
+            }
+            impl ::core::fmt::Display for $ty {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.write_str($crate::db::Choices::label(*self))
+                }
+            }
+            impl $crate::__private::serde::Serialize for $ty {
+                fn serialize<S: $crate::__private::serde::Serializer>(
+                    &self,
+                    s: S,
+                ) -> ::core::result::Result<S::Ok, S::Error> {
+                    s.serialize_i32($crate::db::IntegerChoices::number(*self))
+                }
+            }
+            impl<'de> $crate::__private::serde::Deserialize<'de> for $ty {
+                fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
+                    d: D,
+                ) -> ::core::result::Result<Self, D::Error> {
+                    let number = <i32 as $crate::__private::serde::Deserialize>::deserialize(d)?;
+                    <Self as $crate::db::IntegerChoices>::from_number(number).ok_or_else(|| {
+                        <D::Error as $crate::__private::serde::de::Error>::custom($crate::db::__not_a_choice::<Self>(
+                            &number.to_string(),
+                            stringify!($ty),
+                        ))
+                    })
+                }
+            }
+        };
+    };
     ($ty:ident) => {
         const _: () = {
             use diesel::backend::Backend as _;
@@ -108,9 +247,15 @@ macro_rules! __choices_impls {
                     )
                 }
             }
-            impl diesel::serialize::ToSql<diesel::sql_types::Nullable<St>, Db> for $ty {
-                fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, Db>) -> diesel::serialize::Result {
-                    <Self as diesel::serialize::ToSql<St, Db>>::to_sql(self, out)
+            impl<__DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Nullable<St>, __DB> for $ty
+            where
+                $ty: diesel::serialize::ToSql<St, __DB>,
+            {
+                fn to_sql<'b>(
+                    &'b self,
+                    out: &mut diesel::serialize::Output<'b, '_, __DB>,
+                ) -> diesel::serialize::Result {
+                    <Self as diesel::serialize::ToSql<St, __DB>>::to_sql(self, out)
                 }
             }
             impl diesel::deserialize::FromSql<St, Db> for $ty {

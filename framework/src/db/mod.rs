@@ -20,9 +20,9 @@ mod signals;
 pub mod types;
 pub mod values;
 
-pub use self::choices::Choices;
 #[doc(hidden)]
 pub use self::choices::not_a_choice as __not_a_choice;
+pub use self::choices::{Choices, IntegerChoices};
 pub use self::connection::{AnyConnection, Backend, MultiBackend};
 
 /// The connection a [`Database`] hands out: [`AnyConnection`], SQLite or PostgreSQL.

@@ -132,7 +132,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             Some(d) => quote!(::core::option::Option::Some(#d)),
             None => quote!(::core::option::Option::None),
         };
-        let choices = if f.kind == Kind::Choices {
+        let choices = if matches!(f.kind, Kind::Choices | Kind::IntegerChoices) {
             let inner = &f.inner_ty;
             quote!(<#inner as ::manouche::db::Choices>::CHOICES)
         } else {

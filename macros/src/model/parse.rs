@@ -103,6 +103,8 @@ pub(crate) enum Kind {
     Json,
     /// A `#[derive(Choices)]` enum stored as text.
     Choices,
+    /// A `#[derive(Choices)] #[choices(integer)]` enum stored as an integer.
+    IntegerChoices,
     /// `ForeignKey<T>`: the target's primary key.
     ForeignKey,
 }
@@ -153,6 +155,7 @@ impl Kind {
             Kind::Uuid => "Uuid",
             Kind::Json => "Json",
             Kind::Choices => "Text",
+            Kind::IntegerChoices => "Integer",
             Kind::ForeignKey => "ForeignKey",
         }
     }
@@ -168,6 +171,7 @@ impl Kind {
             Kind::Double => quote!(diesel::sql_types::Double),
             Kind::Bool => quote!(diesel::sql_types::Bool),
             Kind::Text | Kind::Choices => quote!(diesel::sql_types::Text),
+            Kind::IntegerChoices => quote!(diesel::sql_types::Integer),
             Kind::Bytes => quote!(diesel::sql_types::Binary),
             Kind::Decimal => quote!(::manouche::db::sql_types::Decimal),
             Kind::Date => quote!(diesel::sql_types::Date),
@@ -411,19 +415,25 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         Some(inner) => (inner, true),
         None => (&field.ty, false),
     };
-    let choices = field.attrs.iter().filter(|a| a.path().is_ident("field")).any(|attr| {
-        let mut found = false;
+    // `choices` (text) or `choices = integer`, read first: it decides the column type.
+    let mut choices: Option<Kind> = None;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("field")) {
         let _ = attr.parse_nested_meta(|meta| {
-            found |= meta.path.is_ident("choices");
+            let is_choices = meta.path.is_ident("choices");
             // Skip values so the scan goes on past `key = value` options.
             if meta.input.peek(Token![=]) {
-                let _: Expr = meta.value()?.parse()?;
+                let value: Expr = meta.value()?.parse()?;
+                if is_choices {
+                    let integer = matches!(&value, Expr::Path(p) if p.path.is_ident("integer"));
+                    choices = Some(if integer { Kind::IntegerChoices } else { Kind::Choices });
+                }
+            } else if is_choices {
+                choices = Some(Kind::Choices);
             }
             Ok(())
         });
-        found
-    });
-    let kind = if choices { Some(Kind::Choices) } else { Kind::from_type(inner) };
+    }
+    let kind = choices.or_else(|| Kind::from_type(inner));
     if kind.is_none() {
         errors.push(syn::Error::new(
             field.ty.span(),
@@ -516,7 +526,17 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                     }
                     auto_now_span = Some(meta.path.span());
                 }
-                "choices" => {}
+                "choices" => {
+                    if meta.input.peek(Token![=]) {
+                        let value: Expr = meta.value()?.parse()?;
+                        if !matches!(&value, Expr::Path(p) if p.path.is_ident("integer")) {
+                            return Err(syn::Error::new(
+                                value.span(),
+                                "`choices` stores text; `choices = integer` stores numbers",
+                            ));
+                        }
+                    }
+                }
                 "key_type" => {
                     let ty: Type = meta.value()?.parse()?;
                     match Kind::from_type(&ty) {

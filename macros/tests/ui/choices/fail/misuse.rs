@@ -13,4 +13,12 @@ pub enum Status {
     Gone,
 }
 
+#[derive(Choices, Clone, Copy)]
+#[choices(bogus)]
+pub enum Level {
+    Low,
+    #[choice(value = "high")]
+    High,
+}
+
 fn main() {}

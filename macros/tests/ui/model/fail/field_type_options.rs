@@ -15,6 +15,8 @@ pub struct Product {
     pub name: String,
     #[field(primary_key)]
     pub ratio: f64,
+    #[field(choices = floaty)]
+    pub level: String,
 }
 
 fn main() {}
