@@ -198,11 +198,11 @@ fn the_shop_binary_alone_prepares_seeds_and_serves() {
     assert!(up, "the shop did not start: {stdout}");
     assert!(
         stdout.contains(
-            "6 tables ready: shop_category, shop_customer, shop_order, shop_product, shop_orderitem, shop_review."
+            "8 tables ready: shop_category, shop_customer, shop_order, shop_product, shop_orderitem, shop_review, shop_tag, shop_product_tags."
         ),
         "{stdout}"
     );
-    assert!(stdout.contains("Seeded the catalogue: 20 new rows."), "{stdout}");
+    assert!(stdout.contains("Seeded the catalogue: 27 new rows."), "{stdout}");
     let (status, body) = products.unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("Tieguanyin") && body.contains("Da Hong Pao"), "{body}");

@@ -115,7 +115,7 @@ fn seeding_is_idempotent() {
     let project = project();
     let created = project.call_command(["createtables"]).stdout;
     assert!(created.contains("shop_product, shop_orderitem, shop_review"), "tables after their targets: {created}");
-    assert_eq!(project.call_command(["seed"]).stdout, "Seeded the catalogue: 20 new rows.\n");
+    assert_eq!(project.call_command(["seed"]).stdout, "Seeded the catalogue: 27 new rows.\n");
     assert_eq!(project.call_command(["seed"]).stdout, "Seeded the catalogue: 0 new rows.\n");
     assert!(project.call_command(["createtables"]).success(), "existing tables are left alone");
 }

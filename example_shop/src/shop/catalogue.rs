@@ -6,7 +6,7 @@ use manouche::db::IntegerChoices as _;
 use manouche::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::models::{Category, Product, Review};
+use super::models::{Category, Product, Review, Tag};
 use super::views::shop_name;
 
 /// Products per page.
@@ -117,6 +117,7 @@ struct ProductDetail {
     shop_name: String,
     product: Product,
     category: std::sync::Arc<Category>,
+    tags: Vec<Tag>,
     reviews: Vec<Review>,
 }
 
@@ -124,21 +125,22 @@ struct ProductDetail {
 #[view(GET)]
 pub async fn product_detail(req: Request, slug: Path<String>) -> manouche::Result<HttpResponse> {
     let slug = slug.into_inner();
-    // One trip to the blocking pool for the three queries.
-    let (product, category, reviews) = req
+    // One trip to the blocking pool for the four queries.
+    let (product, category, tags, reviews) = req
         .db()
         .run(move |conn| {
             let product =
                 Product::objects().filter(Product::slug.eq(slug)).filter(Product::active.eq(true)).get_sync(conn)?;
             let category = product.category.fetch_sync(conn)?;
+            let tags = product.tags().all_sync(conn)?;
             let reviews = Review::objects()
                 .filter(Review::product.eq(product.id))
                 .prefetch_related(Review::customer)
                 .all_sync(conn)?;
-            Ok((product, category, reviews))
+            Ok((product, category, tags, reviews))
         })
         .await?;
-    render(&ProductDetail { shop_name: shop_name(&req), ctx: req.context(), product, category, reviews })
+    render(&ProductDetail { shop_name: shop_name(&req), ctx: req.context(), product, category, tags, reviews })
 }
 
 /// The JSON page of products.

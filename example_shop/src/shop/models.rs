@@ -18,9 +18,22 @@ pub struct Category {
     pub slug: String,
 }
 
+/// A label customers browse by ("organic", "caffeine-free").
+#[model(app = "shop", ordering = ["name"])]
+#[derive(Debug, Clone, Serialize)]
+pub struct Tag {
+    /// The key.
+    #[field(primary_key, auto)]
+    pub id: i64,
+    /// The label.
+    #[field(max_length = 50, unique)]
+    pub name: String,
+}
+
 /// Something we sell. Prices are exact decimals: money is never a float.
 #[model(app = "shop")]
 #[permission(publish = "Can publish products")]
+#[many_to_many(tags = Tag)]
 #[derive(Debug, Clone, Serialize)]
 pub struct Product {
     /// The key.

@@ -3,11 +3,17 @@
 use manouche::db::{Database, Decimal, ForeignKey, Model, PoolOptions};
 use manouche::management::{Command, CommandContext, CommandError};
 
-use super::models::{Category, Customer, Order, OrderItem, OrderStatus, Product, Review, Stars};
+use super::models::{Category, Customer, Order, OrderItem, OrderStatus, Product, Review, Stars, Tag};
 
 const CATEGORIES: &[(&str, &str)] = &[("Black teas", "black"), ("Green teas", "green"), ("Oolongs", "oolong")];
 
 const CUSTOMERS: &[(&str, &str)] = &[("Ada Lovelace", "ada@example.com"), ("Alan Turing", "alan@example.com")];
+
+/// `(tag, product slugs)`.
+const TAGS: &[(&str, &[&str])] = &[
+    ("organic", &["sencha-kyoto", "genmaicha", "darjeeling-first-flush"]),
+    ("smoky", &["lapsang-souchong", "gunpowder"]),
+];
 
 /// `(product slug, customer e-mail, stars, text)`.
 const REVIEWS: &[(&str, &str, Stars, &str)] = &[
@@ -113,6 +119,16 @@ fn seed_customers_reviews_and_orders(conn: &mut manouche::db::Connection) -> Res
                 created_at: Default::default(),
             })?;
         added += usize::from(created);
+    }
+    for (name, slugs) in TAGS {
+        let (tag, created) = Tag::objects()
+            .filter(Tag::name.eq(*name))
+            .get_or_create_sync(conn, || Tag { id: 0, name: (*name).into() })?;
+        added += usize::from(created);
+        for slug in *slugs {
+            let product = Product::objects().filter(Product::slug.eq(*slug)).get_sync(conn)?;
+            added += usize::from(product.tags().add_sync(conn, &tag)?);
+        }
     }
     let ada = &customers[0];
     if !Order::objects().filter(Order::customer.eq(ada.id)).exists_sync(conn)? {
