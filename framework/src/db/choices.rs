@@ -71,38 +71,64 @@ pub fn not_a_choice<T: Choices>(value: &str, name: &str) -> Box<dyn std::error::
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __choices_impls {
+    // What both kinds share; `St` is the column's SQL type in the caller's block.
+    (@common $ty:ident) => {
+        impl diesel::expression::AsExpression<St> for $ty {
+            type Expression = diesel::internal::derives::as_expression::Bound<St, Self>;
+            fn as_expression(self) -> Self::Expression {
+                diesel::internal::derives::as_expression::Bound::new(self)
+            }
+        }
+        impl diesel::expression::AsExpression<diesel::sql_types::Nullable<St>> for $ty {
+            type Expression = diesel::internal::derives::as_expression::Bound<diesel::sql_types::Nullable<St>, Self>;
+            fn as_expression(self) -> Self::Expression {
+                diesel::internal::derives::as_expression::Bound::new(self)
+            }
+        }
+        impl<'expr> diesel::expression::AsExpression<St> for &'expr $ty {
+            type Expression = diesel::internal::derives::as_expression::Bound<St, Self>;
+            fn as_expression(self) -> Self::Expression {
+                diesel::internal::derives::as_expression::Bound::new(self)
+            }
+        }
+        impl<'expr> diesel::expression::AsExpression<diesel::sql_types::Nullable<St>> for &'expr $ty {
+            type Expression = diesel::internal::derives::as_expression::Bound<diesel::sql_types::Nullable<St>, Self>;
+            fn as_expression(self) -> Self::Expression {
+                diesel::internal::derives::as_expression::Bound::new(self)
+            }
+        }
+        impl<__DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Nullable<St>, __DB> for $ty
+        where
+            $ty: diesel::serialize::ToSql<St, __DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, __DB>) -> diesel::serialize::Result {
+                <Self as diesel::serialize::ToSql<St, __DB>>::to_sql(self, out)
+            }
+        }
+        impl<__ST, __DB> diesel::deserialize::Queryable<__ST, __DB> for $ty
+        where
+            __DB: diesel::backend::Backend,
+            __ST: diesel::sql_types::SingleValue,
+            Self: diesel::deserialize::FromSql<__ST, __DB>,
+        {
+            type Row = Self;
+            fn build(row: Self) -> diesel::deserialize::Result<Self> {
+                ::core::result::Result::Ok(row)
+            }
+        }
+        impl ::core::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str($crate::db::Choices::label(*self))
+            }
+        }
+    };
     (integer $ty:ident) => {
         const _: () = {
             use $crate::__private::diesel;
             type St = diesel::sql_types::Integer;
             type Db = $crate::db::MultiBackend;
 
-            impl diesel::expression::AsExpression<St> for $ty {
-                type Expression = diesel::internal::derives::as_expression::Bound<St, Self>;
-                fn as_expression(self) -> Self::Expression {
-                    diesel::internal::derives::as_expression::Bound::new(self)
-                }
-            }
-            impl diesel::expression::AsExpression<diesel::sql_types::Nullable<St>> for $ty {
-                type Expression =
-                    diesel::internal::derives::as_expression::Bound<diesel::sql_types::Nullable<St>, Self>;
-                fn as_expression(self) -> Self::Expression {
-                    diesel::internal::derives::as_expression::Bound::new(self)
-                }
-            }
-            impl<'expr> diesel::expression::AsExpression<St> for &'expr $ty {
-                type Expression = diesel::internal::derives::as_expression::Bound<St, Self>;
-                fn as_expression(self) -> Self::Expression {
-                    diesel::internal::derives::as_expression::Bound::new(self)
-                }
-            }
-            impl<'expr> diesel::expression::AsExpression<diesel::sql_types::Nullable<St>> for &'expr $ty {
-                type Expression =
-                    diesel::internal::derives::as_expression::Bound<diesel::sql_types::Nullable<St>, Self>;
-                fn as_expression(self) -> Self::Expression {
-                    diesel::internal::derives::as_expression::Bound::new(self)
-                }
-            }
+    $crate::__choices_impls!(@common $ty);
             impl diesel::serialize::ToSql<St, diesel::sqlite::Sqlite> for $ty {
                 fn to_sql<'b>(
                     &'b self,
@@ -127,17 +153,6 @@ macro_rules! __choices_impls {
                     ::core::result::Result::Ok(diesel::serialize::IsNull::No)
                 }
             }
-            impl<__DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Nullable<St>, __DB> for $ty
-            where
-                $ty: diesel::serialize::ToSql<St, __DB>,
-            {
-                fn to_sql<'b>(
-                    &'b self,
-                    out: &mut diesel::serialize::Output<'b, '_, __DB>,
-                ) -> diesel::serialize::Result {
-                    <Self as diesel::serialize::ToSql<St, __DB>>::to_sql(self, out)
-                }
-            }
             impl diesel::deserialize::FromSql<St, Db> for $ty {
                 fn from_sql(
                     bytes: <Db as diesel::backend::Backend>::RawValue<'_>,
@@ -145,22 +160,6 @@ macro_rules! __choices_impls {
                     let number = <i32 as diesel::deserialize::FromSql<St, Db>>::from_sql(bytes)?;
                     <Self as $crate::db::IntegerChoices>::from_number(number)
                         .ok_or_else(|| $crate::db::__not_a_choice::<Self>(&number.to_string(), stringify!($ty)))
-                }
-            }
-            impl<__ST, __DB> diesel::deserialize::Queryable<__ST, __DB> for $ty
-            where
-                __DB: diesel::backend::Backend,
-                __ST: diesel::sql_types::SingleValue,
-                Self: diesel::deserialize::FromSql<__ST, __DB>,
-            {
-                type Row = Self;
-                fn build(row: Self) -> diesel::deserialize::Result<Self> {
-                    ::core::result::Result::Ok(row)
-                }
-            }
-            impl ::core::fmt::Display for $ty {
-                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                    f.write_str($crate::db::Choices::label(*self))
                 }
             }
             impl $crate::__private::serde::Serialize for $ty {
@@ -193,32 +192,7 @@ macro_rules! __choices_impls {
             type St = diesel::sql_types::Text;
             type Db = $crate::db::MultiBackend;
 
-            impl diesel::expression::AsExpression<St> for $ty {
-                type Expression = diesel::internal::derives::as_expression::Bound<St, Self>;
-                fn as_expression(self) -> Self::Expression {
-                    diesel::internal::derives::as_expression::Bound::new(self)
-                }
-            }
-            impl diesel::expression::AsExpression<diesel::sql_types::Nullable<St>> for $ty {
-                type Expression =
-                    diesel::internal::derives::as_expression::Bound<diesel::sql_types::Nullable<St>, Self>;
-                fn as_expression(self) -> Self::Expression {
-                    diesel::internal::derives::as_expression::Bound::new(self)
-                }
-            }
-            impl<'expr> diesel::expression::AsExpression<St> for &'expr $ty {
-                type Expression = diesel::internal::derives::as_expression::Bound<St, Self>;
-                fn as_expression(self) -> Self::Expression {
-                    diesel::internal::derives::as_expression::Bound::new(self)
-                }
-            }
-            impl<'expr> diesel::expression::AsExpression<diesel::sql_types::Nullable<St>> for &'expr $ty {
-                type Expression =
-                    diesel::internal::derives::as_expression::Bound<diesel::sql_types::Nullable<St>, Self>;
-                fn as_expression(self) -> Self::Expression {
-                    diesel::internal::derives::as_expression::Bound::new(self)
-                }
-            }
+    $crate::__choices_impls!(@common $ty);
             impl diesel::serialize::ToSql<St, Db> for $ty {
                 fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, Db>) -> diesel::serialize::Result {
                     <str as diesel::serialize::ToSql<St, Db>>::to_sql($crate::db::Choices::value(*self), out)
@@ -247,17 +221,6 @@ macro_rules! __choices_impls {
                     )
                 }
             }
-            impl<__DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Nullable<St>, __DB> for $ty
-            where
-                $ty: diesel::serialize::ToSql<St, __DB>,
-            {
-                fn to_sql<'b>(
-                    &'b self,
-                    out: &mut diesel::serialize::Output<'b, '_, __DB>,
-                ) -> diesel::serialize::Result {
-                    <Self as diesel::serialize::ToSql<St, __DB>>::to_sql(self, out)
-                }
-            }
             impl diesel::deserialize::FromSql<St, Db> for $ty {
                 fn from_sql(
                     bytes: <Db as diesel::backend::Backend>::RawValue<'_>,
@@ -265,22 +228,6 @@ macro_rules! __choices_impls {
                     let text = <String as diesel::deserialize::FromSql<St, Db>>::from_sql(bytes)?;
                     <Self as $crate::db::Choices>::from_value(&text)
                         .ok_or_else(|| $crate::db::__not_a_choice::<Self>(&text, stringify!($ty)))
-                }
-            }
-            impl<__ST, __DB> diesel::deserialize::Queryable<__ST, __DB> for $ty
-            where
-                __DB: diesel::backend::Backend,
-                __ST: diesel::sql_types::SingleValue,
-                Self: diesel::deserialize::FromSql<__ST, __DB>,
-            {
-                type Row = Self;
-                fn build(row: Self) -> diesel::deserialize::Result<Self> {
-                    Ok(row)
-                }
-            }
-            impl ::core::fmt::Display for $ty {
-                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                    f.write_str($crate::db::Choices::label(*self))
                 }
             }
             impl $crate::__private::serde::Serialize for $ty {
