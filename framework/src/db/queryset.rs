@@ -388,15 +388,15 @@ impl<M: Model> QuerySet<M> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn prefetch_related<R: RelatedField<Model = M>>(self, field: R) -> Prefetch<M, R> {
-        Prefetch { rows: self, field }
+    pub fn prefetch_related<R: RelatedField<Model = M>>(self, _field: R) -> Prefetch<M, R> {
+        Prefetch { rows: self, _field: PhantomData }
     }
 
     /// Loads, with one more query whatever the number of rows, the rows of another model whose
     /// foreign key points to each of these: Django's `prefetch_related("product_set")`. Each row
     /// comes with its set: `Category::objects().prefetch_related_set(Product::category)`.
-    pub fn prefetch_related_set<R: RelatedField<Target = M>>(self, field: R) -> PrefetchSet<M, R> {
-        PrefetchSet { rows: self, field, related: None }
+    pub fn prefetch_related_set<R: RelatedField<Target = M>>(self, _field: R) -> PrefetchSet<M, R> {
+        PrefetchSet { rows: self, _field: PhantomData, related: None }
     }
 
     /// Loads the related rows of a many-to-many relation for every row with one more query:
@@ -617,8 +617,8 @@ impl<Q> Values<Q> {
 /// A query set with a forward foreign key to load: see [`QuerySet::prefetch_related`].
 pub struct Prefetch<M: Model, R> {
     rows: QuerySet<M>,
-    #[allow(dead_code)]
-    field: R,
+    /// The relation is named by its column's type; the value carries nothing.
+    _field: PhantomData<fn() -> R>,
 }
 
 impl<M: Model, R> fmt::Debug for Prefetch<M, R> {
@@ -666,7 +666,7 @@ impl<M: Model, R: RelatedField<Model = M>> Prefetch<M, R> {
     pub async fn all(self, db: &Database) -> Result<Vec<M>, Error>
     where
         M: Send,
-        R: Send + 'static,
+        R: 'static,
         M::Query: LoadQuery<'static, AnyConnection, M> + Send,
         <R::Target as Model>::Query: LoadQuery<'static, AnyConnection, R::Target>,
     {
@@ -677,8 +677,8 @@ impl<M: Model, R: RelatedField<Model = M>> Prefetch<M, R> {
 /// A query set with the rows pointing to it to load: see [`QuerySet::prefetch_related_set`].
 pub struct PrefetchSet<M: Model, R: RelatedField> {
     rows: QuerySet<M>,
-    #[allow(dead_code)]
-    field: R,
+    /// The relation is named by its column's type; the value carries nothing.
+    _field: PhantomData<fn() -> R>,
     related: Option<QuerySet<R::Model>>,
 }
 
@@ -732,7 +732,7 @@ impl<M: Model, R: RelatedField<Target = M>> PrefetchSet<M, R> {
     pub async fn all(self, db: &Database) -> Result<Vec<(M, Vec<R::Model>)>, Error>
     where
         M: Send,
-        R: Send + 'static,
+        R: 'static,
         R::Model: Send,
         M::Query: LoadQuery<'static, AnyConnection, M> + Send,
         <R::Model as Model>::Query: LoadQuery<'static, AnyConnection, R::Model> + Send,
