@@ -2,8 +2,7 @@
 //! SQLite and PostgreSQL.
 
 use diesel::prelude::*;
-use manouche::conf::DatabaseUrl;
-use manouche::db::{Database, Error, FieldType, Json, Model, PoolOptions, schema};
+use manouche::db::{Database, Error, FieldType, Json, Model};
 use manouche::prelude::*;
 
 /// How far an order has gone.
@@ -56,28 +55,11 @@ pub struct Parcel {
 static TABLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn databases() -> Vec<Database> {
-    let dir = std::env::temp_dir().join(format!("manouche-fields-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut urls = vec![DatabaseUrl::Sqlite(dir.join("fields.sqlite3"))];
-    match std::env::var("MANOUCHE_TEST_POSTGRES_URL") {
-        Ok(url) => urls.push(DatabaseUrl::parse(&url, "/".as_ref()).unwrap()),
-        Err(_) => eprintln!("notice: MANOUCHE_TEST_POSTGRES_URL is not set; field types are tested on SQLite only"),
+    let databases = crate::common::test_databases("field types are");
+    for db in &databases {
+        crate::common::recreate_tables(db, &[Parcel::meta()]);
     }
-    urls.iter()
-        .map(|url| {
-            let db = Database::connect(url, PoolOptions::default());
-            let backend = db.backend();
-            db.run_sync(move |conn| {
-                diesel::connection::SimpleConnection::batch_execute(conn, "DROP TABLE IF EXISTS fieldtests_parcel")?;
-                for sql in schema::create_table(Parcel::meta(), backend) {
-                    diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
-                }
-                Ok(())
-            })
-            .unwrap();
-            db
-        })
-        .collect()
+    databases
 }
 
 fn dec(text: &str) -> Decimal {

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 use manouche::conf::DatabaseUrl;
-use manouche::db::{Backend, Database, Error, FieldType, Model, PoolOptions, schema};
+use manouche::db::{Backend, Database, Error, FieldType, Model, schema};
 use manouche::prelude::*;
 
 /// A tea of the shop.
@@ -47,20 +47,7 @@ fn ddl(backend: Backend) -> &'static str {
 static TABLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn databases() -> Vec<Database> {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "manouche-models-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut urls = vec![DatabaseUrl::Sqlite(dir.join("models.sqlite3"))];
-    match std::env::var("MANOUCHE_TEST_POSTGRES_URL") {
-        Ok(url) => urls.push(DatabaseUrl::parse(&url, "/".as_ref()).unwrap()),
-        Err(_) => eprintln!("notice: MANOUCHE_TEST_POSTGRES_URL is not set; models are tested on SQLite only"),
-    }
-    urls.iter().map(|url| Database::connect(url, PoolOptions::default())).collect()
+    crate::common::test_databases("models are")
 }
 
 #[test]

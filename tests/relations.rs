@@ -2,8 +2,7 @@
 //! reaching the target; on SQLite and PostgreSQL.
 
 use diesel::prelude::*;
-use manouche::conf::DatabaseUrl;
-use manouche::db::{Database, Error, FieldType, ForeignKey, Model, OnDelete, OneToOne, PoolOptions, schema};
+use manouche::db::{Database, Error, FieldType, ForeignKey, Model, OnDelete, OneToOne, schema};
 use manouche::prelude::*;
 
 /// A writer.
@@ -77,43 +76,20 @@ pub struct Biography {
 static TABLES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn databases() -> Vec<Database> {
-    let dir = std::env::temp_dir().join(format!("manouche-relations-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut urls = vec![DatabaseUrl::Sqlite(dir.join("relations.sqlite3"))];
-    match std::env::var("MANOUCHE_TEST_POSTGRES_URL") {
-        Ok(url) => urls.push(DatabaseUrl::parse(&url, "/".as_ref()).unwrap()),
-        Err(_) => eprintln!("notice: MANOUCHE_TEST_POSTGRES_URL is not set; relations are tested on SQLite only"),
+    let databases = crate::common::test_databases("relations are");
+    let tables = [
+        Author::meta(),
+        Shelf::meta(),
+        Book::meta(),
+        Biography::meta(),
+        Genre::meta(),
+        BookGenres::meta(),
+        Expertise::meta(),
+    ];
+    for db in &databases {
+        crate::common::recreate_tables(db, &tables);
     }
-    urls.iter()
-        .map(|url| {
-            let db = Database::connect(url, PoolOptions::default());
-            let backend = db.backend();
-            db.run_sync(move |conn| {
-                let drop = "DROP TABLE IF EXISTS reltests_expertise; \
-                            DROP TABLE IF EXISTS reltests_book_genres; DROP TABLE IF EXISTS reltests_genre; \
-                            DROP TABLE IF EXISTS reltests_biography; DROP TABLE IF EXISTS reltests_book; \
-                            DROP TABLE IF EXISTS reltests_shelf; DROP TABLE IF EXISTS reltests_author;";
-                diesel::connection::SimpleConnection::batch_execute(conn, drop)?;
-                let tables = [
-                    Author::meta(),
-                    Shelf::meta(),
-                    Book::meta(),
-                    Biography::meta(),
-                    Genre::meta(),
-                    BookGenres::meta(),
-                    Expertise::meta(),
-                ];
-                for meta in tables {
-                    for sql in schema::create_table(meta, backend) {
-                        diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
-                    }
-                }
-                Ok(())
-            })
-            .unwrap();
-            db
-        })
-        .collect()
+    databases
 }
 
 #[test]

@@ -177,3 +177,41 @@ pub fn wait_for_server(addr: SocketAddr, child: &mut std::process::Child) -> boo
     }
     false
 }
+
+/// A fresh SQLite database in its own file and, when `MANOUCHE_TEST_POSTGRES_URL` is set (as
+/// `.ci/run` does), the PostgreSQL one; without it a notice says `what` is tested on SQLite only.
+pub fn test_databases(what: &str) -> Vec<manouche::db::Database> {
+    use manouche::conf::DatabaseUrl;
+    use manouche::db::{Database, PoolOptions};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir =
+        std::env::temp_dir().join(format!("manouche-db-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut urls = vec![DatabaseUrl::Sqlite(dir.join("test.sqlite3"))];
+    match std::env::var("MANOUCHE_TEST_POSTGRES_URL") {
+        Ok(url) => urls.push(DatabaseUrl::parse(&url, "/".as_ref()).unwrap()),
+        Err(_) => eprintln!("notice: MANOUCHE_TEST_POSTGRES_URL is not set; {what} tested on SQLite only"),
+    }
+    urls.iter().map(|url| Database::connect(url, PoolOptions::default())).collect()
+}
+
+/// Drops the models' tables and creates them again, targets of foreign keys first.
+pub fn recreate_tables(db: &manouche::db::Database, models: &[&'static manouche::db::ModelMeta]) {
+    use diesel::connection::SimpleConnection;
+    use manouche::db::schema;
+    let ordered = schema::creation_order(models.to_vec());
+    let backend = db.backend();
+    db.run_sync(move |conn| {
+        for meta in ordered.iter().rev() {
+            conn.batch_execute(&format!("DROP TABLE IF EXISTS \"{}\"", meta.table))?;
+        }
+        for meta in &ordered {
+            for sql in schema::create_table(meta, backend) {
+                conn.batch_execute(&sql)?;
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+}
