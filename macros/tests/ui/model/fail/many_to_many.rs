@@ -9,6 +9,7 @@ pub struct Tag {
 
 #[model(app = "shop")]
 #[many_to_many(tags = Tag, tags = Tag, name = Tag, Labels = Tag, other = "Tag")]
+#[many_to_many(through = Tag)]
 pub struct Product {
     #[field(primary_key, auto)]
     pub id: i64,
