@@ -188,6 +188,16 @@ fn query_sets_filter_exclude_order_and_slice() {
             assert!(!Tea::objects().filter(Tea::price_cents.gt(5000)).exists_sync(conn)?);
             let first = Tea::objects().order_by(Tea::price_cents.asc()).first_sync(conn)?;
             assert_eq!(first.map(|t| t.name), Some("Assam".to_owned()));
+            let last = Tea::objects().order_by(Tea::price_cents.asc()).last_sync(conn)?;
+            assert_eq!(last.map(|t| t.name), Some("Sencha".to_owned()), "last() flips the ordering");
+            let by_key = Tea::objects().last_sync(conn)?;
+            assert_eq!(by_key.map(|t| t.name), Some("Oolong".to_owned()), "no ordering: the greatest key");
+            assert_eq!(Tea::objects().first_sync(conn)?.map(|t| t.name), Some("Assam".to_owned()), "the least key");
+            let reversed = Tea::objects().order_by((Tea::in_stock.desc(), Tea::name)).reverse().all_sync(conn)?;
+            assert_eq!(names(&reversed), ["Sencha", "Oolong", "Darjeeling", "Assam"], "every term flips");
+            let twice = Tea::objects().order_by(Tea::name).reverse().reverse().limit(1).all_sync(conn)?;
+            assert_eq!(names(&twice), ["Assam"]);
+            assert_eq!(Tea::objects().filter(Tea::price_cents.gt(5000)).last_sync(conn)?.map(|t| t.id), None);
 
             assert_eq!(Tea::objects().filter(Tea::name.eq("Sencha")).get_sync(conn)?.price_cents, 1400);
             let missing = Tea::objects().filter(Tea::name.eq("Rooibos")).get_sync(conn);
@@ -426,6 +436,21 @@ fn bulk_writes_get_or_create_in_bulk_iteration_and_raw_sql() {
             .bind::<diesel::sql_types::Text, _>("Assam")
             .all_sync(conn)?;
             assert_eq!(pairs[0], NameAndPrice { name: "Assam".into(), price_cents: 900 });
+            // Plain tuples, typed by their SQL types, and a single value.
+            use diesel::sql_types::{BigInt, Nullable, Text};
+            let tuples: Vec<(String, i64, Option<String>)> = manouche::db::RawRows::<(Text, BigInt, Nullable<Text>)>::new(
+                "SELECT name, price_cents, tasting_note FROM tests_tea WHERE price_cents >= ? ORDER BY price_cents, name",
+            )
+            .bind::<BigInt, _>(900)
+            .all_sync(conn)?;
+            assert_eq!(tuples[0], ("Assam".to_owned(), 900, None));
+            let total: i64 = manouche::db::RawRows::<BigInt>::new("SELECT COUNT(*) FROM tests_tea").one_sync(conn)?;
+            assert_eq!(total, 7);
+            let wrong = manouche::db::RawRows::<BigInt>::new("SELECT name FROM tests_tea").all_sync::<i64>(conn);
+            // SQLite's dynamic typing reads text as 0; PostgreSQL refuses.
+            if conn.backend() == manouche::db::Backend::Postgres {
+                assert!(wrong.is_err(), "a text column does not read as a number");
+            }
 
             let gone = Tea::objects().filter(Tea::price_cents.le(500)).delete_sync(conn)?;
             assert_eq!(gone, 2);
@@ -524,6 +549,12 @@ fn model_options_order_constrain_and_index() {
                 ["Makaibari", "Doomni", "Halmari"],
                 "default ordering"
             );
+            assert_eq!(
+                names(Garden::objects().reverse().all_sync(conn)?),
+                ["Halmari", "Doomni", "Makaibari"],
+                "reverse() flips the default ordering"
+            );
+            assert_eq!(Garden::objects().last_sync(conn)?.map(|g| g.name), Some("Halmari".to_owned()));
             let by_name = Garden::objects().order_by(Garden::name.asc()).order_by(Garden::id.asc()).all_sync(conn)?;
             assert_eq!(names(by_name), ["Doomni", "Halmari", "Makaibari"], "order_by replaces the default");
             let twin = Garden { id: 0, region: "Assam".into(), code: "A1".into(), name: "Twin".into() }.save_sync(conn);

@@ -244,6 +244,65 @@ fn prefetch_related_runs_a_fixed_number_of_queries_whatever_the_rows() {
 }
 
 #[test]
+fn select_related_loads_rows_and_targets_in_one_joined_query() {
+    let _turn = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let shelf = Shelf { code: "D4".into(), room: "cellar".into() }.save_sync(conn)?;
+            let ada = Author { id: 0, name: "Ada".into() }.save_sync(conn)?;
+            let bea = Author { id: 0, name: "Bea".into() }.save_sync(conn)?;
+            for (title, author, editor) in [("Zeta", &ada, Some(&bea)), ("Alpha", &bea, None), ("Mu", &ada, None)] {
+                Book {
+                    id: 0,
+                    title: title.into(),
+                    author: ForeignKey::new(author.id),
+                    shelf: ForeignKey::new(shelf.code.clone()),
+                    editor: editor.map(|e| ForeignKey::new(e.id)),
+                }
+                .save_sync(conn)?;
+            }
+            // A required key: an inner join, in the query set's order, with its filters.
+            let (books, joined) = statements(conn, |conn| {
+                Book::objects()
+                    .select_related(Book::author)
+                    .filter(Book::title.ne("Mu"))
+                    .order_by(Book::title.asc())
+                    .all_sync(conn)
+            });
+            let books = books?;
+            assert_eq!(joined, 1, "{backend:?}: one query for the books and their authors");
+            let pairs: Vec<(&str, &str)> =
+                books.iter().map(|b| (b.title.as_str(), b.author.get().map_or("?", |a| a.name.as_str()))).collect();
+            assert_eq!(pairs, [("Alpha", "Bea"), ("Zeta", "Ada")]);
+            // A nullable key: a left join keeps the books without an editor.
+            let (books, joined) = statements(conn, |conn| {
+                Book::objects().select_related(Book::editor).order_by(Book::title.desc()).all_sync(conn)
+            });
+            let books = books?;
+            assert_eq!(joined, 1);
+            let editors: Vec<Option<&str>> =
+                books.iter().map(|b| b.editor.as_ref().and_then(|e| e.get()).map(|a| a.name.as_str())).collect();
+            assert_eq!(editors, [Some("Bea"), None, None]);
+            // get() and first() join too; a second relation costs one more query.
+            let (zeta, joined) = statements(conn, |conn| {
+                Book::objects().select_related(Book::author).filter(Book::title.eq("Zeta")).get_sync(conn)
+            });
+            assert_eq!((zeta?.author.get().map(|a| a.name.clone()), joined), (Some("Ada".to_owned()), 1));
+            let (first, queries) = statements(conn, |conn| {
+                Book::objects().select_related(Book::author).select_related(Book::shelf).first_sync(conn)
+            });
+            let first = first?.expect("a book");
+            assert_eq!(queries, 2);
+            assert_eq!(first.shelf.get().map(|s| s.room.as_str()), Some("cellar"));
+            assert!(first.author.get().is_some());
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}
+
+#[test]
 fn annotate_subqueries_and_values_maps() {
     let _turn = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     for db in databases() {

@@ -95,7 +95,7 @@ pub async fn product_list(req: Request, query: Query<ListQuery>) -> manouche::Re
         .order_by(Product::name.asc())
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
-        .prefetch_related(Product::category) // one more query, not one per product
+        .select_related(Product::category) // joined: the same query, not one per product
         .all(&db)
         .await?;
     render(&ProductList {
@@ -125,17 +125,20 @@ struct ProductDetail {
 #[view(GET)]
 pub async fn product_detail(req: Request, slug: Path<String>) -> manouche::Result<HttpResponse> {
     let slug = slug.into_inner();
-    // One trip to the blocking pool for the four queries.
+    // One trip to the blocking pool for the three queries.
     let (product, category, tags, reviews) = req
         .db()
         .run(move |conn| {
-            let product =
-                Product::objects().filter(Product::slug.eq(slug)).filter(Product::active.eq(true)).get_sync(conn)?;
-            let category = product.category.fetch_sync(conn)?;
+            let product = Product::objects()
+                .select_related(Product::category)
+                .filter(Product::slug.eq(slug))
+                .filter(Product::active.eq(true))
+                .get_sync(conn)?;
+            let category = product.category.fetch_sync(conn)?; // loaded by the join: no query
             let tags = product.tags().all_sync(conn)?;
             let reviews = Review::objects()
                 .filter(Review::product.eq(product.id))
-                .prefetch_related(Review::customer)
+                .select_related(Review::customer)
                 .all_sync(conn)?;
             Ok((product, category, tags, reviews))
         })

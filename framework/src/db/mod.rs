@@ -12,6 +12,7 @@ mod connection;
 mod database;
 mod error;
 mod model;
+mod ordering;
 mod queryset;
 mod raw;
 mod relations;
@@ -36,8 +37,15 @@ pub use self::model::{FieldMetaInit, ModelEntry};
 #[doc(hidden)]
 pub const __BULK_CHUNK: usize = 10_000;
 pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, Permission, registered_models};
-pub use self::queryset::{Prefetch, PrefetchMany, PrefetchSet, QuerySet, ValueMaps, Values};
-pub use self::raw::RawQuery;
+#[doc(hidden)]
+pub use self::ordering::__column_term;
+pub use self::ordering::OrderTerm;
+#[doc(hidden)]
+pub use self::queryset::__attach_targets;
+pub use self::queryset::{PrefetchMany, PrefetchSet, QuerySet, ValueMaps, Values};
+#[doc(hidden)]
+pub use self::raw::Typed as __RawTyped;
+pub use self::raw::{RawQuery, RawRows};
 pub use self::relations::{ForeignKey, ManyRelated, ManyToManyThrough, OnDelete, OneToOne, RelatedField, Relation};
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};
 pub use self::types::{Date, DateTime, Decimal, Json, Uuid, now, sql_types, today};

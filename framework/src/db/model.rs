@@ -43,9 +43,13 @@ pub trait Model: Sized + 'static {
     #[doc(hidden)]
     fn __insert_sync(self, conn: &mut super::AnyConnection) -> Result<Self, super::Error>;
 
-    /// `query` in the model's default `ordering` (unchanged when it has none).
+    /// `query` in the model's default `ordering`, or its reverse (unchanged when it has none).
     #[doc(hidden)]
-    fn __default_order(query: Self::Query) -> Self::Query;
+    fn __default_order(query: Self::Query, reversed: bool) -> Self::Query;
+
+    /// `query` ordered by primary key, ascending or (reversed) descending.
+    #[doc(hidden)]
+    fn __order_by_pk(query: Self::Query, reversed: bool) -> Self::Query;
 
     /// Restricts `query` to the given primary keys (`in_bulk`).
     #[doc(hidden)]

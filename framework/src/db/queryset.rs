@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use diesel::RunQueryDsl;
 use diesel::dsl::CountStar;
 use diesel::query_dsl::LoadQuery;
-use diesel::query_dsl::methods::{DistinctDsl, FilterDsl, LimitDsl, OffsetDsl, SelectDsl, ThenOrderDsl};
+use diesel::query_dsl::methods::{DistinctDsl, FilterDsl, LimitDsl, OffsetDsl, SelectDsl};
 
 use super::{AnyConnection, Database, Error, Model, RelatedField};
 
@@ -33,10 +33,29 @@ pub struct QuerySet<M: Model> {
     /// `order_by` terms, applied when rows are loaded (not to `count`, `exists`, `aggregate`,
     /// which PostgreSQL refuses to order); none means the model's default `ordering`.
     orders: Vec<Order<M>>,
+    /// `reverse()` was called an odd number of times.
+    reversed: bool,
+    /// Related objects loaded with the rows: `select_related` and `prefetch_related`.
+    related: Vec<Related<M>>,
     _model: PhantomData<fn() -> M>,
 }
 
-type Order<M> = Box<dyn FnOnce(<M as Model>::Query) -> <M as Model>::Query + Send>;
+/// An `order_by` term; the flag asks for its reverse.
+type Order<M> = Box<dyn FnOnce(<M as Model>::Query, bool) -> <M as Model>::Query + Send>;
+
+/// Loads the rows of a query joined to a foreign key's target, in one query.
+type JoinLoad<M> = fn(<M as Model>::Query, &mut AnyConnection) -> Result<Vec<M>, Error>;
+
+/// Fills a foreign key's target into loaded rows, with one query.
+type Attach<M> = fn(&mut [M], &mut AnyConnection) -> Result<(), Error>;
+
+/// A relation to load with the rows.
+struct Related<M: Model> {
+    /// `select_related`: the join that loads rows and targets together.
+    join: Option<JoinLoad<M>>,
+    /// The one-query prefetch, for `prefetch_related` and for a second `select_related`.
+    attach: Attach<M>,
+}
 
 impl<M: Model> fmt::Debug for QuerySet<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -47,12 +66,17 @@ impl<M: Model> fmt::Debug for QuerySet<M> {
 impl<M: Model> QuerySet<M> {
     #[doc(hidden)]
     pub fn __new(query: M::Query) -> Self {
-        QuerySet { query, orders: Vec::new(), _model: PhantomData }
+        QuerySet { query, orders: Vec::new(), reversed: false, related: Vec::new(), _model: PhantomData }
+    }
+
+    /// The same query set with `change` applied to its query.
+    fn map(self, change: impl FnOnce(M::Query) -> M::Query) -> Self {
+        QuerySet { query: change(self.query), ..self }
     }
 
     /// The underlying boxed Diesel query with its ordering, to go further than the query set does.
     pub fn into_diesel(self) -> M::Query {
-        self.ordered()
+        self.ordered(false).0
     }
 
     /// The query without its ordering, for the framework's own statements.
@@ -67,7 +91,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: FilterDsl<P, Output = M::Query>,
     {
-        QuerySet { query: self.query.filter(predicate), orders: self.orders, _model: PhantomData }
+        self.map(|query| query.filter(predicate))
     }
 
     /// Drops the rows matching `predicate`: Django's `exclude`.
@@ -78,27 +102,39 @@ impl<M: Model> QuerySet<M> {
         P: diesel::Expression,
         P::SqlType: diesel::sql_types::BoolOrNullableBool,
     {
-        QuerySet { query: self.query.filter(diesel::dsl::not(predicate)), orders: self.orders, _model: PhantomData }
+        self.map(|query| query.filter(diesel::dsl::not(predicate)))
     }
 
-    /// Orders by `order` (`Tea::name.asc()`, `Tea::price_cents.desc()`), after earlier
-    /// `order_by` terms; any `order_by` replaces the model's default `ordering`, as in Django.
+    /// Orders by `order`: a column (`Tea::name`), `Tea::name.asc()`, `Tea::price_cents.desc()` or
+    /// a tuple of them, after earlier `order_by` terms; any `order_by` replaces the model's
+    /// default `ordering`, as in Django. See [`super::OrderTerm`].
     #[must_use]
-    pub fn order_by<O>(mut self, order: O) -> Self
-    where
-        O: Send + 'static,
-        M::Query: ThenOrderDsl<O, Output = M::Query>,
-    {
-        self.orders.push(Box::new(move |query: M::Query| query.then_order_by(order)));
+    pub fn order_by<O: super::OrderTerm<M::Query>>(mut self, order: O) -> Self {
+        self.orders.push(Box::new(move |query: M::Query, reversed| order.__then_order(query, reversed)));
         self
     }
 
-    /// The query with its ordering: the `order_by` terms, or else the model's default.
-    fn ordered(self) -> M::Query {
-        if self.orders.is_empty() {
-            return M::__default_order(self.query);
-        }
-        self.orders.into_iter().fold(self.query, |query, order| order(query))
+    /// The same rows in the opposite order: Django's `reverse()`. Without `order_by` it flips the
+    /// model's default `ordering`; with neither it changes nothing (but [`QuerySet::last`] still
+    /// takes the greatest key).
+    #[must_use]
+    pub fn reverse(mut self) -> Self {
+        self.reversed = !self.reversed;
+        self
+    }
+
+    /// The query in its order and the relations to load with it. With `by_key`, a query set with
+    /// no ordering at all is ordered by primary key (as Django's `first()` and `last()` do).
+    fn ordered(self, by_key: bool) -> (M::Query, Vec<Related<M>>) {
+        let QuerySet { query, orders, reversed, related, .. } = self;
+        let query = if !orders.is_empty() {
+            orders.into_iter().fold(query, |query, order| order(query, reversed))
+        } else if by_key && M::meta().ordering.is_empty() {
+            M::__order_by_pk(query, reversed)
+        } else {
+            M::__default_order(query, reversed)
+        };
+        (query, related)
     }
 
     /// At most `n` rows: Django's `[:n]`.
@@ -107,7 +143,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: LimitDsl<Output = M::Query>,
     {
-        QuerySet { query: self.query.limit(n), orders: self.orders, _model: PhantomData }
+        self.map(|query| query.limit(n))
     }
 
     /// Skips `n` rows: Django's `[n:]`.
@@ -116,7 +152,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: OffsetDsl<Output = M::Query>,
     {
-        QuerySet { query: self.query.offset(n), orders: self.orders, _model: PhantomData }
+        self.map(|query| query.offset(n))
     }
 
     /// Drops duplicate rows: Django's `distinct()`.
@@ -125,7 +161,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: DistinctDsl<Output = M::Query>,
     {
-        QuerySet { query: self.query.distinct(), orders: self.orders, _model: PhantomData }
+        self.map(DistinctDsl::distinct)
     }
 
     /// Selected columns instead of whole models: Django's `values_list`. A tuple of columns gives
@@ -145,7 +181,7 @@ impl<M: Model> QuerySet<M> {
         S: diesel::Expression,
         M::Query: SelectDsl<S>,
     {
-        Values { query: self.ordered().select(columns) }
+        Values { query: self.ordered(false).0.select(columns) }
     }
 
     /// Each row with a computed value: Django's `annotate`. The expression is any typed Diesel
@@ -176,7 +212,7 @@ impl<M: Model> QuerySet<M> {
         M::Query: SelectDsl<(diesel::dsl::AsSelect<M, super::MultiBackend>, E)>,
     {
         use diesel::SelectableHelper;
-        Values { query: self.ordered().select((M::as_select(), expression)) }
+        Values { query: self.ordered(false).0.select((M::as_select(), expression)) }
     }
 
     /// Selected columns as rows of name → value maps, serialisable to JSON: Django's `values()`.
@@ -187,7 +223,7 @@ impl<M: Model> QuerySet<M> {
         C: super::values::ColumnList,
         M::Query: SelectDsl<C>,
     {
-        ValueMaps { query: self.ordered().select(columns), _columns: PhantomData }
+        ValueMaps { query: self.ordered(false).0.select(columns), _columns: PhantomData }
     }
 
     /// An aggregate over the matching rows: Django's `aggregate`. Read it with [`Values::one`].
@@ -217,10 +253,12 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: LoadQuery<'static, AnyConnection, M>,
     {
-        Ok(self.ordered().load(conn)?)
+        let (query, related) = self.ordered(false);
+        load_with(query, &related, conn)
     }
 
-    /// The first matching row, if any.
+    /// The first matching row, if any: Django's `first()`. A query set with no ordering (and a
+    /// model with no default `ordering`) is ordered by primary key for it.
     ///
     /// # Errors
     ///
@@ -229,7 +267,21 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
     {
-        Ok(self.ordered().limit(1).load(conn)?.into_iter().next())
+        let (query, related) = self.ordered(true);
+        Ok(load_with(query.limit(1), &related, conn)?.into_iter().next())
+    }
+
+    /// The last matching row, if any: Django's `last()`, the first of the reversed ordering
+    /// (by primary key when there is no ordering).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the query fails.
+    pub fn last_sync(self, conn: &mut AnyConnection) -> Result<Option<M>, Error>
+    where
+        M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
+    {
+        self.reverse().first_sync(conn)
     }
 
     /// The one matching row.
@@ -242,7 +294,7 @@ impl<M: Model> QuerySet<M> {
     where
         M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
     {
-        let mut rows = self.query.limit(2).load(conn)?;
+        let mut rows = load_with(self.query.limit(2), &self.related, conn)?;
         match rows.len() {
             0 => Err(Error::DoesNotExist { model: M::meta().name }),
             1 => rows.pop().ok_or(Error::DoesNotExist { model: M::meta().name }),
@@ -374,6 +426,32 @@ impl<M: Model> QuerySet<M> {
         super::atomic(conn, |conn| instances.into_iter().map(|m| m.__insert_sync(conn)).collect())
     }
 
+    /// Loads the target of a foreign key in the same query, with a join: Django's
+    /// `select_related`. Each row's field then holds its target (`product.category.get()`).
+    /// A nullable key is a left join (rows without a target stay). A second `select_related`
+    /// loads its targets with one more query, as `prefetch_related` does.
+    ///
+    /// ```
+    /// # use manouche::prelude::*;
+    /// # use diesel::prelude::*;
+    /// # #[model(app = "shop")] pub struct Category { #[field(primary_key, auto)] pub id: i64, pub name: String }
+    /// # #[model(app = "shop")] pub struct Product { #[field(primary_key, auto)] pub id: i64, #[field(on_delete = cascade)] pub category: ForeignKey<Category>, pub name: String }
+    /// # fn demo(conn: &mut manouche::db::Connection) -> Result<(), manouche::db::Error> {
+    /// // SELECT shop_product.*, shop_category.* FROM shop_product INNER JOIN shop_category ON ...
+    /// let sencha = Product::objects().select_related(Product::category).filter(Product::name.eq("Sencha")).get_sync(conn)?;
+    /// println!("{} in {}", sencha.name, sencha.category.get().map_or("?", |c| c.name.as_str()));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn select_related<R>(mut self, _field: R) -> Self
+    where
+        R: RelatedField<Model = M>,
+        <R::Target as Model>::Query: LoadQuery<'static, AnyConnection, R::Target>,
+    {
+        self.related.push(Related { join: Some(R::__select_related), attach: __attach_targets::<R> });
+        self
+    }
+
     /// Loads the targets of a foreign key with one more query, whatever the number of rows:
     /// Django's `prefetch_related` on a forward key. Each row's field then holds its target
     /// (`product.category.get()`).
@@ -388,8 +466,14 @@ impl<M: Model> QuerySet<M> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn prefetch_related<R: RelatedField<Model = M>>(self, _field: R) -> Prefetch<M, R> {
-        Prefetch { rows: self, _field: PhantomData }
+    #[must_use]
+    pub fn prefetch_related<R>(mut self, _field: R) -> Self
+    where
+        R: RelatedField<Model = M>,
+        <R::Target as Model>::Query: LoadQuery<'static, AnyConnection, R::Target>,
+    {
+        self.related.push(Related { join: None, attach: __attach_targets::<R> });
+        self
     }
 
     /// Loads, with one more query whatever the number of rows, the rows of another model whose
@@ -416,7 +500,7 @@ impl<M: Model> QuerySet<M> {
         M::Query: diesel::query_dsl::methods::LoadQuery<'static, AnyConnection, M>,
         M: 'static,
     {
-        let rows = self.ordered().load_iter::<M, diesel::connection::DefaultLoadingMode>(conn)?;
+        let rows = self.ordered(false).0.load_iter::<M, diesel::connection::DefaultLoadingMode>(conn)?;
         Ok(rows.map(|row| row.map_err(Error::from)))
     }
 }
@@ -448,6 +532,18 @@ where
         M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
     {
         db.run(move |conn| self.first_sync(conn)).await
+    }
+
+    /// The last matching row, if any.
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::last_sync`], plus [`Error::Unavailable`].
+    pub async fn last(self, db: &Database) -> Result<Option<M>, Error>
+    where
+        M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
+    {
+        db.run(move |conn| self.last_sync(conn)).await
     }
 
     /// The one matching row; `?` in a view turns "none" into a 404.
@@ -614,64 +710,48 @@ impl<Q> Values<Q> {
     }
 }
 
-/// A query set with a forward foreign key to load: see [`QuerySet::prefetch_related`].
-pub struct Prefetch<M: Model, R> {
-    rows: QuerySet<M>,
-    /// The relation is named by its column's type; the value carries nothing.
-    _field: PhantomData<fn() -> R>,
+/// Loads `query`'s rows with `related`: the first `select_related` as a join, the others with one
+/// query each.
+fn load_with<M: Model>(query: M::Query, related: &[Related<M>], conn: &mut AnyConnection) -> Result<Vec<M>, Error>
+where
+    M::Query: LoadQuery<'static, AnyConnection, M>,
+{
+    let joined = related.iter().position(|r| r.join.is_some());
+    let mut rows = match joined.and_then(|i| related[i].join) {
+        Some(join) => join(query, conn)?,
+        None => query.load(conn)?,
+    };
+    for (i, relation) in related.iter().enumerate() {
+        if Some(i) != joined {
+            (relation.attach)(&mut rows, conn)?;
+        }
+    }
+    Ok(rows)
 }
 
-impl<M: Model, R> fmt::Debug for Prefetch<M, R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Prefetch").field("model", &M::meta().name).finish_non_exhaustive()
+/// Fills the targets of the foreign key `R` into `rows`, with one query whatever their number.
+#[doc(hidden)]
+pub fn __attach_targets<R: RelatedField>(rows: &mut [R::Model], conn: &mut AnyConnection) -> Result<(), Error>
+where
+    <R::Target as Model>::Query: LoadQuery<'static, AnyConnection, R::Target>,
+{
+    let mut keys: Vec<<R::Target as Model>::PrimaryKey> = rows.iter().filter_map(R::key).collect();
+    dedup(&mut keys);
+    if keys.is_empty() {
+        return Ok(());
     }
-}
-
-impl<M: Model, R: RelatedField<Model = M>> Prefetch<M, R> {
-    /// Every matching row, each with its target loaded: two queries.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Query`] when a query fails.
-    pub fn all_sync(self, conn: &mut AnyConnection) -> Result<Vec<M>, Error>
-    where
-        M::Query: LoadQuery<'static, AnyConnection, M>,
-        <R::Target as Model>::Query: LoadQuery<'static, AnyConnection, R::Target>,
-    {
-        let mut rows = self.rows.all_sync(conn)?;
-        let mut keys: Vec<<R::Target as Model>::PrimaryKey> = rows.iter().filter_map(R::key).collect();
-        dedup(&mut keys);
-        if keys.is_empty() {
-            return Ok(rows);
+    let query = R::Target::__filter_pks(R::Target::objects().__into_unordered(), keys);
+    let targets: HashMap<_, std::sync::Arc<R::Target>> = QuerySet::<R::Target>::__new(query)
+        .all_sync(conn)?
+        .into_iter()
+        .map(|t| (t.pk(), std::sync::Arc::new(t)))
+        .collect();
+    for row in rows.iter_mut() {
+        if let Some(target) = R::key(row).and_then(|k| targets.get(&k)) {
+            R::set_loaded(row, target.clone());
         }
-        let query = R::Target::__filter_pks(R::Target::objects().__into_unordered(), keys);
-        let targets: HashMap<_, std::sync::Arc<R::Target>> = QuerySet::<R::Target>::__new(query)
-            .all_sync(conn)?
-            .into_iter()
-            .map(|t| (t.pk(), std::sync::Arc::new(t)))
-            .collect();
-        for row in &mut rows {
-            if let Some(target) = R::key(row).and_then(|k| targets.get(&k)) {
-                R::set_loaded(row, target.clone());
-            }
-        }
-        Ok(rows)
     }
-
-    /// [`Prefetch::all_sync`] on the blocking pool.
-    ///
-    /// # Errors
-    ///
-    /// As [`Prefetch::all_sync`], plus [`Error::Unavailable`].
-    pub async fn all(self, db: &Database) -> Result<Vec<M>, Error>
-    where
-        M: Send,
-        R: 'static,
-        M::Query: LoadQuery<'static, AnyConnection, M> + Send,
-        <R::Target as Model>::Query: LoadQuery<'static, AnyConnection, R::Target>,
-    {
-        db.run(move |conn| self.all_sync(conn)).await
-    }
+    Ok(())
 }
 
 /// A query set with the rows pointing to it to load: see [`QuerySet::prefetch_related_set`].
@@ -717,7 +797,7 @@ impl<M: Model, R: RelatedField<Target = M>> PrefetchSet<M, R> {
         if !keys.is_empty() {
             // The related query set's filters, restricted to these rows, in its own order.
             let base = self.related.unwrap_or_else(R::Model::objects);
-            let query = QuerySet { query: R::filter_keys(base.query, keys), orders: base.orders, _model: PhantomData };
+            let query = base.map(|query| R::filter_keys(query, keys));
             related = query.all_sync(conn)?.into_iter().filter_map(|r| R::key(&r).map(|k| (k, r))).collect();
         }
         Ok(attach_sets(rows, related))

@@ -103,6 +103,122 @@ impl<T> RawQuery<T> {
     }
 }
 
+/// A raw SQL statement whose rows are plain tuples of the SQL types `ST`: Django's
+/// `cursor.fetchall()`, typed. Placeholders and binds work as in [`RawQuery`].
+///
+/// ```
+/// # use manouche::prelude::*;
+/// # #[model(app = "shop")] pub struct Tea { #[field(primary_key, auto)] pub id: i64, pub name: String, pub price_cents: i64 }
+/// # fn demo(conn: &mut manouche::db::Connection) -> Result<(), manouche::db::Error> {
+/// use diesel::sql_types::{BigInt, Text};
+/// use manouche::db::RawRows;
+/// let dear: Vec<(String, i64)> = RawRows::<(Text, BigInt)>::new("SELECT name, price_cents FROM shop_tea WHERE price_cents > ?")
+///     .bind::<BigInt, _>(1000)
+///     .all_sync(conn)?;
+/// let count: i64 = RawRows::<BigInt>::new("SELECT COUNT(*) FROM shop_tea").one_sync(conn)?;
+/// # Ok(()) }
+/// ```
+pub struct RawRows<ST> {
+    raw: RawQuery<()>,
+    _types: PhantomData<fn() -> ST>,
+}
+
+impl<ST> fmt::Debug for RawRows<ST> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawRows").field("sql", &self.raw.sql).field("binds", &self.raw.binds.len()).finish()
+    }
+}
+
+impl<ST: 'static> RawRows<ST> {
+    /// A statement whose columns have the SQL types `ST` (a tuple, or one type for one column).
+    pub fn new(sql: impl Into<String>) -> Self {
+        RawRows { raw: RawQuery::new(sql), _types: PhantomData }
+    }
+
+    /// Binds the next `?` to `value`, sent as SQL type `BST`.
+    #[must_use]
+    pub fn bind<BST, V>(self, value: V) -> Self
+    where
+        MultiBackend: diesel::sql_types::HasSqlType<BST>,
+        V: diesel::serialize::ToSql<BST, MultiBackend> + Send + 'static,
+        BST: Send + 'static,
+    {
+        RawRows { raw: self.raw.bind::<BST, V>(value), _types: PhantomData }
+    }
+
+    fn build(self, backend: Backend) -> Typed<ST> {
+        Typed { query: self.raw.build(backend), _types: PhantomData }
+    }
+
+    /// Every row.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the statement fails or a column does not read as its type.
+    pub fn all_sync<T>(self, conn: &mut AnyConnection) -> Result<Vec<T>, Error>
+    where
+        Typed<ST>: diesel::query_dsl::LoadQuery<'static, AnyConnection, T>,
+    {
+        let backend = conn.backend();
+        Ok(self.build(backend).load(conn)?)
+    }
+
+    /// The first row (an aggregate's one row).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the statement fails or returns no row.
+    pub fn one_sync<T>(self, conn: &mut AnyConnection) -> Result<T, Error>
+    where
+        Typed<ST>: diesel::query_dsl::LoadQuery<'static, AnyConnection, T>,
+    {
+        let backend = conn.backend();
+        Ok(self.build(backend).get_result(conn)?)
+    }
+
+    /// [`RawRows::all_sync`] on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`RawRows::all_sync`], plus [`Error::Unavailable`].
+    pub async fn all<T: Send + 'static>(self, db: &Database) -> Result<Vec<T>, Error>
+    where
+        Typed<ST>: diesel::query_dsl::LoadQuery<'static, AnyConnection, T>,
+    {
+        db.run(move |conn| self.all_sync(conn)).await
+    }
+}
+
+/// A built raw statement with the row type `ST`, as Diesel loads it.
+#[doc(hidden)]
+pub struct Typed<ST> {
+    query: Boxed,
+    _types: PhantomData<fn() -> ST>,
+}
+
+impl<ST> fmt::Debug for Typed<ST> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Typed")
+    }
+}
+
+impl<ST> diesel::query_builder::QueryId for Typed<ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<ST: diesel::sql_types::SqlType> diesel::query_builder::Query for Typed<ST> {
+    type SqlType = ST;
+}
+
+impl<ST> diesel::query_builder::QueryFragment<MultiBackend> for Typed<ST> {
+    fn walk_ast<'b>(&'b self, pass: diesel::query_builder::AstPass<'_, 'b, MultiBackend>) -> diesel::QueryResult<()> {
+        self.query.walk_ast(pass)
+    }
+}
+
+impl<ST, Conn> RunQueryDsl<Conn> for Typed<ST> {}
+
 /// `?` → `$1`, `$2`, ... for PostgreSQL, leaving quoted strings, quoted identifiers and
 /// comments alone; SQLite takes `?` as written.
 pub(crate) fn placeholders(sql: &str, backend: Backend) -> Cow<'_, str> {

@@ -225,6 +225,13 @@ pub trait RelatedField: Copy {
         query: <Self::Model as Model>::Query,
         keys: Vec<<Self::Target as Model>::PrimaryKey>,
     ) -> <Self::Model as Model>::Query;
+
+    /// Loads the rows of `query` with their targets, in one joined query (`select_related`).
+    #[doc(hidden)]
+    fn __select_related(
+        query: <Self::Model as Model>::Query,
+        conn: &mut AnyConnection,
+    ) -> Result<Vec<Self::Model>, Error>;
 }
 
 /// The through model of a many-to-many relation: `#[many_to_many(tags = Tag)]` on `Product`

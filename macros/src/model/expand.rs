@@ -213,8 +213,60 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                     quote!(instance.#field.__set_loaded(target)),
                 )
             };
+            let self_target = {
+                let key = quote!(#target).to_string();
+                key == "Self" || *name == key
+            };
+            let select_related = if self_target {
+                // A table joined to itself needs an alias: load the targets with one more query.
+                quote! {
+                    use diesel::RunQueryDsl as _;
+                    let mut rows: ::std::vec::Vec<#name> = query.load(conn)?;
+                    ::manouche::db::__attach_targets::<#table::#column>(&mut rows, conn)?;
+                    ::core::result::Result::Ok(rows)
+                }
+            } else if f.nullable {
+                quote! {
+                    use diesel::{ExpressionMethods as _, JoinOnDsl as _, NullableExpressionMethods as _, QueryDsl as _, RunQueryDsl as _, SelectableHelper as _};
+                    let target = <<#target as ::manouche::db::Model>::Table as ::core::default::Default>::default();
+                    let key = diesel::Table::primary_key(&target);
+                    let rows: ::std::vec::Vec<(#name, ::core::option::Option<#target>)> = query
+                        .left_join(target.on(#table::#column.eq(key.nullable())))
+                        .select((<#name>::as_select(), <::core::option::Option<#target>>::as_select()))
+                        .load(conn)?;
+                    ::core::result::Result::Ok(rows.into_iter().map(|(mut instance, target)| {
+                        if let ::core::option::Option::Some(target) = target {
+                            let target = ::std::sync::Arc::new(target);
+                            #set;
+                        }
+                        instance
+                    }).collect())
+                }
+            } else {
+                quote! {
+                    use diesel::{ExpressionMethods as _, JoinOnDsl as _, QueryDsl as _, RunQueryDsl as _, SelectableHelper as _};
+                    let target = <<#target as ::manouche::db::Model>::Table as ::core::default::Default>::default();
+                    let key = diesel::Table::primary_key(&target);
+                    let rows: ::std::vec::Vec<(#name, #target)> = query
+                        .inner_join(target.on(#table::#column.eq(key)))
+                        .select((<#name>::as_select(), <#target>::as_select()))
+                        .load(conn)?;
+                    ::core::result::Result::Ok(rows.into_iter().map(|(mut instance, target)| {
+                        let target = ::std::sync::Arc::new(target);
+                        #set;
+                        instance
+                    }).collect())
+                }
+            };
             Some(quote! {
                 impl ::manouche::db::RelatedField for #table::#column {
+                    fn __select_related(
+                        query: <#name as ::manouche::db::Model>::Query,
+                        conn: &mut ::manouche::db::AnyConnection,
+                    ) -> ::core::result::Result<::std::vec::Vec<#name>, ::manouche::db::Error> {
+                        #select_related
+                    }
+
                     type Model = #name;
                     type Target = #target;
 
@@ -241,14 +293,40 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         def.fields.iter().find(|f| f.ident == *ident).map_or_else(|| ident.clone(), |f| f.column.clone())
     };
     let default_order = if def.ordering.is_empty() {
-        quote!()
+        quote! {
+            let _ = reversed;
+            query
+        }
     } else {
-        let terms = def.ordering.iter().map(|(field, descending)| {
-            let column = column_of(field);
-            if *descending { quote!(#table::#column.desc()) } else { quote!(#table::#column.asc()) }
-        });
-        quote!(.order_by((#(#terms,)*)))
+        let terms = |flip: bool| -> Vec<TokenStream> {
+            def.ordering
+                .iter()
+                .map(|(field, descending)| {
+                    let column = column_of(field);
+                    if *descending != flip { quote!(#table::#column.desc()) } else { quote!(#table::#column.asc()) }
+                })
+                .collect()
+        };
+        let (forward, backward) = (terms(false), terms(true));
+        quote! {
+            if reversed { query.order_by((#(#backward,)*)) } else { query.order_by((#(#forward,)*)) }
+        }
     };
+    // A bare column orders ascending in `order_by`.
+    let column_terms = def.fields.iter().map(|f| {
+        let column = &f.column;
+        quote! {
+            impl<Q> ::manouche::db::OrderTerm<Q> for #table::#column
+            where
+                Q: diesel::query_dsl::methods::ThenOrderDsl<diesel::helper_types::Asc<#table::#column>, Output = Q>
+                    + diesel::query_dsl::methods::ThenOrderDsl<diesel::helper_types::Desc<#table::#column>, Output = Q>,
+            {
+                fn __then_order(self, query: Q, reversed: bool) -> Q {
+                    ::manouche::db::__column_term(self, query, reversed)
+                }
+            }
+        }
+    });
     let ordering_meta = def.ordering.iter().map(|(field, descending)| {
         let column = column_of(field).to_string();
         quote!((#column, #descending))
@@ -357,6 +435,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         #vis use #table_mod::#table;
         #(#fk_checks)*
         #(#related_fields)*
+        #(#column_terms)*
         #(#many_to_many)*
         #(#joins)*
 
@@ -450,9 +529,14 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 ::manouche::db::QuerySet::__new(#table::table.into_boxed())
             }
 
-            fn __default_order(query: Self::Query) -> Self::Query {
+            fn __default_order(query: Self::Query, reversed: bool) -> Self::Query {
                 use diesel::{ExpressionMethods as _, QueryDsl as _};
-                query #default_order
+                #default_order
+            }
+
+            fn __order_by_pk(query: Self::Query, reversed: bool) -> Self::Query {
+                use diesel::{ExpressionMethods as _, QueryDsl as _};
+                if reversed { query.order_by(#table::#pk.desc()) } else { query.order_by(#table::#pk.asc()) }
             }
 
             fn signals() -> &'static ::manouche::db::ModelSignals<Self> {
