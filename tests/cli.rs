@@ -196,12 +196,7 @@ fn the_shop_binary_alone_prepares_seeds_and_serves() {
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(up, "the shop did not start: {stdout}");
-    assert!(
-        stdout.contains(
-            "8 tables ready: shop_category, shop_customer, shop_order, shop_product, shop_orderitem, shop_review, shop_tag, shop_product_tags."
-        ),
-        "{stdout}"
-    );
+    assert!(stdout.contains("Applying shop.0001_initial... OK"), "the migrations ran: {stdout}");
     assert!(stdout.contains("Seeded the catalogue: 27 new rows."), "{stdout}");
     let (status, body) = products.unwrap();
     assert_eq!(status, 200);

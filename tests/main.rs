@@ -7,6 +7,7 @@ mod cli;
 mod db;
 mod fields;
 mod middleware;
+mod migrations;
 mod models;
 mod relations;
 mod responses;

@@ -3,7 +3,8 @@
 
 use diesel::prelude::*;
 use manouche::conf::DatabaseUrl;
-use manouche::db::{Backend, Database, Error, FieldType, Model, schema};
+use manouche::db::{Backend, Database, Error, FieldType, Model};
+use manouche::migrations as schema;
 use manouche::prelude::*;
 
 /// A tea of the shop.
@@ -525,7 +526,10 @@ fn model_options_order_constrain_and_index() {
     let meta = Garden::meta();
     assert_eq!(meta.ordering, &[("region", true), ("name", false)]);
     let sql = schema::create_table(meta, manouche::db::Backend::Sqlite).join(";\n");
-    assert!(sql.contains(r#"UNIQUE ("region", "code")"#), "{sql}");
+    assert!(
+        sql.contains(r#"CREATE UNIQUE INDEX "tests_garden_region_code_uniq" ON "tests_garden" ("region", "code")"#),
+        "{sql}"
+    );
     assert!(
         sql.contains(r#"CREATE INDEX "tests_garden_region_name_idx" ON "tests_garden" ("region", "name")"#),
         "{sql}"

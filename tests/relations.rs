@@ -2,7 +2,8 @@
 //! reaching the target; on SQLite and PostgreSQL.
 
 use diesel::prelude::*;
-use manouche::db::{Database, Error, FieldType, ForeignKey, Model, OnDelete, OneToOne, schema};
+use manouche::db::{Database, Error, FieldType, ForeignKey, Model, OnDelete, OneToOne};
+use manouche::migrations as schema;
 use manouche::prelude::*;
 
 /// A writer.

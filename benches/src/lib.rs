@@ -2,7 +2,8 @@
 
 use diesel::prelude::*;
 use manouche::conf::DatabaseUrl;
-use manouche::db::{Connection, Database, Decimal, Model, PoolOptions, schema};
+use manouche::db::{Connection, Database, Decimal, Model, PoolOptions};
+use manouche::migrations as schema;
 use manouche::prelude::*;
 
 /// A product, as the example shop has them.

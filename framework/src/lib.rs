@@ -52,6 +52,7 @@ mod error;
 pub mod http;
 pub mod management;
 pub mod middleware;
+pub mod migrations;
 pub mod prelude;
 pub mod project;
 pub mod signals;

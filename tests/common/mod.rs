@@ -199,7 +199,7 @@ pub fn test_databases(what: &str) -> Vec<manouche::db::Database> {
 /// Drops the models' tables and creates them again, targets of foreign keys first.
 pub fn recreate_tables(db: &manouche::db::Database, models: &[&'static manouche::db::ModelMeta]) {
     use diesel::connection::SimpleConnection;
-    use manouche::db::schema;
+    use manouche::migrations as schema;
     let ordered = schema::creation_order(models.to_vec());
     let backend = db.backend();
     db.run_sync(move |conn| {

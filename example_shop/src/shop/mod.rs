@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 mod middleware;
+pub mod migrations;
 pub mod models;
 mod receivers;
 mod seed;
@@ -32,6 +33,7 @@ pub fn app() -> App {
         .urls(urls::urls())
         .static_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
         .templates_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))
+        .migrations(concat!(env!("CARGO_MANIFEST_DIR"), "/src/shop/migrations"), migrations::all)
         .middleware("shop.timing", |_| Ok(middleware::timing()))
         .command(seed::Seed)
 }

@@ -83,7 +83,7 @@ impl Command for Seed {
                 added += seed_customers_reviews_and_orders(conn)?;
                 Ok(added)
             })
-            .map_err(|e| CommandError::new(format!("cannot seed the catalogue: {e}; run `createtables` first")))?;
+            .map_err(|e| CommandError::new(format!("cannot seed the catalogue: {e}; run `migrate` first")))?;
         ctx.write_line(&format!("Seeded the catalogue: {added} new rows."))
     }
 }

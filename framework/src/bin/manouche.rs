@@ -185,6 +185,8 @@ fn app_files(app: &str, project: &str) -> Vec<(String, String)> {
     vec![
         (format!("src/{app}/mod.rs"), fill(include_str!("../../scaffold/app/mod.rs.tmpl"), &vars)),
         (format!("src/{app}/views.rs"), fill(include_str!("../../scaffold/app/views.rs.tmpl"), &vars)),
+        (format!("src/{app}/models.rs"), fill(include_str!("../../scaffold/app/models.rs.tmpl"), &vars)),
+        (format!("src/{app}/migrations/mod.rs"), fill(include_str!("../../scaffold/app/migrations.rs.tmpl"), &vars)),
         (format!("src/{app}/urls.rs"), fill(include_str!("../../scaffold/app/urls.rs.tmpl"), &vars)),
         (format!("templates/{app}/index.html"), fill(include_str!("../../scaffold/app/index.html.tmpl"), &vars)),
         (format!("static/{app}/{app}.css"), fill(include_str!("../../scaffold/app/app.css.tmpl"), &vars)),

@@ -16,7 +16,6 @@ mod ordering;
 mod queryset;
 mod raw;
 mod relations;
-pub mod schema;
 mod signals;
 pub mod types;
 pub mod values;

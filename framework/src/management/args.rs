@@ -10,9 +10,15 @@ pub struct Argument {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
-    Positional { required: bool },
+    Positional {
+        required: bool,
+    },
+    /// Every remaining positional argument.
+    Many,
     Flag,
-    Option { value_name: &'static str },
+    Option {
+        value_name: &'static str,
+    },
 }
 
 impl Argument {
@@ -24,6 +30,11 @@ impl Argument {
     /// A required positional argument.
     pub fn required(name: &'static str, help: &'static str) -> Self {
         Argument { name, help, kind: Kind::Positional { required: true } }
+    }
+
+    /// Any number of positional arguments (`[APP]...`), after the single ones.
+    pub fn many(name: &'static str, help: &'static str) -> Self {
+        Argument { name, help, kind: Kind::Many }
     }
 
     /// A `--name` switch.
@@ -40,6 +51,7 @@ impl Argument {
         match &self.kind {
             Kind::Positional { required: true } => self.name.to_uppercase(),
             Kind::Positional { required: false } => format!("[{}]", self.name.to_uppercase()),
+            Kind::Many => format!("[{}]...", self.name.to_uppercase()),
             Kind::Flag => format!("[--{}]", self.name),
             Kind::Option { value_name } => format!("[--{} {value_name}]", self.name),
         }
@@ -51,12 +63,18 @@ impl Argument {
 pub struct ParsedArgs {
     values: HashMap<&'static str, String>,
     flags: Vec<&'static str>,
+    many: Vec<String>,
 }
 
 impl ParsedArgs {
     /// A positional or option value.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
+    }
+
+    /// The values of a [`Argument::many`] argument, in order.
+    pub fn many(&self) -> &[String] {
+        &self.many
     }
 
     /// Whether a flag was given.
@@ -75,7 +93,8 @@ pub(crate) fn parse(spec: &[Argument], args: &[String]) -> Result<ParsedArgs, St
                 Some((n, v)) => (n, Some(v)),
                 None => (long, None),
             };
-            let Some(argument) = spec.iter().find(|a| a.name == name && !matches!(a.kind, Kind::Positional { .. }))
+            let Some(argument) =
+                spec.iter().find(|a| a.name == name && !matches!(a.kind, Kind::Positional { .. } | Kind::Many))
             else {
                 return Err(format!("unknown option `--{name}`"));
             };
@@ -89,15 +108,18 @@ pub(crate) fn parse(spec: &[Argument], args: &[String]) -> Result<ParsedArgs, St
                     };
                     parsed.values.insert(argument.name, value);
                 }
-                Kind::Positional { .. } => {}
+                Kind::Positional { .. } | Kind::Many => {}
             }
         } else if arg.starts_with('-') && arg.len() > 1 {
             return Err(format!("unknown option `{arg}`"));
         } else {
-            let Some(argument) = positionals.next() else {
-                return Err(format!("unexpected argument `{arg}`"));
-            };
-            parsed.values.insert(argument.name, arg.clone());
+            match positionals.next() {
+                Some(argument) => {
+                    parsed.values.insert(argument.name, arg.clone());
+                }
+                None if spec.iter().any(|a| a.kind == Kind::Many) => parsed.many.push(arg.clone()),
+                None => return Err(format!("unexpected argument `{arg}`")),
+            }
         }
     }
     for argument in positionals {

@@ -5,7 +5,16 @@ use std::sync::Arc;
 use super::{Argument, Command, CommandContext, CommandError};
 
 pub(crate) fn builtin_commands() -> Vec<Arc<dyn Command>> {
-    vec![Arc::new(RunServer), Arc::new(Check), Arc::new(Routes), Arc::new(CollectStatic), Arc::new(CreateTables)]
+    vec![
+        Arc::new(RunServer),
+        Arc::new(Check),
+        Arc::new(Routes),
+        Arc::new(CollectStatic),
+        Arc::new(super::migrate::MakeMigrations),
+        Arc::new(super::migrate::Migrate),
+        Arc::new(super::migrate::ShowMigrations),
+        Arc::new(super::migrate::SqlMigrate),
+    ]
 }
 
 /// A problem `check` found.
@@ -49,6 +58,9 @@ fn system_checks(ctx: &CommandContext<'_>, deploy: bool) -> Vec<Issue> {
         if !dir.is_dir() {
             issues.push(warning(format!("static folder {} does not exist", dir.display())));
         }
+    }
+    if let Some(message) = super::migrate::unapplied_warning(project, settings) {
+        issues.push(warning(message));
     }
     if deploy {
         if settings.debug {
@@ -130,6 +142,9 @@ impl Command for RunServer {
         if issues.iter().any(|i| i.error) {
             report(ctx, &issues)?;
             return Err(CommandError::new("system check found errors; fix them before serving"));
+        }
+        for issue in issues.iter().filter(|i| !i.error) {
+            ctx.write_line(&format!("WARNING: {}", issue.message))?;
         }
         let site = ctx.project().build()?;
         let addr = match ctx.arg("addrport") {
@@ -271,36 +286,4 @@ fn walk(base: &Path, dir: &Path, files: &mut BTreeMap<PathBuf, PathBuf>) -> std:
         }
     }
     Ok(())
-}
-
-/// Django's old `syncdb`: creates missing tables for the models of the project's apps.
-#[derive(Debug)]
-struct CreateTables;
-
-impl Command for CreateTables {
-    fn name(&self) -> &'static str {
-        "createtables"
-    }
-    fn help(&self) -> &'static str {
-        "Creates the missing tables of the apps' models (existing tables are left alone; `migrate` replaces this)."
-    }
-    fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-        let settings = ctx.settings()?;
-        let db = crate::db::Database::connect(&settings.database_url, crate::db::PoolOptions::from_settings(settings));
-        let apps: Vec<&str> = ctx.project().apps().iter().map(crate::App::name).collect();
-        let models: Vec<_> = crate::db::registered_models().into_iter().filter(|m| apps.contains(&m.app)).collect();
-        let models = crate::db::schema::creation_order(models);
-        let backend = db.backend();
-        let statements: Vec<String> =
-            models.iter().flat_map(|m| crate::db::schema::create_table_if_missing(m, backend)).collect();
-        db.atomic_sync(move |conn| {
-            for statement in &statements {
-                diesel::connection::SimpleConnection::batch_execute(conn, statement)?;
-            }
-            Ok(())
-        })
-        .map_err(|e| CommandError::new(format!("cannot create tables in {}: {e}", settings.database_url)))?;
-        let names: Vec<&str> = models.iter().map(|m| m.table).collect();
-        ctx.write_line(&format!("{} table{} ready: {}.", names.len(), plural(names.len()), names.join(", ")))
-    }
 }

@@ -106,6 +106,11 @@ impl CommandContext<'_> {
         self.args.flag(name)
     }
 
+    /// The values of the command's [`Argument::many`] argument.
+    pub fn many(&self) -> &[String] {
+        self.args.many()
+    }
+
     /// Writes a line to stdout.
     ///
     /// # Errors

@@ -1,6 +1,7 @@
 //! The management CLI: `cargo run -- <command>`, Django's `manage.py`.
 //!
-//! Built-in commands: `runserver`, `check`, `routes`, `collectstatic` and `help`. An app adds its
+//! Built-in commands: `runserver`, `check`, `routes`, `collectstatic`, `makemigrations`, `migrate`,
+//! `showmigrations`, `sqlmigrate` and `help`. An app adds its
 //! own by implementing [`Command`] and registering it with [`crate::App::command`]:
 //!
 //! ```
@@ -32,6 +33,7 @@
 mod args;
 mod builtin;
 mod command;
+mod migrate;
 
 pub use self::args::{Argument, ParsedArgs};
 pub(crate) use self::builtin::builtin_commands;

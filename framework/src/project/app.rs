@@ -28,6 +28,14 @@ pub struct App {
     pub(crate) template_dirs: Vec<PathBuf>,
     pub(crate) commands: Vec<Arc<dyn Command>>,
     pub(crate) middleware: Vec<(String, Factory)>,
+    pub(crate) migrations: Option<Migrations>,
+}
+
+/// An app's migration folder and the list compiled from it.
+#[derive(Clone)]
+pub(crate) struct Migrations {
+    pub(crate) dir: PathBuf,
+    pub(crate) list: fn() -> Vec<crate::migrations::Migration>,
 }
 
 impl fmt::Debug for App {
@@ -47,6 +55,7 @@ impl App {
             template_dirs: Vec::new(),
             commands: Vec::new(),
             middleware: Vec::new(),
+            migrations: None,
         }
     }
 
@@ -88,6 +97,35 @@ impl App {
     pub fn command(mut self, command: impl Command) -> Self {
         self.commands.push(Arc::new(command));
         self
+    }
+
+    /// The app's migrations: the folder `makemigrations` writes them to
+    /// (`concat!(env!("CARGO_MANIFEST_DIR"), "/src/shop/migrations")`) and the list compiled from
+    /// it (the folder's `mod.rs`, also written by `makemigrations`, provides `all`).
+    ///
+    /// ```
+    /// # use manouche::prelude::*;
+    /// fn no_migrations_yet() -> Vec<manouche::migrations::Migration> { Vec::new() }
+    /// let shop = App::new("shop").migrations(concat!(env!("CARGO_MANIFEST_DIR"), "/src/shop/migrations"), no_migrations_yet);
+    /// # let _ = shop;
+    /// ```
+    #[must_use]
+    pub fn migrations(mut self, dir: impl Into<PathBuf>, list: fn() -> Vec<crate::migrations::Migration>) -> Self {
+        self.migrations = Some(Migrations { dir: dir.into(), list });
+        self
+    }
+
+    /// The app's migrations, labelled with its name (none when it has no migrations folder).
+    pub fn migration_list(&self) -> Vec<crate::migrations::Migration> {
+        self.migrations.as_ref().map_or_else(Vec::new, |m| {
+            (m.list)()
+                .into_iter()
+                .map(|mut migration| {
+                    migration.app.clone_from(&self.name);
+                    migration
+                })
+                .collect()
+        })
     }
 
     /// A middleware the settings can list under `name` (e.g. `"shop.timing"`).
