@@ -369,6 +369,60 @@ fn migrate_and_sqlmigrate_explain_bad_input() {
 }
 
 #[test]
+fn makemigrations_writes_empty_and_merge_migrations() {
+    fn branched() -> Vec<Migration> {
+        vec![
+            Migration::new("0001_initial"),
+            Migration::new("0002_a").depends_on("split", "0001_initial"),
+            Migration::new("0002_b").depends_on("split", "0001_initial"),
+        ]
+    }
+    let dir = std::env::temp_dir().join(format!("manouche-merge-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let project = Project::new(Settings::for_tests()).app(App::new("split").migrations(&dir, branched));
+    let stale = project.call_command(["makemigrations", "--merge"]);
+    assert!(stale.stderr.contains("are not the ones compiled into this program"), "{}", stale.stderr);
+    for name in ["0001_initial", "0002_a", "0002_b"] {
+        std::fs::write(dir.join(format!("{name}.rs")), "").unwrap();
+    }
+    let refused = project.call_command(["makemigrations"]);
+    assert!(refused.stderr.contains("run `makemigrations --merge split`"), "{}", refused.stderr);
+    let merged = ok(&project, &["makemigrations", "--merge"]);
+    assert!(merged.contains("Merging `split`: 0002_a, 0002_b"), "{merged}");
+    let source = std::fs::read_to_string(dir.join("0003_merge_0002_0002.rs")).unwrap();
+    assert!(
+        source.contains(".depends_on(\"split\", \"0002_a\")") && source.contains(".depends_on(\"split\", \"0002_b\")"),
+        "{source}"
+    );
+    let listing = std::fs::read_to_string(dir.join("mod.rs")).unwrap();
+    assert!(listing.contains("pub mod m0003_merge_0002_0002;"), "{listing}");
+
+    let stale = project.call_command(["makemigrations"]);
+    assert!(
+        stale.stderr.contains("(0001_initial, 0002_a, 0002_b, 0003_merge_0002_0002) are not the ones compiled"),
+        "{}",
+        stale.stderr
+    );
+    fn linear() -> Vec<Migration> {
+        vec![Migration::new("0001_initial")]
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("0001_initial.rs"), "").unwrap();
+    let project = Project::new(Settings::for_tests()).app(App::new("notes").migrations(&dir, linear));
+    let usage = project.call_command(["makemigrations", "--empty"]);
+    assert!(usage.code == 2 && usage.stderr.contains("`--empty` needs the apps"), "{}", usage.stderr);
+    let bad = project.call_command(["makemigrations", "notes", "--empty", "--name", "Fill-Slugs"]);
+    assert!(bad.code == 2 && bad.stderr.contains("not a valid migration name"), "{}", bad.stderr);
+    let written = ok(&project, &["makemigrations", "notes", "--empty", "--name", "fill_slugs"]);
+    assert!(written.contains("0002_fill_slugs.rs"), "{written}");
+    let source = std::fs::read_to_string(dir.join("0002_fill_slugs.rs")).unwrap();
+    assert!(source.contains("Migration::new(\"0002_fill_slugs\")") && source.contains("run_sql("), "{source}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn the_shop_migrations_match_its_models() {
     let out = example_shop::project().call_command(["makemigrations", "--check"]);
     assert!(out.success(), "the shop's models changed without a migration: {}{}", out.stdout, out.stderr);
@@ -449,6 +503,22 @@ impl Scratch {
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert!(out.status.success(), "{args:?} on {url}: {stdout}{stderr}");
         stdout.into_owned()
+    }
+
+    /// Runs a command answering its questions with `input`.
+    fn answer(&self, url: &str, args: &[&str], input: &str) -> String {
+        use std::io::Write as _;
+        let mut child = Command::new(self.target.join("debug/scratchsite"))
+            .args(args)
+            .env("DATABASE_URL", url)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// `makemigrations` (failing `--check` first), the rebuild that compiles the new file, and
@@ -556,6 +626,9 @@ fn makemigrations_and_migrate_take_a_scratch_app_through_its_history_and_back() 
 
     // 4. Renamed, answering the question from a script.
     scratch.models(&item_with("    #[field(default = 5, db_index)]\n    pub quantity: i64,\n"));
+    let asked = scratch.answer(first, &["makemigrations", "--dry-run"], "y\n");
+    assert!(asked.contains("Was Item.stock renamed to Item.quantity (a bigint)? [y/N]"), "{asked}");
+    assert!(asked.contains("+ Rename field stock on Item to quantity"), "{asked}");
     let no_rename = scratch.ok(first, &["makemigrations", "--no-input", "--dry-run"]);
     assert!(
         no_rename.contains("+ Remove field stock from Item") && no_rename.contains("+ Add field quantity"),
