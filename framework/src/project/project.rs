@@ -120,7 +120,7 @@ impl Project {
     }
 
     /// Runs a management command with the process's stdout and stderr, as `execute` does with the
-    /// command line: for a `main` that chains commands (`createtables`, then `runserver`).
+    /// command line: for a `main` that chains commands (`migrate`, then `runserver`).
     pub fn run_command<I, S>(&self, args: I) -> ExitCode
     where
         I: IntoIterator<Item = S>,
