@@ -551,21 +551,7 @@ impl Scratch {
 }
 
 fn scaffold(base: &Path) -> Scratch {
-    let manouche = crate::common::workspace_binary("manouche", "manouche");
-    let dir = base.join("scratchsite");
-    let out = Command::new(&manouche).args(["startproject", "scratchsite"]).arg(&dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(&manouche).args(["startapp", "inventory", "--project"]).arg(&dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let main = dir.join("src/main.rs");
-    let source = std::fs::read_to_string(&main).unwrap();
-    let source = source.replacen("mod pages;", "mod inventory;\nmod pages;", 1).replacen(
-        ".execute()",
-        ".app(inventory::app())\n        .execute()",
-        1,
-    );
-    std::fs::write(&main, source).unwrap();
-    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let dir = crate::common::scaffold_project(base, "scratchsite", "inventory");
     Scratch { dir, target: crate::common::target_dir() }
 }
 

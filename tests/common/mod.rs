@@ -215,3 +215,27 @@ pub fn recreate_tables(db: &manouche::db::Database, models: &[&'static manouche:
     })
     .unwrap();
 }
+
+/// `manouche startproject NAME` in `base` and `startapp APP` in it, with `main.rs` edited as
+/// `startapp` says, and the workspace's lock file (same dependency versions, so sharing the
+/// workspace's target folder only compiles the new project). Returns the project folder.
+pub fn scaffold_project(base: &std::path::Path, name: &str, app: &str) -> PathBuf {
+    let manouche = workspace_binary("manouche", "manouche");
+    let dir = base.join(name);
+    let out = Command::new(&manouche).args(["startproject", name]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(&manouche).args(["startapp", app, "--project"]).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains(&format!("add `mod {app};`")), "{printed}");
+    let main = dir.join("src/main.rs");
+    let source = std::fs::read_to_string(&main).unwrap();
+    let source = source.replacen("mod pages;", &format!("mod {app};\nmod pages;"), 1).replacen(
+        ".execute()",
+        &format!(".app({app}::app())\n        .execute()"),
+        1,
+    );
+    std::fs::write(&main, source).unwrap();
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    dir
+}

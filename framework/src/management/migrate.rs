@@ -17,6 +17,14 @@ fn graph(ctx: &CommandContext<'_>) -> Result<Graph, CommandError> {
     Graph::new(migrations).map_err(|e| CommandError::new(e.to_string()))
 }
 
+/// An error when an app has two latest migrations.
+fn refuse_conflicts(graph: &Graph) -> Result<(), CommandError> {
+    match graph.conflicts().into_iter().next() {
+        Some((app, leaves)) => Err(CommandError::new(migrations::conflict(&app, &leaves).to_string())),
+        None => Ok(()),
+    }
+}
+
 /// The apps named on the command line (all apps with migrations when none is), each checked.
 fn selected_apps<'a>(ctx: &'a CommandContext<'_>, names: &[String]) -> Result<Vec<&'a App>, CommandError> {
     let apps = ctx.project().apps();
@@ -184,10 +192,7 @@ impl Command for MakeMigrations {
         if ctx.flag("merge") {
             return merge(ctx, &graph, &selected);
         }
-        if let Some((app, leaves)) = graph.conflicts().into_iter().next() {
-            let keys: Vec<Key> = leaves.into_iter().map(|n| (app.clone(), n)).collect();
-            return Err(CommandError::new(migrations::conflict(&app, &keys.iter().collect::<Vec<_>>()).to_string()));
-        }
+        refuse_conflicts(&graph)?;
         if ctx.flag("empty") {
             if names.is_empty() {
                 return Err(CommandError::usage("`--empty` needs the apps to write an empty migration for"));
@@ -386,10 +391,7 @@ impl Command for Migrate {
 
     fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         let graph = graph(ctx)?;
-        if let Some((app, leaves)) = graph.conflicts().into_iter().next() {
-            let keys: Vec<Key> = leaves.into_iter().map(|n| (app.clone(), n)).collect();
-            return Err(CommandError::new(migrations::conflict(&app, &keys.iter().collect::<Vec<_>>()).to_string()));
-        }
+        refuse_conflicts(&graph)?;
         let target = match (ctx.arg("app"), ctx.arg("target")) {
             (None, _) => Target::All,
             (Some(app), None) => Target::App(app_with_migrations(ctx, app)?.name().to_owned()),

@@ -96,7 +96,8 @@ pub(crate) fn plan(graph: &Graph, applied: &BTreeSet<Key>, target: &Target) -> R
         Target::App(app) => {
             let leaves = graph.leaves(app);
             if leaves.len() > 1 {
-                return Err(conflict(app, &leaves));
+                let names: Vec<String> = leaves.iter().map(|(_, n)| n.clone()).collect();
+                return Err(conflict(app, &names));
             }
             forwards(leaves.into_iter().cloned().collect())
         }
@@ -111,11 +112,11 @@ pub(crate) fn plan(graph: &Graph, applied: &BTreeSet<Key>, target: &Target) -> R
     })
 }
 
-pub(crate) fn conflict(app: &str, leaves: &[&Key]) -> Error {
-    let names: Vec<&str> = leaves.iter().map(|(_, n)| n.as_str()).collect();
+/// Two latest migrations in one app (made on separate branches).
+pub(crate) fn conflict(app: &str, leaves: &[String]) -> Error {
     Error::Graph(format!(
         "conflicting migrations in `{app}`: {} each have no successor; run `makemigrations --merge {app}` to join them",
-        names.join(" and ")
+        leaves.join(" and ")
     ))
 }
 
