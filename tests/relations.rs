@@ -304,6 +304,58 @@ fn select_related_loads_rows_and_targets_in_one_joined_query() {
 }
 
 #[test]
+fn bulk_create_inserts_many_rows_per_statement_and_sets_their_keys() {
+    let _turn = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let shelf = Shelf { code: "E5".into(), room: "loft".into() }.save_sync(conn)?;
+            let author = Author { id: 0, name: "Prolific".into() }.save_sync(conn)?;
+            // 13,000 rows of 5 columns: three statements under the bound-parameter limits.
+            let books: Vec<Book> = (0..13_000)
+                .map(|i| Book {
+                    id: 0,
+                    title: format!("Book {i:05}"),
+                    author: ForeignKey::new(author.id),
+                    shelf: ForeignKey::new(shelf.code.clone()),
+                    editor: (i % 2 == 0).then(|| ForeignKey::new(author.id)),
+                })
+                .collect();
+            let (saved, count) = statements(conn, |conn| Book::objects().bulk_create_sync(conn, books));
+            let saved = saved?;
+            assert!(count <= 5, "{backend:?}: {count} statements for 13,000 rows");
+            assert!(saved.windows(2).all(|w| w[0].id < w[1].id), "keys are set, in order");
+            let sample = Book::objects().filter(Book::id.eq(saved[12_345].id)).get_sync(conn)?;
+            assert_eq!(sample.title, "Book 12345");
+            assert_eq!(Book::objects().filter(Book::editor.is_null()).count_sync(conn)?, 6_500);
+            assert!(Book::objects().bulk_create_sync(conn, Vec::new())?.is_empty());
+            // One bad row (an unknown shelf) keeps none of them.
+            let before = Book::objects().count_sync(conn)?;
+            let bad = vec![
+                Book {
+                    id: 0,
+                    title: "ok".into(),
+                    author: ForeignKey::new(author.id),
+                    shelf: ForeignKey::new("E5".into()),
+                    editor: None,
+                },
+                Book {
+                    id: 0,
+                    title: "bad".into(),
+                    author: ForeignKey::new(author.id),
+                    shelf: ForeignKey::new("Z9".into()),
+                    editor: None,
+                },
+            ];
+            assert!(Book::objects().bulk_create_sync(conn, bad).is_err());
+            assert_eq!(Book::objects().count_sync(conn)?, before);
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}
+
+#[test]
 fn annotate_subqueries_and_values_maps() {
     let _turn = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     for db in databases() {

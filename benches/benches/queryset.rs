@@ -1,4 +1,5 @@
-//! A query-set fetch against the same query in hand-written Diesel, on one SQLite connection.
+//! A query-set fetch against the same query in hand-written Diesel, and `bulk_create` against a
+//! `save` per row, on one SQLite connection.
 //! `cargo bench -p manouche-bench`; the README's performance section reports the result.
 
 // `criterion_group!` defines an undocumented function.
@@ -25,5 +26,29 @@ fn fetch(c: &mut Criterion) {
     .expect("a connection");
 }
 
-criterion_group!(benches, fetch);
+fn insert(c: &mut Criterion) {
+    let db = manouche_bench::database(0);
+    db.run_sync(|conn| {
+        let mut group = c.benchmark_group("insert 1000 rows");
+        group.bench_function("bulk_create", |bench| {
+            bench.iter_batched(
+                || manouche_bench::items(1_000),
+                |items| manouche_bench::insert_bulk(conn, items).expect("bulk_create"),
+                criterion::BatchSize::LargeInput,
+            );
+        });
+        group.bench_function("save each, in one transaction", |bench| {
+            bench.iter_batched(
+                || manouche_bench::items(1_000),
+                |items| manouche_bench::insert_one_by_one(conn, items).expect("save"),
+                criterion::BatchSize::LargeInput,
+            );
+        });
+        group.finish();
+        Ok(())
+    })
+    .expect("a connection");
+}
+
+criterion_group!(benches, fetch, insert);
 criterion_main!(benches);

@@ -25,6 +25,37 @@ pub struct Item {
     pub active: bool,
 }
 
+/// `rows` new items.
+pub fn items(rows: i64) -> Vec<Item> {
+    (0..rows)
+        .map(|i| Item {
+            id: 0,
+            name: format!("Item {i:05}"),
+            price: Decimal::new(100 + (i * 37) % 5000, 2),
+            stock: i32::try_from(i % 50).unwrap_or(0),
+            active: i % 7 != 0,
+        })
+        .collect()
+}
+
+/// Inserts with `bulk_create`: a few multi-row statements.
+///
+/// # Errors
+///
+/// When an insert fails.
+pub fn insert_bulk(conn: &mut Connection, items: Vec<Item>) -> Result<Vec<Item>, manouche::db::Error> {
+    Item::objects().bulk_create_sync(conn, items)
+}
+
+/// Inserts with one `save` each, in one transaction: what `bulk_create` saves.
+///
+/// # Errors
+///
+/// When an insert fails.
+pub fn insert_one_by_one(conn: &mut Connection, items: Vec<Item>) -> Result<Vec<Item>, manouche::db::Error> {
+    manouche::db::atomic(conn, |conn| items.into_iter().map(|item| item.save_sync(conn)).collect())
+}
+
 /// A fresh SQLite database in a temporary file holding `rows` items.
 ///
 /// # Panics
@@ -38,16 +69,7 @@ pub fn database(rows: i64) -> Database {
         for sql in schema::create_table(Item::meta(), conn.backend()) {
             diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
         }
-        let items = (0..rows)
-            .map(|i| Item {
-                id: 0,
-                name: format!("Item {i:05}"),
-                price: Decimal::new(100 + (i * 37) % 5000, 2),
-                stock: i32::try_from(i % 50).unwrap_or(0),
-                active: i % 7 != 0,
-            })
-            .collect();
-        Item::objects().bulk_create_sync(conn, items)?;
+        Item::objects().bulk_create_sync(conn, items(rows))?;
         Ok(())
     })
     .expect("the benchmark database");

@@ -35,6 +35,14 @@ pub use self::model::{FieldMetaInit, ModelEntry};
 /// Keys per statement in bulk writes: well under SQLite's 32,766 bound parameters.
 #[doc(hidden)]
 pub const __BULK_CHUNK: usize = 10_000;
+
+/// Rows per multi-row insert of a model with `columns` columns: under SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters.
+#[doc(hidden)]
+pub const fn __bulk_rows(columns: usize) -> usize {
+    let rows = 30_000 / if columns == 0 { 1 } else { columns };
+    if rows == 0 { 1 } else { rows }
+}
 pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, Permission, registered_models};
 #[doc(hidden)]
 pub use self::ordering::__column_term;

@@ -43,6 +43,11 @@ pub trait Model: Sized + 'static {
     #[doc(hidden)]
     fn __insert_sync(self, conn: &mut super::AnyConnection) -> Result<Self, super::Error>;
 
+    /// Inserts the instances with one statement per chunk, without signals (`bulk_create`);
+    /// returns them with their keys set.
+    #[doc(hidden)]
+    fn __insert_many_sync(rows: Vec<Self>, conn: &mut super::AnyConnection) -> Result<Vec<Self>, super::Error>;
+
     /// `query` in the model's default `ordering`, or its reverse (unchanged when it has none).
     #[doc(hidden)]
     fn __default_order(query: Self::Query, reversed: bool) -> Self::Query;

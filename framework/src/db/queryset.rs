@@ -416,14 +416,18 @@ impl<M: Model> QuerySet<M> {
         Ok((instance.save_sync(conn)?, created))
     }
 
-    /// Inserts `instances` in one transaction, without signals: Django's `bulk_create`. Returns
-    /// them with their keys set.
+    /// Inserts `instances` with one multi-row `INSERT` per few thousand rows, in one transaction,
+    /// without signals: Django's `bulk_create`. `auto_now` and `auto_now_add` fields are set; the
+    /// instances come back with their keys.
     ///
     /// # Errors
     ///
     /// [`Error::Query`] when an insert fails; none is kept then.
     pub fn bulk_create_sync(self, conn: &mut AnyConnection, instances: Vec<M>) -> Result<Vec<M>, Error> {
-        super::atomic(conn, |conn| instances.into_iter().map(|m| m.__insert_sync(conn)).collect())
+        if instances.is_empty() {
+            return Ok(instances);
+        }
+        super::atomic(conn, |conn| M::__insert_many_sync(instances, conn))
     }
 
     /// Loads the target of a foreign key in the same query, with a join: Django's

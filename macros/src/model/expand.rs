@@ -3,18 +3,23 @@ use quote::{format_ident, quote};
 
 use super::parse::{FieldDef, Kind, ModelDef};
 
-/// `instance.field = now` for an `auto_now`/`auto_now_add` field.
-fn stamp(def: &FieldDef) -> TokenStream {
+/// `instance.field = now` for an `auto_now`/`auto_now_add` field of `instance`.
+fn stamp_into(instance: &TokenStream, def: &FieldDef) -> TokenStream {
     let field = &def.ident;
     let now = match def.kind {
         Kind::Date => quote!(::manouche::db::today()),
         _ => quote!(::manouche::db::now()),
     };
     if def.nullable {
-        quote! { event.instance.#field = ::core::option::Option::Some(#now); }
+        quote! { #instance.#field = ::core::option::Option::Some(#now); }
     } else {
-        quote! { event.instance.#field = #now; }
+        quote! { #instance.#field = #now; }
     }
+}
+
+/// A stamp of the instance being saved.
+fn stamp(def: &FieldDef) -> TokenStream {
+    stamp_into(&quote!(event.instance), def)
 }
 
 pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream {
@@ -27,6 +32,34 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         Some(f) => f.inner_ty.clone(),
         None => syn::parse_quote!(()),
     };
+    // `bulk_create`: one multi-row insert per chunk, on the backend's own connection (the
+    // two-backend enum has no batch insert).
+    let batch = |backend: TokenStream| match def.fields.iter().find(|f| f.primary_key) {
+        Some(key) if key.auto => quote! {
+            ::manouche::db::AnyConnection::#backend(conn) => diesel::insert_into(#table::table)
+                .values(&*chunk)
+                .returning(#table::#pk)
+                .get_results(conn)?,
+        },
+        _ => quote! {
+            ::manouche::db::AnyConnection::#backend(conn) => {
+                diesel::insert_into(#table::table).values(&*chunk).execute(conn)?;
+                ::std::vec::Vec::new()
+            }
+        },
+    };
+    let (batch_sqlite, batch_postgres) = (batch(quote!(Sqlite)), batch(quote!(Postgres)));
+    let assign_keys = match def.fields.iter().find(|f| f.primary_key) {
+        Some(key) if key.auto => quote! {
+            for (row, key) in chunk.iter_mut().zip(keys) {
+                row.#pk = key;
+            }
+        },
+        _ => quote! { let _: ::std::vec::Vec<#pk_ty> = keys; },
+    };
+    let bulk_stamps: Vec<TokenStream> =
+        def.fields.iter().filter(|f| f.auto_now || f.auto_now_add).map(|f| stamp_into(&quote!(row), f)).collect();
+    let column_count = def.fields.len();
     let insert = match def.fields.iter().find(|f| f.primary_key) {
         Some(key) if key.auto => quote! {
             instance.#pk = diesel::insert_into(#table::table).values(&instance).returning(#table::#pk).get_result(conn)?;
@@ -416,7 +449,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             diesel::AsChangeset,
             diesel::Identifiable,
         )]
-        #[diesel(table_name = #table, primary_key(#pk), treat_none_as_null = true)]
+        #[diesel(table_name = #table, primary_key(#pk), treat_none_as_null = true, treat_none_as_default_value = false)]
         #strukt
 
         // Diesel's column structs carry no docs of their own: keep the `missing_docs` lint of the
@@ -478,6 +511,24 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 let mut instance = self;
                 #insert
                 ::core::result::Result::Ok(instance)
+            }
+
+            fn __insert_many_sync(
+                mut rows: ::std::vec::Vec<Self>,
+                conn: &mut ::manouche::db::AnyConnection,
+            ) -> ::core::result::Result<::std::vec::Vec<Self>, ::manouche::db::Error> {
+                use diesel::RunQueryDsl as _;
+                for row in rows.iter_mut() {
+                    #(#bulk_stamps)*
+                }
+                for chunk in rows.chunks_mut(::manouche::db::__bulk_rows(#column_count)) {
+                    let keys: ::std::vec::Vec<#pk_ty> = match conn {
+                        #batch_sqlite
+                        #batch_postgres
+                    };
+                    #assign_keys
+                }
+                ::core::result::Result::Ok(rows)
             }
 
             fn __filter_pks(query: Self::Query, pks: ::std::vec::Vec<#pk_ty>) -> Self::Query {
