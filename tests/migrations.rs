@@ -422,6 +422,48 @@ fn makemigrations_writes_empty_and_merge_migrations() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Two apps, one pointing into the other (only their metadata is used).
+#[allow(dead_code)]
+mod kennel {
+    use manouche::prelude::*;
+
+    #[model(app = "xowners")]
+    pub struct Owner {
+        #[field(primary_key, auto)]
+        pub id: i64,
+        pub name: String,
+    }
+
+    #[model(app = "xpets")]
+    pub struct Pet {
+        #[field(primary_key, auto)]
+        pub id: i64,
+        #[field(on_delete = cascade)]
+        pub owner: ForeignKey<Owner>,
+        pub name: String,
+    }
+}
+
+#[test]
+fn a_migration_depends_on_the_migrations_of_the_models_it_points_to() {
+    let base = std::env::temp_dir().join(format!("manouche-kennel-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    fn none() -> Vec<Migration> {
+        Vec::new()
+    }
+    let project = Project::new(Settings::for_tests())
+        .app(App::new("xpets").migrations(base.join("xpets"), none))
+        .app(App::new("xowners").migrations(base.join("xowners"), none));
+    let made = ok(&project, &["makemigrations"]);
+    assert!(made.contains("Migrations for `xowners`") && made.contains("Migrations for `xpets`"), "{made}");
+    let pets = std::fs::read_to_string(base.join("xpets/0001_initial.rs")).unwrap();
+    assert!(pets.contains(".depends_on(\"xowners\", \"0001_initial\")"), "{pets}");
+    assert!(pets.contains("foreign_key(\"owner\", \"xowners.Owner\", OnDelete::Cascade)"), "{pets}");
+    let owners = std::fs::read_to_string(base.join("xowners/0001_initial.rs")).unwrap();
+    assert!(!owners.contains("depends_on"), "{owners}");
+    let _ = std::fs::remove_dir_all(&base);
+}
+
 #[test]
 fn the_shop_migrations_match_its_models() {
     let out = example_shop::project().call_command(["makemigrations", "--check"]);
