@@ -271,8 +271,7 @@ fn write(
     let dry_run = ctx.flag("dry-run");
     for (app_name, operations) in &planned {
         let Some(app) = apps.iter().find(|a| a.name() == app_name) else { continue };
-        let Some(folder) = &app.migrations else { continue };
-        let name = &new_names[app_name];
+        let (Some(folder), Some(name)) = (&app.migrations, new_names.get(app_name)) else { continue };
         let mut dependencies: Vec<(String, String)> = Vec::new();
         if let Some((_, leaf)) = graph.leaves(app_name).first() {
             dependencies.push((app_name.clone(), leaf.clone()));
