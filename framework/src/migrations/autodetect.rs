@@ -106,20 +106,15 @@ fn models_renamed(
 
 fn models_created(ops: &mut Ops<'_>, current: &mut ProjectState, to: &ProjectState) -> Result<(), Error> {
     let app = ops.app;
-    let mut pending: Vec<ModelState> =
+    let created: Vec<ModelState> =
         to.app_models(app).filter(|m| current.model(app, &m.name).is_none()).cloned().collect();
-    while !pending.is_empty() {
-        // A model after the new models its foreign keys point to; a cycle takes the first.
-        let ready = pending
+    // A model after the new models its foreign keys point to.
+    for model in in_order(created, |m, pending| {
+        m.fields
             .iter()
-            .position(|m| {
-                m.fields
-                    .iter()
-                    .filter_map(|f| f.relation.as_ref())
-                    .all(|(target, _)| *target == m.label() || !pending.iter().any(|p| p.label() == *target))
-            })
-            .unwrap_or(0);
-        let model = pending.remove(ready);
+            .filter_map(|f| f.relation.as_ref())
+            .all(|(target, _)| *target == m.label() || !pending.iter().any(|p| p.label() == *target))
+    }) {
         let operation = Operation::CreateModel {
             name: model.name,
             table: model.table,
@@ -226,21 +221,27 @@ fn model_changed(
 
 fn models_deleted(ops: &mut Ops<'_>, current: &mut ProjectState, to: &ProjectState) -> Result<(), Error> {
     let app = ops.app;
-    let mut pending: Vec<ModelState> =
+    let deleted: Vec<ModelState> =
         current.app_models(app).filter(|m| to.model(app, &m.name).is_none()).cloned().collect();
-    while !pending.is_empty() {
-        // A model before the deleted models it points to (the through table before its ends).
-        let ready = pending
-            .iter()
-            .position(|m| {
-                !pending.iter().any(|other| {
-                    other.label() != m.label()
-                        && other.fields.iter().any(|f| f.relation.as_ref().is_some_and(|(t, _)| *t == m.label()))
-                })
-            })
-            .unwrap_or(0);
-        let model = pending.remove(ready);
+    // A model before the deleted models it points to (a through table before its ends).
+    for model in in_order(deleted, |m, pending| {
+        !pending.iter().any(|other| {
+            other.label() != m.label()
+                && other.fields.iter().any(|f| f.relation.as_ref().is_some_and(|(t, _)| *t == m.label()))
+        })
+    }) {
         ops.push(Operation::DeleteModel { name: model.name }, current)?;
     }
     Ok(())
+}
+
+/// `models` one at a time, each the first that is `ready` given those still pending; a cycle
+/// takes the first left.
+fn in_order(mut pending: Vec<ModelState>, ready: impl Fn(&ModelState, &[ModelState]) -> bool) -> Vec<ModelState> {
+    let mut ordered = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let next = pending.iter().position(|m| ready(m, &pending)).unwrap_or(0);
+        ordered.push(pending.remove(next));
+    }
+    ordered
 }
