@@ -170,12 +170,34 @@ fn broken_history() -> Vec<Migration> {
     ]
 }
 
+/// A migration that leaves a row pointing to nothing: the foreign key check must refuse it.
+fn dangling_history() -> Vec<Migration> {
+    vec![
+        Migration::new("0001_initial")
+            .operation(create_model(
+                "Parent",
+                "migdangling_parent",
+                [field("id", FieldType::BigInt).primary_key().auto()],
+            ))
+            .operation(create_model(
+                "Child",
+                "migdangling_child",
+                [
+                    field("id", FieldType::BigInt).primary_key().auto(),
+                    foreign_key("parent", "migdangling.Parent", OnDelete::Cascade),
+                ],
+            ))
+            .operation(run_sql("INSERT INTO migdangling_child (parent_id) VALUES (99)")),
+    ]
+}
+
 fn project(url: &DatabaseUrl) -> Project {
     let mut settings = Settings::for_tests();
     settings.database_url = url.clone();
     Project::new(settings)
         .app(App::new("migtests").migrations("/nonexistent/migtests", history))
         .app(App::new("migbroken").migrations("/nonexistent/migbroken", broken_history))
+        .app(App::new("migdangling").migrations("/nonexistent/migdangling", dangling_history))
 }
 
 fn ok(project: &Project, args: &[&str]) -> String {
@@ -301,6 +323,18 @@ fn a_failed_migration_leaves_the_database_as_it_was() {
         );
         assert_eq!(columns(&db, "migbroken_thing"), ["id", "name"]);
         forget(&db, "migbroken", &["migbroken_thing"]);
+
+        // SQLite checks foreign keys once, before committing; PostgreSQL at the statement.
+        forget(&db, "migdangling", &["migdangling_child", "migdangling_parent"]);
+        let dangling = project.call_command(["migrate", "migdangling"]);
+        assert_eq!(dangling.code, 1, "{}", dangling.stdout);
+        let expected = match db.backend() {
+            Backend::Sqlite => "rows of migdangling_child point to rows that do not exist (foreign key check)",
+            _ => "foreign key",
+        };
+        assert!(dangling.stderr.contains(expected), "{}", dangling.stderr);
+        assert!(columns(&db, "migdangling_child").is_empty(), "rolled back whole");
+        assert!(ok(&project, &["showmigrations", "migdangling"]).contains(" [ ] 0001_initial"));
     }
 }
 

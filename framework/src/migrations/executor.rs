@@ -196,6 +196,8 @@ pub(crate) fn run(
     }
     // Which operation failed: the database error alone does not say.
     let mut failed_at = 0;
+    // A table whose rows point to missing rows, found by the final foreign key check.
+    let mut broken_table: Option<String> = None;
     let result = crate::db::atomic(conn, |conn| {
         for (index, steps) in &steps {
             failed_at = *index;
@@ -211,10 +213,10 @@ pub(crate) fn run(
         if sqlite {
             let broken: Vec<String> =
                 RawRows::<Text>::new("SELECT \"table\" FROM pragma_foreign_key_check").all_sync(conn)?;
-            if let Some(table) = broken.first() {
-                return Err(crate::db::Error::Connection(format!(
-                    "rows of {table} point to rows that do not exist (foreign key check)"
-                )));
+            if let Some(table) = broken.into_iter().next() {
+                broken_table = Some(table);
+                // Any error rolls the transaction back; the cause is reported from `broken_table`.
+                return Err(diesel::result::Error::RollbackTransaction.into());
             }
         }
         Ok(())
@@ -222,10 +224,10 @@ pub(crate) fn run(
     if sqlite {
         conn.batch_execute("PRAGMA foreign_keys = ON").map_err(crate::db::Error::from)?;
     }
-    result.map_err(|cause| {
-        let cause = match cause {
-            crate::db::Error::Connection(message) => message,
-            other => other.to_string(),
+    result.map_err(|error| {
+        let cause = match broken_table {
+            Some(table) => format!("rows of {table} point to rows that do not exist (foreign key check)"),
+            None => error.to_string(),
         };
         Error::Failed { migration: label, index: failed_at, operation: describe(failed_at), cause }
     })
