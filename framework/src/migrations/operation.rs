@@ -507,8 +507,12 @@ impl Operation {
                 Some(backward) => format!("run_sql({forward:?}).reverse({backward:?})"),
                 None => format!("run_sql({forward:?})"),
             },
-            // Never generated: a Rust step is a function the user writes into the file.
-            Operation::RunRust { .. } => "run_rust(|_conn| Ok(()))".to_owned(),
+            // The autodetector never emits one: a Rust step is a function the user writes into
+            // the file. Should one reach here, the file must not compile rather than lose it.
+            Operation::RunRust { .. } => {
+                "run_rust(compile_error!(\"a Rust data migration step cannot be written back; write its function here\"))"
+                    .to_owned()
+            }
         }
     }
 }

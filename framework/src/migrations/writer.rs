@@ -111,6 +111,15 @@ mod tests {
     }
 
     #[test]
+    fn a_rust_step_is_never_written_back_as_a_silent_no_op() {
+        fn step(_: &mut crate::db::Connection) -> Result<(), crate::db::Error> {
+            Ok(())
+        }
+        let source = render("shop", "0002_data", &[], &[run_rust(step).into()]);
+        assert!(source.contains("run_rust(compile_error!("), "{source}");
+    }
+
+    #[test]
     fn the_listing_names_every_file() {
         let listing = render_listing("shop", &["0001_initial".to_owned(), "0002_product_stock".to_owned()]);
         assert!(listing.contains("#[path = \"0002_product_stock.rs\"]\npub mod m0002_product_stock;"), "{listing}");
