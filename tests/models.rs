@@ -525,7 +525,7 @@ pub struct Garden {
 fn model_options_order_constrain_and_index() {
     let meta = Garden::meta();
     assert_eq!(meta.ordering, &[("region", true), ("name", false)]);
-    let sql = schema::create_table(meta, manouche::db::Backend::Sqlite).join(";\n");
+    let sql = schema::create_table(meta, manouche::db::Backend::Sqlite).unwrap().join(";\n");
     assert!(
         sql.contains(r#"CREATE UNIQUE INDEX "tests_garden_region_code_uniq" ON "tests_garden" ("region", "code")"#),
         "{sql}"
@@ -539,7 +539,7 @@ fn model_options_order_constrain_and_index() {
         let backend = db.backend();
         db.run_sync(move |conn| {
             diesel::connection::SimpleConnection::batch_execute(conn, "DROP TABLE IF EXISTS tests_garden")?;
-            for sql in schema::create_table(Garden::meta(), backend) {
+            for sql in schema::create_table(Garden::meta(), backend).unwrap() {
                 diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
             }
             for (region, code, name) in

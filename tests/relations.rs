@@ -100,7 +100,7 @@ fn foreign_keys_describe_themselves_and_render_constraints() {
     let relation = author.relation.unwrap();
     assert_eq!(((relation.to)().name, relation.on_delete), ("Author", OnDelete::Cascade));
     assert_eq!(Book::meta().field("editor").unwrap().relation.unwrap().on_delete, OnDelete::SetNull);
-    let sql = schema::create_table(Book::meta(), manouche::db::Backend::Postgres).join(";\n");
+    let sql = schema::create_table(Book::meta(), manouche::db::Backend::Postgres).unwrap().join(";\n");
     assert!(
         sql.contains(r#""author_id" BIGINT NOT NULL REFERENCES "reltests_author" ("id") ON DELETE CASCADE"#),
         "{sql}"

@@ -66,7 +66,7 @@ pub fn database(rows: i64) -> Database {
     let _ = std::fs::remove_file(&path);
     let db = Database::connect(&DatabaseUrl::Sqlite(path), PoolOptions::default().max_size(1));
     db.atomic_sync(|conn| {
-        for sql in schema::create_table(Item::meta(), conn.backend()) {
+        for sql in schema::create_table(Item::meta(), conn.backend()).expect("the table renders") {
             diesel::connection::SimpleConnection::batch_execute(conn, &sql)?;
         }
         Item::objects().bulk_create_sync(conn, items(rows))?;

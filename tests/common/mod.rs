@@ -207,7 +207,7 @@ pub fn recreate_tables(db: &manouche::db::Database, models: &[&'static manouche:
             conn.batch_execute(&format!("DROP TABLE IF EXISTS \"{}\"", meta.table))?;
         }
         for meta in &ordered {
-            for sql in schema::create_table(meta, backend) {
+            for sql in schema::create_table(meta, backend).unwrap() {
                 conn.batch_execute(&sql)?;
             }
         }
