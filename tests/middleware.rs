@@ -116,6 +116,51 @@ fn unknown_hosts_are_rejected_with_400() {
 }
 
 #[test]
+fn poisoned_host_headers_are_rejected_as_django_does() {
+    let mut settings = common::settings(false);
+    settings.allowed_hosts = vec!["localhost".into(), ".shop.example".into(), "[::1]".into()];
+    let client = Client::new(Project::new(settings).app(common::catalog())).unwrap();
+    for good in ["localhost", "localhost:8000", "LOCALHOST", "localhost.", "www.shop.example:443", "shop.example", "[::1]", "[::1]:80"] {
+        assert_eq!(client.get("/products/1/").header("host", good).send().status(), 200, "{good}");
+    }
+    // Django's host validation tests: each is a 400, never a page built with a poisoned host.
+    for bad in [
+        "localhost:dr.frankenstein@evil.tld",
+        "localhost:80/badpath",
+        "localhost: recovermypassword.com",
+        "[::1]evil",
+        "[::1]:evil.tld",
+        "localhost..",
+        "localhost:abc",
+        "localhost:",
+        "x.shop.example:dr@evil.tld",
+        "other.com:dr.frankenstein@evil.tld",
+        "evil.tld\\.shop.example",
+        "",
+    ] {
+        let response = client.get("/products/1/").header("host", bad).send();
+        assert_eq!(response.status(), 400, "Host: {bad:?} got {}", response.status());
+    }
+}
+
+#[test]
+fn an_absolute_form_target_is_checked_against_allowed_hosts() {
+    use std::io::{Read, Write};
+    let server = LiveServer::start(common::project(false)).unwrap();
+    let ask = |target: &str| {
+        let mut stream = std::net::TcpStream::connect(server.addr()).unwrap();
+        write!(stream, "GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    let evil = ask("http://evil.example/products/1/");
+    assert!(evil.starts_with("HTTP/1.1 400"), "the target's host is the request's host: {evil}");
+    let good = ask("http://localhost/products/1/");
+    assert!(good.starts_with("HTTP/1.1 200"), "{good}");
+}
+
+#[test]
 fn a_panicking_view_is_a_500_and_the_client_goes_on() {
     let client = common::client(true);
     let response = client.get("/boom/").send();

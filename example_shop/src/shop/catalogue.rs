@@ -12,7 +12,11 @@ use super::views::shop_name;
 /// Products per page.
 pub const PAGE_SIZE: i64 = 6;
 
-/// `?category=green&q=sen&page=2`.
+/// The longest search accepted, as a search form field's `max_length`.
+pub const MAX_SEARCH_LENGTH: usize = 200;
+
+/// `?category=green&q=sen&page=2`. An empty `category` (the form's "All categories") is no
+/// filter; a repeated key counts with its last value ([`manouche::http::Query`]).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ListQuery {
@@ -21,18 +25,31 @@ pub struct ListQuery {
     page: Option<i64>,
 }
 
+impl ListQuery {
+    /// The search text, trimmed; 400 when longer than [`MAX_SEARCH_LENGTH`].
+    fn search(&self) -> Result<&str, manouche::http::Error> {
+        let q = self.q.as_deref().map_or("", str::trim);
+        if q.chars().count() > MAX_SEARCH_LENGTH {
+            return Err(manouche::http::Error::bad_request(format!(
+                "the search is longer than {MAX_SEARCH_LENGTH} characters; shorten it"
+            )));
+        }
+        Ok(q)
+    }
+}
+
 /// `%` and `_` are wildcards in LIKE: a search for them matches them literally.
 fn like_pattern(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
 
-fn filtered(category: Option<&Category>, q: Option<&str>) -> manouche::db::QuerySet<Product> {
+fn filtered(category: Option<&Category>, q: &str) -> manouche::db::QuerySet<Product> {
     let mut products = Product::objects().filter(Product::active.eq(true));
     if let Some(category) = category {
         products = products.filter(Product::category.eq(category.id));
     }
-    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+    if !q.is_empty() {
         let pattern = like_pattern(q);
         products = products.filter(
             Product::name.like(pattern.clone()).escape('\\').or(Product::description.like(pattern).escape('\\')),
@@ -84,14 +101,14 @@ pub async fn product_list(req: Request, query: Query<ListQuery>) -> manouche::Re
         ),
         None => None,
     };
-    let q = query.q.clone().unwrap_or_default();
-    let count = filtered(category.as_ref(), Some(&q)).count(&db).await?;
+    let q = query.search()?.to_owned();
+    let count = filtered(category.as_ref(), &q).count(&db).await?;
     let pages = ((count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = query.page.unwrap_or(1);
     if !(1..=pages).contains(&page) {
         return Err(manouche::http::Error::not_found(format!("no page {page}; there are {pages}")).into());
     }
-    let products = filtered(category.as_ref(), Some(&q))
+    let products = filtered(category.as_ref(), &q)
         .order_by(Product::name.asc())
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
@@ -162,8 +179,9 @@ pub async fn api_products(req: Request, query: Query<ListQuery>) -> manouche::Re
         Some(slug) => Some(Category::objects().filter(Category::slug.eq(slug.clone())).get(&db).await?),
         None => None,
     };
-    let count = filtered(category.as_ref(), query.q.as_deref()).count(&db).await?;
-    let results = filtered(category.as_ref(), query.q.as_deref()).order_by(Product::id.asc()).all(&db).await?;
+    let q = query.search()?;
+    let count = filtered(category.as_ref(), q).count(&db).await?;
+    let results = filtered(category.as_ref(), q).order_by(Product::id.asc()).all(&db).await?;
     Ok(Json(ApiPage { count, results }))
 }
 

@@ -34,6 +34,6 @@ pub fn app() -> App {
         .static_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
         .templates_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))
         .migrations(concat!(env!("CARGO_MANIFEST_DIR"), "/src/shop/migrations"), migrations::all)
-        .middleware("shop.timing", |_| Ok(middleware::timing()))
+        .middleware("shop.timing", |settings| Ok(middleware::timing(settings.debug)))
         .command(seed::Seed)
 }

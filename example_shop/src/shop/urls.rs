@@ -10,7 +10,7 @@ pub fn urls() -> Urls {
     urlpatterns![
         path("", views::home),
         path("about/", views::about),
-        path("healthz", views::healthz),
+        path("healthz", manouche::views::health), // 503 with no details when the database is not ready
         re_path(r"^archive/(?P<year>[0-9]{4})/$", views::archive),
         path("downloads/catalogue.csv", views::catalogue),
         path("products/", catalogue::product_list),

@@ -3,7 +3,6 @@
 use manouche::http::{FileResponse, HttpResponse};
 use manouche::prelude::*;
 use manouche::project::ErrorContext;
-use serde::Serialize;
 
 use super::ShopSettings;
 
@@ -36,25 +35,6 @@ struct About {
 #[view(GET)]
 pub async fn about(req: Request) -> manouche::Result<HttpResponse> {
     render(&About { shop_name: shop_name(&req), ctx: req.context() })
-}
-
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    database: String,
-    version: &'static str,
-}
-
-/// A JSON health check for load balancers: 200 when the database answers, 503 when not.
-#[view(GET)]
-pub async fn healthz(req: Request) -> HttpResponse {
-    let version = env!("CARGO_PKG_VERSION");
-    match req.db().ping().await {
-        Ok(()) => HttpResponse::Ok().json(Health { status: "ok", database: "ok".into(), version }),
-        Err(error) => {
-            HttpResponse::ServiceUnavailable().json(Health { status: "error", database: error.to_string(), version })
-        }
-    }
 }
 
 #[derive(Template)]

@@ -194,7 +194,7 @@ impl Settings {
 
     /// Whether `host` (without port) is allowed by `allowed_hosts`, as Django checks it.
     pub fn host_allowed(&self, host: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
         if self.allowed_hosts.is_empty() {
             return self.debug && matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]" | "testserver");
         }

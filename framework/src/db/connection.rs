@@ -1,4 +1,6 @@
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use diesel::connection::SimpleConnection;
 use diesel::{PgConnection, SqliteConnection};
@@ -54,20 +56,44 @@ const SQLITE_PRAGMAS: &str =
 pub(crate) struct Manager {
     pub(crate) url: DatabaseUrl,
     pub(crate) statement_timeout_ms: u64,
+    /// Whether a missing SQLite file may be created (only `migrate` does).
+    pub(crate) create_missing: bool,
+    /// Bumped each time a connection is found dead: connections of an older generation are
+    /// checked before their next use, so one database restart costs at most one failed request.
+    pub(crate) generation: Arc<AtomicU64>,
 }
 
-impl r2d2::ManageConnection for Manager {
-    type Connection = AnyConnection;
-    type Error = super::Error;
+/// A connection as the pool keeps it: the generation it was last known alive in, and whether it
+/// was found dead (then the pool discards it instead of handing it out again).
+pub(crate) struct Pooled {
+    pub(crate) conn: AnyConnection,
+    pub(crate) generation: u64,
+    pub(crate) dead: bool,
+}
 
-    fn connect(&self) -> Result<AnyConnection, super::Error> {
+impl Manager {
+    fn open(&self) -> Result<AnyConnection, super::Error> {
         let connection_error = |e: diesel::ConnectionError| super::Error::Connection(e.to_string());
         match &self.url {
             DatabaseUrl::Sqlite(path) => {
-                let path = path
+                let text = path
                     .to_str()
                     .ok_or_else(|| super::Error::Connection(format!("non UTF-8 path {}", path.display())))?;
-                let mut conn = <SqliteConnection as diesel::Connection>::establish(path).map_err(connection_error)?;
+                let target = if self.create_missing {
+                    text.to_owned()
+                } else {
+                    if !path.exists() {
+                        return Err(super::Error::Connection(format!(
+                            "the SQLite database {} does not exist; run `migrate` to create it",
+                            path.display()
+                        )));
+                    }
+                    // `mode=rw` opens an existing file only: a database deleted under a running
+                    // server is reported, not silently recreated empty.
+                    format!("file:{}?mode=rw", uri_path(text))
+                };
+                let mut conn =
+                    <SqliteConnection as diesel::Connection>::establish(&target).map_err(connection_error)?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
                 Ok(AnyConnection::Sqlite(conn))
             }
@@ -84,15 +110,39 @@ impl r2d2::ManageConnection for Manager {
             }
         }
     }
+}
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), super::Error> {
-        conn.batch_execute("SELECT 1").map_err(super::Error::from)
+/// A file path as the path of a SQLite `file:` URI: `%`, `?` and `#` escaped.
+fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Pooled;
+    type Error = super::Error;
+
+    fn connect(&self) -> Result<Pooled, super::Error> {
+        let generation = self.generation.load(Ordering::Acquire);
+        Ok(Pooled { conn: self.open()?, generation, dead: false })
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), super::Error> {
+        pooled.conn.batch_execute("SELECT 1").map_err(super::Error::from)
+    }
+
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
         // A connection left inside a transaction (a panic mid-way) must not serve anyone else.
         use diesel::connection::TransactionManager;
         type Tm = <AnyConnection as diesel::Connection>::TransactionManager;
-        Tm::is_broken_transaction_manager(conn)
+        pooled.dead || Tm::is_broken_transaction_manager(&mut pooled.conn)
     }
 }

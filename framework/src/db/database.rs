@@ -1,8 +1,10 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use diesel::connection::TransactionManager;
+use diesel::connection::{SimpleConnection, TransactionManager};
 
 use super::connection::Manager;
 use super::{Backend, Connection, Error};
@@ -15,6 +17,7 @@ pub struct PoolOptions {
     max_size: u32,
     acquire_timeout: Duration,
     statement_timeout: Duration,
+    create_missing: bool,
 }
 
 impl Default for PoolOptions {
@@ -23,6 +26,7 @@ impl Default for PoolOptions {
             max_size: 10,
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(30),
+            create_missing: true,
         }
     }
 }
@@ -49,17 +53,28 @@ impl PoolOptions {
         self
     }
 
+    /// Whether a missing SQLite file is created on first connection (default `true`; the
+    /// project's own pool, [`PoolOptions::from_settings`], says `false`: only `migrate` creates
+    /// the database, so a file deleted under a running server is reported, not recreated empty).
+    #[must_use]
+    pub fn create_missing(mut self, create: bool) -> Self {
+        self.create_missing = create;
+        self
+    }
+
     /// The configured `(max_size, acquire_timeout, statement_timeout)`.
     pub fn limits(&self) -> (u32, Duration, Duration) {
         (self.max_size, self.acquire_timeout, self.statement_timeout)
     }
 
-    /// `database_pool_size`, `database_timeout_seconds` and `database_statement_timeout_seconds`.
+    /// `database_pool_size`, `database_timeout_seconds` and `database_statement_timeout_seconds`;
+    /// a missing SQLite file is not created (see [`PoolOptions::create_missing`]).
     pub fn from_settings(settings: &Settings) -> Self {
         PoolOptions {
             max_size: settings.database_pool_size,
             acquire_timeout: Duration::from_secs(settings.database_timeout_seconds),
             statement_timeout: Duration::from_secs(settings.database_statement_timeout_seconds),
+            create_missing: false,
         }
     }
 }
@@ -89,6 +104,7 @@ pub struct Database {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
     url: DatabaseUrl,
+    generation: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for Database {
@@ -110,13 +126,20 @@ impl Database {
         // Each connection to `sqlite::memory:` would be a separate, empty database: keep one.
         let max_size = if *url == DatabaseUrl::SqliteMemory { 1 } else { options.max_size.max(1) };
         let statement_timeout_ms = u64::try_from(options.statement_timeout.as_millis()).unwrap_or(u64::MAX);
+        let generation = Arc::new(AtomicU64::new(0));
+        let manager = Manager {
+            url: url.clone(),
+            statement_timeout_ms,
+            create_missing: options.create_missing,
+            generation: Arc::clone(&generation),
+        };
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(0))
             .connection_timeout(options.acquire_timeout)
             .test_on_check_out(false)
-            .build_unchecked(Manager { url: url.clone(), statement_timeout_ms });
-        Database { pool, backend, url: url.clone() }
+            .build_unchecked(manager);
+        Database { pool, backend, url: url.clone(), generation }
     }
 
     /// The backend in use.
@@ -135,7 +158,6 @@ impl Database {
     ///
     /// [`Error::Unavailable`] or [`Error::Connection`] when it does not.
     pub async fn ping(&self) -> Result<(), Error> {
-        use diesel::connection::SimpleConnection;
         self.run(|conn| Ok(conn.batch_execute("SELECT 1")?)).await
     }
 
@@ -162,21 +184,52 @@ impl Database {
     /// Runs `f` with a connection on the current thread: for commands, receivers and tasks, never
     /// on an HTTP worker.
     ///
+    /// A connection whose server side is gone (a database restart, `pg_terminate_backend`) is
+    /// discarded when a query on it fails, and the other idle connections are checked before
+    /// their next use: such a failure is [`Error::Unavailable`] (a 503), once, not forever.
+    ///
     /// # Errors
     ///
     /// As [`Database::run`].
     pub fn run_sync<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, Error>) -> Result<T, Error> {
-        let mut conn = self.pool.get().map_err(|e| {
-            log::error!(target: "manouche.db", "no database connection for {}: {e}", self.url);
-            Error::Unavailable { reason: e.to_string() }
-        })?;
-        match catch_unwind(AssertUnwindSafe(|| f(&mut conn))) {
+        let mut pooled = self.checkout()?;
+        let result = match catch_unwind(AssertUnwindSafe(|| f(&mut pooled.conn))) {
             Ok(result) => result,
             Err(panic) => {
-                roll_back_everything(&mut conn);
+                roll_back_everything(&mut pooled.conn);
                 resume_unwind(panic)
             }
+        };
+        match result {
+            Err(Error::Query(error)) if connection_lost(&mut pooled.conn, &error) => {
+                pooled.dead = true;
+                self.generation.fetch_add(1, Ordering::AcqRel);
+                log::error!(target: "manouche.db", "lost a connection to {}: {error}; discarded", self.url);
+                Err(Error::Unavailable { reason: format!("the connection to the database was lost: {error}") })
+            }
+            other => other,
         }
+    }
+
+    /// A connection from the pool, known alive since the last connection loss.
+    fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, Error> {
+        // Each round discards a dead connection, so the pool runs out of them.
+        for _ in 0..=self.pool.max_size() {
+            let mut pooled = self.pool.get().map_err(|e| {
+                log::error!(target: "manouche.db", "no database connection for {}: {e}", self.url);
+                Error::Unavailable { reason: e.to_string() }
+            })?;
+            let current = self.generation.load(Ordering::Acquire);
+            if pooled.generation == current {
+                return Ok(pooled);
+            }
+            if pooled.conn.batch_execute("SELECT 1").is_ok() {
+                pooled.generation = current;
+                return Ok(pooled);
+            }
+            pooled.dead = true;
+        }
+        Err(Error::Unavailable { reason: "every pooled connection was dead".into() })
     }
 
     /// Runs `f` in a transaction, Django's `transaction.atomic`: committed when `f` returns `Ok`,
@@ -281,6 +334,24 @@ pub fn on_commit(callback: impl FnOnce() + 'static) {
     });
     if let Some(callback) = deferred {
         callback();
+    }
+}
+
+/// Whether `error` means the connection itself is gone: Diesel's `ClosedConnection` (libpq saw
+/// the socket close), or, on PostgreSQL, an error after which the server no longer answers
+/// (`57P01 terminating connection due to administrator command` arrives as an ordinary error;
+/// its SQLSTATE is not exposed, so the connection is asked, on this error path only).
+fn connection_lost(conn: &mut Connection, error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as E};
+    match error {
+        E::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => true,
+        E::DatabaseError(DatabaseErrorKind::Unknown, _) | E::BrokenTransactionManager => {
+            matches!(conn, Connection::Postgres(_)) && {
+                roll_back_everything(conn);
+                conn.batch_execute("SELECT 1").is_err()
+            }
+        }
+        _ => false,
     }
 }
 

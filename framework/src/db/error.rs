@@ -43,15 +43,40 @@ pub enum Error {
 }
 
 impl Error {
-    /// The HTTP status a view failing with this error answers.
+    /// The HTTP status a view failing with this error answers: 404 for [`Error::DoesNotExist`],
+    /// 503 when the database is unavailable, 400 when the database refused a value the request
+    /// supplied ([`Error::is_bad_input`]), else 500.
     pub fn status(&self) -> StatusCode {
         match self {
             Error::DoesNotExist { .. } => StatusCode::NOT_FOUND,
             Error::Unavailable { .. } | Error::Connection(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Query(_) if self.is_bad_input() => StatusCode::BAD_REQUEST,
             Error::MultipleObjectsReturned { .. }
             | Error::Query(_)
             | Error::Serialize(_)
             | Error::DeclaredThrough { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl Error {
+    /// Whether the database refused the query because of a value too large or too complex for
+    /// it, which comes from what a user typed rather than from the code: SQLite's `LIKE or GLOB
+    /// pattern too complex` and `string or blob too big`, PostgreSQL's `value too long for type`
+    /// and out-of-range numbers. Views answer these with 400 instead of 500.
+    pub fn is_bad_input(&self) -> bool {
+        const INPUT_ERRORS: &[&str] = &[
+            "LIKE or GLOB pattern too complex",
+            "string or blob too big",
+            "value too long for type",
+            "out of range for type",
+            "invalid byte sequence for encoding",
+        ];
+        match self {
+            Error::Query(diesel::result::Error::DatabaseError(_, info)) => {
+                INPUT_ERRORS.iter().any(|text| info.message().contains(text))
+            }
+            _ => false,
         }
     }
 }

@@ -5,15 +5,20 @@
 
 mod error;
 mod file;
+mod query;
 mod request;
 mod response;
 
 pub use self::error::Error;
 pub use self::file::FileResponse;
-pub(crate) use self::request::SiteState;
+pub use self::query::Query;
+pub(crate) use self::request::{SiteState, site_migrations};
+
+/// Seconds a `503 Service Unavailable` asks clients to wait before retrying (`Retry-After`).
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 pub use self::request::{Request, RequestContext};
 pub use self::response::{json, redirect, redirect_permanent};
 pub use actix_web::cookie;
 pub use actix_web::http::{Method, StatusCode, header};
-pub use actix_web::web::{Form, Json, Path, Query};
+pub use actix_web::web::{Form, Json, Path};
 pub use actix_web::{HttpRequest, HttpResponse, Responder};

@@ -13,6 +13,13 @@ use crate::db::Database;
 pub(crate) struct SiteState {
     pub(crate) settings: Arc<Settings>,
     pub(crate) db: Database,
+    /// Every migration of the project's apps, `(app, name)`: what the health check expects applied.
+    pub(crate) migrations: Vec<(String, String)>,
+}
+
+/// The migrations of the project serving `req` (none outside a project).
+pub(crate) fn site_migrations(req: &HttpRequest) -> &[(String, String)] {
+    req.app_data::<actix_web::web::Data<SiteState>>().map_or(&[], |state| state.migrations.as_slice())
 }
 
 /// The request a view receives: actix's [`HttpRequest`] plus the project's settings and

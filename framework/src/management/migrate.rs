@@ -79,10 +79,24 @@ fn backend_of(settings: &Settings) -> Backend {
     }
 }
 
-/// The project's database, for schema changes: one connection, no statement timeout.
+/// The project's database, for schema changes: one connection, no statement timeout; the one
+/// place a missing SQLite file is created.
 fn database(settings: &Settings) -> Database {
-    let options = PoolOptions::from_settings(settings).max_size(1).statement_timeout(Duration::ZERO);
+    let options =
+        PoolOptions::from_settings(settings).max_size(1).statement_timeout(Duration::ZERO).create_missing(true);
     Database::connect(&settings.database_url, options)
+}
+
+/// The applied migrations, read without creating anything: none when the SQLite file or the
+/// tracking table is missing.
+fn recorded(settings: &Settings) -> Result<BTreeSet<Key>, crate::db::Error> {
+    if let DatabaseUrl::Sqlite(path) = &settings.database_url
+        && !path.exists()
+    {
+        return Ok(BTreeSet::new());
+    }
+    let db = Database::connect(&settings.database_url, PoolOptions::from_settings(settings).max_size(1));
+    db.run_sync(migrations::applied_if_recorded)
 }
 
 /// How many migrations are not applied, for `check` and `runserver`: `None` when the project
@@ -92,8 +106,7 @@ pub(crate) fn unapplied_warning(project: &crate::Project, settings: &Settings) -
     if migrations.is_empty() {
         return None;
     }
-    let db = Database::connect(&settings.database_url, PoolOptions::from_settings(settings).max_size(1));
-    let applied = db.run_sync(migrations::applied).ok()?;
+    let applied = recorded(settings).ok()?;
     let pending: Vec<String> = migrations
         .iter()
         .filter(|m| !applied.contains(&(m.app.clone(), m.name.clone())))
@@ -475,7 +488,7 @@ impl Command for ShowMigrations {
         let apps: Vec<String> = selected_apps(ctx, &names)?.iter().map(|a| a.name().to_owned()).collect();
         let graph = graph(ctx)?;
         let settings = ctx.settings()?.clone();
-        let applied = database(&settings).run_sync(migrations::applied).map_err(|e| {
+        let applied = recorded(&settings).map_err(|e| {
             CommandError::new(format!("cannot read the migrations applied to {}: {e}", settings.database_url))
         })?;
         for app in &apps {

@@ -40,6 +40,29 @@ pub(crate) fn applied(conn: &mut AnyConnection) -> Result<BTreeSet<Key>, crate::
     Ok(rows.into_iter().collect())
 }
 
+/// Every applied migration, without creating anything: an empty set when the table is not there
+/// (a database `migrate` never ran on). For checks that must not write: `check`,
+/// `showmigrations`, health checks.
+///
+/// # Errors
+///
+/// [`crate::db::Error`] when the database cannot be read.
+pub(crate) fn applied_if_recorded(conn: &mut AnyConnection) -> Result<BTreeSet<Key>, crate::db::Error> {
+    let probe = match conn.backend() {
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = ? AND schemaname = ANY (current_schemas(false))"
+        }
+        _ => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+    };
+    let found: i64 = RawRows::<diesel::sql_types::BigInt>::new(probe).bind::<Text, _>(TABLE).one_sync(conn)?;
+    if found == 0 {
+        return Ok(BTreeSet::new());
+    }
+    let rows: Vec<(String, String)> =
+        RawRows::<(Text, Text)>::new(format!("SELECT app, name FROM {TABLE}")).all_sync(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 fn record(conn: &mut AnyConnection, key: &Key, applied: bool) -> Result<(), crate::db::Error> {
     let now = match conn.backend() {
         Backend::Postgres => "(CURRENT_TIMESTAMP AT TIME ZONE 'UTC')",

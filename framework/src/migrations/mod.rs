@@ -42,7 +42,7 @@ pub use self::operation::{
 pub use self::state::{Field, field, foreign_key};
 
 pub(crate) use self::autodetect::{Questioner, changes};
-pub(crate) use self::executor::{Target, applied, conflict, plan, run, steps};
+pub(crate) use self::executor::{Target, applied, applied_if_recorded, conflict, plan, run, steps};
 pub(crate) use self::graph::{Graph, Key};
 pub(crate) use self::migration::number_of;
 pub(crate) use self::sql::Step;

@@ -189,6 +189,12 @@ impl Project {
             state: web::Data::new(SiteState {
                 db: Database::connect(&settings.database_url, PoolOptions::from_settings(&settings)),
                 settings: Arc::clone(&settings),
+                migrations: self
+                    .apps
+                    .iter()
+                    .flat_map(App::migration_list)
+                    .map(|migration| (migration.app, migration.name))
+                    .collect(),
             }),
             settings,
             resolver: Arc::new(resolver),

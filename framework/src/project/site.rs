@@ -114,12 +114,8 @@ impl Site {
     /// Host check, static files, then URL resolution; fills `match_info` before the request is
     /// shared (actix needs it unshared to change it).
     fn resolve(&self, req: &mut ServiceRequest) -> Outcome {
-        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-        let hostname = strip_port(host);
-        if !self.settings.host_allowed(hostname) {
-            return Outcome::BadRequest(format!(
-                "invalid HTTP_HOST header: `{host}`; you may need to add `{hostname}` to `allowed_hosts`"
-            ));
+        if let Err(detail) = self.check_host(req) {
+            return Outcome::BadRequest(detail);
         }
         // Borrowed unless the path has escapes.
         let Ok(path) = percent_decode_str(req.path()).decode_utf8() else {
@@ -151,6 +147,25 @@ impl Site {
         Outcome::View(found.index)
     }
 
+    /// Django's `get_host()` check: the host is the authority of an absolute-form request target
+    /// (`GET http://host/ HTTP/1.1`, as RFC 9112 says) or else the `Host` header; the whole value
+    /// must be `host[:port]` (a name, an IPv4 address or a bracketed IPv6 one, and digits for
+    /// the port) before its name is matched against `allowed_hosts`.
+    fn check_host(&self, req: &ServiceRequest) -> Result<(), String> {
+        let host = match req.uri().authority() {
+            Some(authority) => authority.as_str(),
+            None => req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or(""),
+        };
+        let Some(domain) = split_domain_port(host) else {
+            return Err(format!("invalid HTTP_HOST header: `{}`; the domain name provided is not valid", host.escape_debug()));
+        };
+        if self.settings.host_allowed(&domain) {
+            Ok(())
+        } else {
+            Err(format!("invalid HTTP_HOST header: `{host}`; you may need to add `{domain}` to `allowed_hosts`"))
+        }
+    }
+
     /// Django's `APPEND_SLASH`: redirect `GET /x` to `/x/` when only the latter matches.
     fn not_found(&self, req: &ServiceRequest, path: &str) -> Outcome {
         let method = req.method().as_str();
@@ -172,7 +187,10 @@ impl Site {
     /// Files are opened later, on the blocking pool.
     fn static_candidates(&self, rel: &str) -> Option<Vec<PathBuf>> {
         let rel = Path::new(rel);
-        if rel.as_os_str().is_empty() || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        if rel.as_os_str().is_empty()
+            || rel.as_os_str().as_encoded_bytes().contains(&0)
+            || rel.components().any(|c| !matches!(c, Component::Normal(_)))
+        {
             return None;
         }
         Some(self.static_dirs.iter().map(|dir| dir.join(rel)).collect())
@@ -204,6 +222,12 @@ impl Site {
 
     fn error_to_response(&self, req: &HttpRequest, error: &crate::Error) -> HttpResponse {
         let status = error.status();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Not a bug of the site: logged by the layer that failed, answered with a hint.
+            let mut response = self.error_response(req, status, &error.to_string());
+            response.headers_mut().insert(header::RETRY_AFTER, crate::http::RETRY_AFTER_SECONDS.into());
+            return response;
+        }
         if status.is_server_error() {
             return self.server_error(req, status, &error.to_string(), false);
         }
@@ -217,11 +241,38 @@ impl Site {
     }
 }
 
-fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        return host.split_once(']').map_or(host, |(h, _)| &host[..=h.len()]);
+/// The lowercased domain of a `host[:port]` value (one trailing dot dropped), or `None` when the
+/// value does not fit Django's grammar: `[a-z0-9.-]+` or `[` hex digits and colons `]`, then
+/// optionally `:` and digits. `localhost:80/x`, `a:b@evil`, `[::1]evil` and `host:abc` fail.
+fn split_domain_port(host: &str) -> Option<String> {
+    let host = host.to_ascii_lowercase();
+    let (domain, port) = if host.starts_with('[') {
+        let end = host.find(']')?;
+        let (domain, rest) = host.split_at(end + 1);
+        let inner = &domain[1..domain.len() - 1];
+        let valid_ipv6 = inner.contains(':')
+            && inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+            && !inner.starts_with('.');
+        if !valid_ipv6 {
+            return None;
+        }
+        match rest {
+            "" => (domain, None),
+            _ => (domain, Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match host.split_once(':') {
+            Some((domain, port)) => (domain, Some(port)),
+            None => (host.as_str(), None),
+        }
+    };
+    let valid_name = !domain.is_empty()
+        && (domain.starts_with('[') || domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'));
+    let valid_port = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if !(valid_name && valid_port) {
+        return None;
     }
-    host.rsplit_once(':').map_or(host, |(h, _)| h)
+    Some(domain.strip_suffix('.').unwrap_or(domain).to_owned())
 }
 
 struct SiteEndpoint<'s> {

@@ -8,6 +8,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
+
+mod healthcheck;
+pub use self::healthcheck::health;
 use actix_web::{FromRequest, Handler, HttpRequest, HttpResponse, Responder};
 
 /// A future returned by views and middleware; actix runs each request on one thread.
