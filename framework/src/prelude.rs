@@ -6,6 +6,12 @@ pub use crate::db::{
 };
 pub use crate::http::{Form, HttpRequest, HttpResponse, Json, Path, Query, Request, RequestContext, Responder};
 pub use crate::project::{App, Project};
-pub use crate::templates::{Template, render};
+pub use crate::templates::{Template, filters, render};
 pub use crate::urlpatterns;
+/// Diesel's expression and query traits: `.eq()`, `.lt()`, `.like()`, `.desc()`, `.and()` on model
+/// columns, and `.load()`/`.execute()` for plain Diesel queries.
+pub use diesel::{
+    BoolExpressionMethods, EscapeExpressionMethods, ExpressionMethods, NullableExpressionMethods, RunQueryDsl,
+    TextExpressionMethods,
+};
 pub use manouche_macros::{Choices, Template, many_to_many, model, permission, receiver, view};

@@ -82,6 +82,16 @@ pub fn derive_choices(item: TokenStream) -> TokenStream {
     choices::expand(item.into()).into()
 }
 
+askama_derive::make_filter_fn! {
+    /// Askama's `filter_fn` for custom template filters, without a direct `askama` dependency:
+    /// `#[manouche::templates::filter_fn] pub fn shout(value: impl Display, _env: &dyn
+    /// manouche::askama::Values) -> manouche::askama::Result<String>` in a module named `filters`.
+    #[proc_macro_attribute]
+    pub fn filter_fn() {
+        use ::manouche::__private::askama as askama;
+    }
+}
+
 askama_derive::make_derive_template! {
     /// Derives `manouche::Template` (askama's) without a direct `askama` dependency.
     ///

@@ -73,15 +73,16 @@ struct ProductList {
 
 impl ProductList {
     /// A link to another page keeping the filters.
-    fn page_url(&self, page: &i64) -> String {
-        let mut params = vec![format!("page={page}")];
+    fn page_url(&self, page: &i64) -> Result<String, manouche::urls::NoReverseMatch> {
+        let page = page.to_string();
+        let mut params = vec![("page", page.as_str())];
         if let Some(category) = &self.category {
-            params.push(format!("category={category}"));
+            params.push(("category", category));
         }
         if !self.q.is_empty() {
-            params.push(format!("q={}", self.q.replace(' ', "+")));
+            params.push(("q", &self.q));
         }
-        format!("/products/?{}", params.join("&"))
+        Ok(format!("{}?{}", product_list::url()?, manouche::http::urlencode(params)))
     }
 }
 

@@ -1,6 +1,6 @@
 //! `seed`: loads the demo catalogue; running it again adds nothing twice.
 
-use manouche::db::{Database, Decimal, ForeignKey, Model, PoolOptions};
+use manouche::db::{Decimal, ForeignKey, Model};
 use manouche::management::{Command, CommandContext, CommandError};
 
 use super::models::{Category, Customer, Order, OrderItem, OrderStatus, Product, Review, Stars, Tag};
@@ -49,8 +49,7 @@ impl Command for Seed {
 
     fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         use diesel::ExpressionMethods;
-        let settings = ctx.settings()?;
-        let db = Database::connect(&settings.database_url, PoolOptions::from_settings(settings));
+        let db = ctx.db()?;
         let added = db
             .atomic_sync(|conn| {
                 let mut added = 0;

@@ -121,9 +121,11 @@ fn dependency(explicit: Option<PathBuf>) -> Result<String, Failure> {
     })
 }
 
-/// A development secret key from the OS-seeded hasher keys; production sets SECRET_KEY.
+/// A development secret key from the OS-seeded hasher keys; production sets SECRET_KEY. The
+/// prefix marks it as committed with the code: `check --deploy` refuses it, as Django refuses its
+/// `django-insecure-` keys.
 fn secret_key() -> String {
-    let mut key = String::new();
+    let mut key = String::from("manouche-insecure-");
     for i in 0..4u64 {
         let mut hasher = std::hash::RandomState::new().build_hasher();
         hasher.write_u64(i);

@@ -49,6 +49,8 @@ pub struct Settings {
     pub debug: bool,
     /// Signs cookies and tokens; required when `debug` is false.
     pub secret_key: Option<SecretKey>,
+    /// Where `secret_key` came from (`check --deploy` warns about a key kept in the settings file).
+    pub secret_key_origin: Origin,
     /// Host names this site answers to (`.example.com` matches subdomains, `*` anything).
     /// Empty with `debug` on means localhost only.
     pub allowed_hosts: Vec<String>,
@@ -66,6 +68,8 @@ pub struct Settings {
     pub workers: usize,
     /// Address `runserver` listens on.
     pub bind: String,
+    /// Seconds in-flight requests get to finish after SIGINT or SIGTERM (default 30).
+    pub shutdown_timeout_seconds: u64,
     /// URL prefix of static files, starting and ending with `/`.
     pub static_url: String,
     /// Extra folders of static files besides each app's.
@@ -99,6 +103,7 @@ struct RawSettings {
     middleware: Option<Vec<String>>,
     workers: Option<i64>,
     bind: Option<String>,
+    shutdown_timeout_seconds: Option<i64>,
     static_url: Option<String>,
     static_dirs: Option<Vec<PathBuf>>,
     static_root: Option<PathBuf>,
@@ -159,7 +164,7 @@ impl Settings {
         settings.debug = true;
         settings.database_url = DatabaseUrl::SqliteMemory;
         settings.allowed_hosts = vec!["testserver".into()];
-        settings.secret_key = Some(SecretKey("insecure-test-key".into()));
+        settings.secret_key = Some(SecretKey("manouche-insecure-test-key".into()));
         settings
     }
 
@@ -225,10 +230,11 @@ impl Settings {
         let mut b = Builder { env: &env, file_origin };
 
         let debug = b.value("debug", raw.debug, parse_bool)?.unwrap_or(false);
-        let secret_key = b
-            .value_env("secret_key", &["MANOUCHE_SECRET_KEY", "SECRET_KEY"], raw.secret_key, |s| Ok(s.to_owned()))?
-            .filter(|key| !key.is_empty())
-            .map(SecretKey);
+        let (secret_key, secret_key_origin) =
+            match b.value_env_origin("secret_key", &["MANOUCHE_SECRET_KEY", "SECRET_KEY"], raw.secret_key) {
+                Some((key, origin)) if !key.is_empty() => (Some(SecretKey(key)), origin),
+                _ => (None, Origin::Default),
+            };
         let allowed_hosts = b.value("allowed_hosts", raw.allowed_hosts, parse_list)?.unwrap_or_default();
         let database = b.value_env_origin("database_url", &["MANOUCHE_DATABASE_URL", "DATABASE_URL"], raw.database_url);
         let database_url = match database {
@@ -268,6 +274,8 @@ impl Settings {
             }
             None => "127.0.0.1:8000".to_owned(),
         };
+        let shutdown_timeout_seconds =
+            b.ranged("shutdown_timeout_seconds", raw.shutdown_timeout_seconds, 0, 3600)?.unwrap_or(30).unsigned_abs();
         let static_url = match b.value_origin("static_url", raw.static_url, |s| Ok(s.to_owned()))? {
             Some((url, origin)) if !(url.starts_with('/') && url.ends_with('/')) => {
                 return Err(Error::Invalid {
@@ -310,6 +318,7 @@ impl Settings {
         Ok(Settings {
             debug,
             secret_key,
+            secret_key_origin,
             allowed_hosts,
             database_url,
             database_pool_size,
@@ -318,6 +327,7 @@ impl Settings {
             middleware,
             workers,
             bind,
+            shutdown_timeout_seconds,
             static_url,
             static_dirs,
             static_root,
@@ -368,16 +378,6 @@ impl Builder<'_> {
             }
             None => Ok(None),
         }
-    }
-
-    fn value_env<T>(
-        &mut self,
-        key: &'static str,
-        vars: &[&str],
-        from_file: Option<T>,
-        parse: impl Fn(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, Error> {
-        Ok(self.pick(key, vars, from_file, parse)?.map(|(value, _)| value))
     }
 
     fn value_env_origin(

@@ -70,7 +70,8 @@ impl FileResponse {
                     Err(e) => return Err(e),
                 };
                 let meta = file.metadata()?;
-                let modified = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs());
+                let modified =
+                    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs());
                 Ok(meta.is_file().then_some((file, meta.len(), modified)))
             }
         })

@@ -11,7 +11,7 @@ mod response;
 
 pub use self::error::Error;
 pub use self::file::FileResponse;
-pub use self::query::Query;
+pub use self::query::{Query, urlencode};
 pub(crate) use self::request::{SiteState, site_migrations};
 
 /// Seconds a `503 Service Unavailable` asks clients to wait before retrying (`Retry-After`).

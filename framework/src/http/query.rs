@@ -82,6 +82,20 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
+/// Encodes `(key, value)` pairs as a query string (without the `?`), Django's
+/// `QueryDict.urlencode()`: spaces as `+`, everything else that is not URL-safe escaped.
+///
+/// ```
+/// assert_eq!(manouche::http::urlencode([("q", "green & black"), ("page", "2")]), "q=green+%26+black&page=2");
+/// ```
+pub fn urlencode<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in pairs {
+        serializer.append_pair(key.as_ref(), value.as_ref());
+    }
+    serializer.finish()
+}
+
 /// A deserialisation error's message.
 #[derive(Debug)]
 struct QueryError(String);

@@ -96,7 +96,11 @@ pub(crate) fn parse(spec: &[Argument], args: &[String]) -> Result<ParsedArgs, St
             let Some(argument) =
                 spec.iter().find(|a| a.name == name && !matches!(a.kind, Kind::Positional { .. } | Kind::Many))
             else {
-                return Err(format!("unknown option `--{name}`"));
+                let options = spec.iter().filter(|a| !matches!(a.kind, Kind::Positional { .. } | Kind::Many));
+                let suggestion = closest(name, options.map(|a| a.name))
+                    .map(|close| format!(" (did you mean `--{close}`?)"))
+                    .unwrap_or_default();
+                return Err(format!("unknown option `--{name}`{suggestion}"));
             };
             match argument.kind {
                 Kind::Flag if inline.is_some() => return Err(format!("`--{name}` takes no value")),
@@ -149,4 +153,30 @@ mod tests {
         assert_eq!(parse(&spec, &strings(&["a", "b"])).unwrap_err(), "unexpected argument `b`");
         assert_eq!(parse(&spec, &strings(&["a", "--name"])).unwrap_err(), "`--name` needs a value NAME");
     }
+}
+
+/// The candidate closest to `typed` by edit distance, when close enough to be a typo: at most a
+/// third of its length, as command-line tools suggest.
+pub(crate) fn closest<'a>(typed: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (typed.chars().count() / 3).max(1);
+    candidates
+        .map(|c| (edit_distance(typed, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }

@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Argument, Command, CommandContext, CommandError};
+use crate::conf::Settings;
 
 pub(crate) fn builtin_commands() -> Vec<Arc<dyn Command>> {
     vec![
@@ -63,15 +64,59 @@ fn system_checks(ctx: &CommandContext<'_>, deploy: bool) -> Vec<Issue> {
         issues.push(warning(message));
     }
     if deploy {
-        if settings.debug {
-            issues.push(warning("`debug` is true; never deploy a site with debug on".into()));
+        issues.extend(deployment_checks(settings));
+    }
+    issues
+}
+
+/// The prefix of keys generated for development (`startproject`, the example shop): Django's
+/// `django-insecure-`.
+pub(crate) const INSECURE_KEY_PREFIX: &str = "manouche-insecure-";
+
+/// Django's deployment checks (`check --deploy`) that apply to these settings: W018 debug, W009
+/// the secret key's length, variety and development prefix, W020 empty `allowed_hosts`. Each is
+/// an error here, so a deployment pipeline stops on it.
+fn deployment_checks(settings: &Settings) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    let mut error = |message: String| issues.push(Issue { error: true, message });
+    if settings.debug {
+        error("`debug` is true; never deploy a site with debug on (it shows code, settings and queries)".into());
+    }
+    if settings.allowed_hosts.is_empty() {
+        error(
+            "`allowed_hosts` is empty; with debug off every request is refused with 400: list your host names".into(),
+        );
+    }
+    match &settings.secret_key {
+        None => error("`secret_key` is not set; set SECRET_KEY in the environment".into()),
+        Some(key) => {
+            let key = key.expose();
+            let distinct: std::collections::BTreeSet<char> = key.chars().collect();
+            if key.starts_with(INSECURE_KEY_PREFIX) {
+                error(format!(
+                    "`secret_key` is a development key (it starts with `{INSECURE_KEY_PREFIX}` and is committed with the \
+                     code); generate a long random key and set SECRET_KEY in the environment"
+                ));
+            } else if key.chars().count() < 50 || distinct.len() < 5 {
+                error(
+                    "`secret_key` has fewer than 50 characters or fewer than 5 distinct ones; generate a long random \
+                     key"
+                    .into(),
+                );
+            }
+            if let crate::conf::Origin::File(path) = &settings.secret_key_origin {
+                issues.push(Issue {
+                    error: false,
+                    message: format!(
+                        "`secret_key` is read from {}; keep it out of files committed with the code (SECRET_KEY)",
+                        path.display()
+                    ),
+                });
+            }
         }
-        if settings.allowed_hosts.iter().any(|h| h == "*") {
-            issues.push(warning("`allowed_hosts` contains `*`; list your host names".into()));
-        }
-        if settings.secret_key.as_ref().is_some_and(|k| k.expose().len() < 50) {
-            issues.push(warning("`secret_key` is shorter than 50 characters; generate a long random key".into()));
-        }
+    }
+    if settings.allowed_hosts.iter().any(|h| h == "*") {
+        issues.push(Issue { error: false, message: "`allowed_hosts` contains `*`; list your host names".into() });
     }
     issues
 }
@@ -160,22 +205,28 @@ impl Command for RunServer {
         };
         crate::project::install_logger(settings.log_level);
         let system = actix_web::rt::System::new();
+        let grace = settings.shutdown_timeout_seconds;
         system.block_on(async {
             let factory_site = Arc::clone(&site);
             let server = actix_web::HttpServer::new(move || factory_site.actix_app())
                 .workers(workers)
+                .shutdown_timeout(grace)
+                .disable_signals()
                 .bind(addr.as_str())
                 .map_err(|e| CommandError::new(format!("cannot listen on {addr}: {e}")))?;
             for bound in server.addrs() {
                 ctx.write_line(&format!("Starting development server at http://{bound}/"))?;
             }
             ctx.write_line(&format!(
-                "{workers} worker{}, debug {}. Quit the server with CONTROL-C.",
+                "{workers} worker{}, debug {}. Quit the server with CONTROL-C \
+                 (requests in flight get {grace} s to finish; press it twice to stop at once).",
                 plural(workers),
                 if settings.debug { "on" } else { "off" }
             ))?;
             ctx.stdout.flush()?;
-            server.run().await.map_err(|e| CommandError::new(format!("server error: {e}")))
+            let server = server.run();
+            actix_web::rt::spawn(super::shutdown::on_signals(server.handle(), grace));
+            server.await.map_err(|e| CommandError::new(format!("server error: {e}")))
         })
     }
 }

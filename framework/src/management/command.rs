@@ -96,6 +96,33 @@ impl CommandContext<'_> {
         self.project.settings().map_err(|e| CommandError::new(e.to_string()))
     }
 
+    /// The project's database, as views have `req.db()`: a pool sized by the settings; the
+    /// SQLite file is not created (`migrate` does that).
+    ///
+    /// ```
+    /// # use manouche::management::{Command, CommandContext, CommandError};
+    /// #[derive(Debug)]
+    /// struct Ping;
+    /// impl Command for Ping {
+    ///     fn name(&self) -> &'static str { "ping" }
+    ///     fn help(&self) -> &'static str { "Checks the database answers." }
+    ///     fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    ///         let db = ctx.db()?;
+    ///         db.run_sync(|conn| Ok(diesel::connection::SimpleConnection::batch_execute(conn, "SELECT 1")?))
+    ///             .map_err(|e| CommandError::new(format!("the database does not answer: {e}")))?;
+    ///         ctx.write_line("pong")
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The settings file's error.
+    pub fn db(&self) -> Result<crate::db::Database, CommandError> {
+        let settings = self.settings()?;
+        Ok(crate::db::Database::connect(&settings.database_url, crate::db::PoolOptions::from_settings(settings)))
+    }
+
     /// A positional or option value.
     pub fn arg(&self, name: &str) -> Option<&str> {
         self.args.get(name)
@@ -170,7 +197,7 @@ fn run(project: &Project, args: &[String], stdout: &mut dyn Write, stderr: &mut 
                     return 0;
                 }
                 None => {
-                    let _ = writeln!(stderr, "error: unknown command `{topic}`; run `help` to list the commands");
+                    let _ = writeln!(stderr, "error: {}", unknown_command(topic, &commands));
                     return 2;
                 }
             },
@@ -181,7 +208,7 @@ fn run(project: &Project, args: &[String], stdout: &mut dyn Write, stderr: &mut 
         }
     }
     let Some(command) = commands.iter().find(|c| c.name() == name) else {
-        let _ = writeln!(stderr, "error: unknown command `{name}`; run `help` to list the commands");
+        let _ = writeln!(stderr, "error: {}", unknown_command(name, &commands));
         return 2;
     };
     if rest.iter().any(|a| a == "--help" || a == "-h") {
@@ -204,6 +231,13 @@ fn run(project: &Project, args: &[String], stdout: &mut dyn Write, stderr: &mut 
             error.code.max(1)
         }
     }
+}
+
+fn unknown_command(name: &str, commands: &[std::sync::Arc<dyn Command>]) -> String {
+    let suggestion = super::args::closest(name, commands.iter().map(|c| c.name()))
+        .map(|close| format!(" (did you mean `{close}`?)"))
+        .unwrap_or_default();
+    format!("unknown command `{name}`{suggestion}; run `help` to list the commands")
 }
 
 fn usage(command: &dyn Command) -> String {

@@ -34,6 +34,7 @@ mod args;
 mod builtin;
 mod command;
 mod migrate;
+mod shutdown;
 
 pub use self::args::{Argument, ParsedArgs};
 pub(crate) use self::builtin::builtin_commands;

@@ -42,7 +42,8 @@ impl Middleware for SecurityHeaders {
     }
 }
 
-/// Logs one line per request with its status and duration (target `manouche.request`):
+/// Logs one line per request, its path with the query string, status and duration (target
+/// `manouche.request`):
 /// server errors at `error`, client errors at `warn`, the rest at `info`.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestLogging;
@@ -52,7 +53,10 @@ impl Middleware for RequestLogging {
         Box::pin(async move {
             let start = Instant::now();
             let method = req.method().clone();
-            let path = req.path().to_owned();
+            let path = match req.query_string() {
+                "" => req.path().to_owned(),
+                query => format!("{}?{query}", req.path()),
+            };
             let response = next.run(req).await;
             let status = response.status();
             let level = if status.is_server_error() {

@@ -157,7 +157,10 @@ impl Site {
             None => req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or(""),
         };
         let Some(domain) = split_domain_port(host) else {
-            return Err(format!("invalid HTTP_HOST header: `{}`; the domain name provided is not valid", host.escape_debug()));
+            return Err(format!(
+                "invalid HTTP_HOST header: `{}`; the domain name provided is not valid",
+                host.escape_debug()
+            ));
         };
         if self.settings.host_allowed(&domain) {
             Ok(())

@@ -22,6 +22,9 @@
 use actix_web::HttpResponse;
 pub use askama::Template;
 
+pub mod filters;
+pub use manouche_macros::filter_fn;
+
 /// The template a response was rendered from, read by the test client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TemplateUsed(pub &'static str);

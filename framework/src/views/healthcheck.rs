@@ -52,9 +52,5 @@ async fn problem(req: &Request) -> Option<String> {
     };
     let missing: Vec<String> =
         expected.iter().filter(|key| !applied.contains(*key)).map(|(app, name)| format!("{app}.{name}")).collect();
-    if missing.is_empty() {
-        None
-    } else {
-        Some(format!("unapplied migrations: {}", missing.join(", ")))
-    }
+    if missing.is_empty() { None } else { Some(format!("unapplied migrations: {}", missing.join(", "))) }
 }
