@@ -37,9 +37,53 @@ fn check_reports_duplicate_names_and_missing_folders() {
 }
 
 #[test]
-fn check_deploy_warns_about_debug() {
+fn check_deploy_runs_djangos_deployment_checks() {
     let out = common::project(true).call_command(["check", "--deploy"]);
-    assert!(out.stdout.contains("WARNING: `debug` is true"), "{}", out.stdout);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stderr.contains("ERROR: `debug` is true"), "{}", out.stderr);
+    assert!(out.stderr.contains("development key"), "the test key is a development key: {}", out.stderr);
+
+    let deploy = |debug: bool, hosts: &[&str], key: &str, from_file: bool| {
+        let mut text = format!("debug = {debug}\nallowed_hosts = {hosts:?}\n");
+        let mut env = Vec::new();
+        if from_file {
+            text.push_str(&format!("secret_key = {key:?}\n"));
+        } else {
+            env.push(("SECRET_KEY".to_owned(), key.to_owned()));
+        }
+        let file = std::env::temp_dir().join(format!("manouche-deploy-{}.toml", std::process::id()));
+        std::fs::write(&file, text).unwrap();
+        let settings = Settings::load_with_env(&file, env).unwrap();
+        Project::new(settings).app(common::catalog()).call_command(["check", "--deploy"])
+    };
+    let strong = "q8Zp3-vX!r7Lm2sK9w_TbY4nH6jD0cF5gA1eU8iO3kPzR7tWx2Vy";
+    let good = deploy(false, &["shop.example"], strong, false);
+    assert!(good.success(), "{}{}", good.stdout, good.stderr);
+    assert_eq!(good.stdout, "System check identified no issues.\n");
+
+    let empty_hosts = deploy(false, &[], strong, false);
+    assert_eq!(empty_hosts.code, 1);
+    assert!(empty_hosts.stderr.contains("ERROR: `allowed_hosts` is empty"), "{}", empty_hosts.stderr);
+
+    let repeated = deploy(false, &["shop.example"], &"a".repeat(63), false);
+    assert_eq!(repeated.code, 1);
+    assert!(repeated.stderr.contains("fewer than 5 distinct"), "{}", repeated.stderr);
+    let short = deploy(false, &["shop.example"], "kj3h4k5jh6", false);
+    assert!(short.stderr.contains("fewer than 50 characters"), "{}", short.stderr);
+
+    let in_file = deploy(false, &["shop.example"], strong, true);
+    assert!(in_file.success(), "a warning, not an error: {}", in_file.stderr);
+    assert!(in_file.stdout.contains("WARNING: `secret_key` is read from"), "{}", in_file.stdout);
+
+    // The shop's committed settings, as a deployment would run them.
+    let shop = Settings::load_with_env(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../example_shop/manouche.toml"),
+        [("MANOUCHE_DEBUG".to_owned(), "false".to_owned())],
+    )
+    .unwrap();
+    let out = example_shop::configure(Project::new(shop)).call_command(["check", "--deploy"]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("development key"), "{}", out.stderr);
 }
 
 #[test]
@@ -71,10 +115,12 @@ fn help_unknown_commands_and_bad_arguments() {
     assert!(usage.stdout.starts_with("usage: collectstatic [--clear]"), "{}", usage.stdout);
     let unknown = project.call_command(["migrat"]);
     assert_eq!(unknown.code, 2);
-    assert!(unknown.stderr.contains("unknown command `migrat`"), "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("unknown command `migrat` (did you mean `migrate`?)"), "{}", unknown.stderr);
     let bad = project.call_command(["routes", "--verbose"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("unknown option `--verbose`"), "{}", bad.stderr);
+    let typo = project.call_command(["collectstatic", "--claer"]);
+    assert!(typo.stderr.contains("unknown option `--claer` (did you mean `--clear`?)"), "{}", typo.stderr);
     let bad_workers = project.call_command(["runserver", "127.0.0.1:0", "--workers", "lots"]);
     assert_eq!(bad_workers.code, 2);
     assert!(bad_workers.stderr.contains("`--workers` takes a number"), "{}", bad_workers.stderr);
@@ -158,11 +204,11 @@ fn the_shop_binary_serves_and_reports_bad_settings() {
     let (status, body) = &served.responses[0];
     assert_eq!(*status, 200);
     assert!(body.contains("<h1>Welcome to Manouche Tea &#38; Co.</h1>"), "{body}");
-    assert!(
-        served.responses[1].1.ends_with(r#"{"status":"ok","database":"ok","version":"0.1.0"}"#),
-        "{}",
-        served.responses[1].1
-    );
+    // Never migrated: the server did not create the database, and the health check says so.
+    let (status, health) = &served.responses[1];
+    assert_eq!(*status, 503, "{health}");
+    assert!(health.contains(r#""status":"unavailable""#) && health.contains("does not exist"), "{health}");
+    assert!(!db.exists(), "serving does not create the database file");
 
     let bad = std::env::temp_dir().join(format!("manouche-bad-{}.toml", std::process::id()));
     std::fs::write(&bad, "workers = \"many\"\n").unwrap();

@@ -13,7 +13,7 @@ use manouche::prelude::*;
 use manouche::test::Client;
 use manouche::urls::path;
 
-#[derive(diesel::QueryableByName)]
+#[derive(Debug, diesel::QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
     n: i64,
@@ -147,6 +147,12 @@ fn a_panic_inside_atomic_rolls_back_and_the_connection_stays_usable() {
 fn an_exhausted_pool_is_unavailable_not_a_hang() {
     let options = PoolOptions::default().max_size(1).acquire_timeout(Duration::from_millis(300));
     for db in backends(options) {
+        // Open the one connection first, however long a busy machine takes to connect: the
+        // short acquire timeout is for the second caller only.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while db.run_sync(|_conn| Ok(())).is_err() {
+            assert!(Instant::now() < deadline, "{:?}: no connection in a minute", db.backend());
+        }
         let holder = db.clone();
         let (held, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
         let thread = std::thread::spawn(move || {
@@ -275,4 +281,137 @@ fn pool_settings_are_validated() {
     .unwrap();
     let options = PoolOptions::from_settings(&settings);
     assert_eq!(options.limits(), (4, Duration::from_secs(2), Duration::from_secs(30)));
+}
+
+/// The PostgreSQL test database, to create others from (`None` with a notice without it).
+pub(crate) fn postgres_admin() -> Option<Database> {
+    postgres().map(|url| Database::connect(&url, PoolOptions::default().max_size(1)))
+}
+
+/// A PostgreSQL database of its own, dropped (with its connections) when this is dropped: for
+/// tests that terminate connections, which must not touch anyone else's.
+pub(crate) struct ScratchDatabase {
+    admin: Database,
+    name: String,
+    /// Its URL.
+    pub(crate) url: String,
+}
+
+pub(crate) fn fresh_postgres_database(admin: &Database, name: &str) -> ScratchDatabase {
+    let name = unique(name);
+    let sql = format!("CREATE DATABASE {name}");
+    admin.run_sync(move |conn| Ok(diesel::connection::SimpleConnection::batch_execute(conn, &sql)?)).unwrap();
+    let DatabaseUrl::Postgres(base) = admin.url() else { panic!("a PostgreSQL URL") };
+    let (base, query) = base.split_once('?').map_or((base.as_str(), ""), |(b, q)| (b, q));
+    let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
+    let url = if query.is_empty() { format!("{root}/{name}") } else { format!("{root}/{name}?{query}") };
+    ScratchDatabase { admin: admin.clone(), name, url }
+}
+
+impl ScratchDatabase {
+    /// Terminates every connection to the database, as a server restart or failover does;
+    /// returns how many there were.
+    pub(crate) fn terminate_backends(&self) -> i64 {
+        let sql = format!(
+            "SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            self.name
+        );
+        self.admin.run_sync(move |conn| Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)).unwrap()
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let _ = self.admin.run_sync(move |conn| Ok(diesel::connection::SimpleConnection::batch_execute(conn, &sql)?));
+    }
+}
+
+#[test]
+fn terminated_postgres_connections_cost_one_failure_and_recover() {
+    use example_shop::shop::models::Category;
+    let Some(admin) = postgres_admin() else { return };
+    let scratch = fresh_postgres_database(&admin, "dead_connections");
+    let url = DatabaseUrl::parse(&scratch.url, "/".as_ref()).unwrap();
+    let db = Database::connect(&url, PoolOptions::default().max_size(3));
+    crate::common::recreate_tables(&db, &[Category::meta()]);
+    let tea = Category { id: 0, name: "Tea".into(), slug: "tea".into() };
+    let id = db.run_sync(move |conn| Ok(tea.save_sync(conn)?.id)).unwrap();
+    // Three connections open at once, then back in the pool.
+    let barrier = std::sync::Barrier::new(3);
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| {
+                db.run_sync(|_conn| {
+                    barrier.wait();
+                    Ok(())
+                })
+                .unwrap()
+            });
+        }
+    });
+    assert_eq!(scratch.terminate_backends(), 3);
+    let paths: [(&str, Box<dyn Fn() -> Result<(), Error>>); 4] = [
+        ("list", Box::new(|| db.run_sync(|conn| Category::objects().all_sync(conn)).map(drop))),
+        (
+            "get",
+            Box::new(|| {
+                db.run_sync(move |conn| Category::objects().filter(Category::id.eq(id)).get_sync(conn)).map(drop)
+            }),
+        ),
+        ("count", Box::new(|| db.run_sync(|conn| Category::objects().count_sync(conn)).map(drop))),
+        (
+            "save",
+            Box::new(|| {
+                db.run_sync(|conn| {
+                    let herbs = Category { id: 0, name: unique("Herbs"), slug: unique("herbs") };
+                    herbs.save_sync(conn).map(drop)
+                })
+            }),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for round in 0..3 {
+        for (what, query) in &paths {
+            match query() {
+                Ok(()) => {}
+                Err(error @ Error::Unavailable { .. }) if round == 0 => failures.push(format!("{what}: {error}")),
+                Err(error) => panic!("round {round}, {what}: {error:?}"),
+            }
+        }
+    }
+    assert!(failures.len() <= 1, "one failed query finds the dead connections, the rest are replaced: {failures:?}");
+    assert_eq!(Error::Unavailable { reason: String::new() }.status(), 503);
+}
+
+#[test]
+fn a_missing_sqlite_file_is_created_only_when_asked() {
+    let DatabaseUrl::Sqlite(path) = sqlite_file() else { unreachable!() };
+    let url = DatabaseUrl::Sqlite(path.clone());
+    let project_pool = Database::connect(&url, PoolOptions::default().create_missing(false));
+    let error = project_pool.run_sync(|_conn| Ok(())).unwrap_err();
+    assert!(matches!(error, Error::Unavailable { .. }), "{error:?}");
+    assert!(error.to_string().contains("does not exist; run `migrate`"), "{error}");
+    assert!(!path.exists());
+    Database::connect(&url, PoolOptions::default()).run_sync(|_conn| Ok(())).unwrap();
+    assert!(path.exists(), "created by default, as `migrate` asks");
+    project_pool.run_sync(|_conn| Ok(())).unwrap();
+}
+
+#[test]
+fn input_the_database_cannot_take_is_a_400_not_a_500() {
+    let db = Database::connect(&sqlite_file(), PoolOptions::default());
+    let pattern = format!("%{}%", "_".repeat(60_000));
+    let error = db
+        .run_sync(move |conn| {
+            Ok(diesel::sql_query("SELECT COUNT(*) AS n FROM (SELECT 'tea' AS name) WHERE name LIKE ?")
+                .bind::<Text, _>(pattern)
+                .get_result::<Count>(conn)?)
+        })
+        .unwrap_err();
+    assert!(error.is_bad_input(), "{error}");
+    assert_eq!(error.status(), 400);
+    let other = db.run_sync(|conn| Ok(diesel::sql_query("SELECT * FROM no_such_table").execute(conn)?)).unwrap_err();
+    assert!(!other.is_bad_input());
+    assert_eq!(other.status(), 500);
 }

@@ -12,6 +12,7 @@ mod models;
 mod relations;
 mod responses;
 mod scaffold;
+mod server;
 mod settings;
 mod shop;
 mod signals;

@@ -197,7 +197,8 @@ impl Settings {
         }
     }
 
-    /// Whether `host` (without port) is allowed by `allowed_hosts`, as Django checks it.
+    /// Whether `host` (without port) is allowed by `allowed_hosts`, as Django checks it; one
+    /// trailing dot (a fully qualified name) is ignored.
     pub fn host_allowed(&self, host: &str) -> bool {
         let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
         if self.allowed_hosts.is_empty() {

@@ -244,7 +244,7 @@ impl Site {
     }
 }
 
-/// The lowercased domain of a `host[:port]` value (one trailing dot dropped), or `None` when the
+/// The lowercased domain of a `host[:port]` value, or `None` when the
 /// value does not fit Django's grammar: `[a-z0-9.-]+` or `[` hex digits and colons `]`, then
 /// optionally `:` and digits. `localhost:80/x`, `a:b@evil`, `[::1]evil` and `host:abc` fail.
 fn split_domain_port(host: &str) -> Option<String> {
@@ -275,7 +275,7 @@ fn split_domain_port(host: &str) -> Option<String> {
     if !(valid_name && valid_port) {
         return None;
     }
-    Some(domain.strip_suffix('.').unwrap_or(domain).to_owned())
+    Some(domain.to_owned())
 }
 
 struct SiteEndpoint<'s> {

@@ -47,11 +47,20 @@ impl Client {
     /// # Errors
     ///
     /// [`crate::Error::ImproperlyConfigured`] when the project does not build (bad URL pattern,
-    /// unknown middleware, settings error).
+    /// unknown middleware, settings error). A SQLite database file that does not exist yet is
+    /// created empty, as the test database.
     pub fn new(project: Project) -> crate::Result<Self> {
         let mut settings = project.settings_arc()?.as_ref().clone();
         if !settings.allowed_hosts.is_empty() && !settings.host_allowed("testserver") {
             settings.allowed_hosts.push("testserver".into());
+        }
+        // The test database: a SQLite file is created here, as Django's test runner creates its
+        // database, since the project's own pool never creates one (only `migrate` does).
+        if let crate::conf::DatabaseUrl::Sqlite(path) = &settings.database_url
+            && !path.exists()
+        {
+            crate::db::Database::connect(&settings.database_url, crate::db::PoolOptions::default().max_size(1))
+                .run_sync(|_conn| Ok(()))?;
         }
         let project = project.with_settings(settings);
         let site = project.build()?;
