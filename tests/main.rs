@@ -6,6 +6,7 @@ mod common;
 mod cli;
 mod db;
 mod fields;
+mod legacy;
 mod middleware;
 mod migrations;
 mod models;

@@ -172,7 +172,7 @@ fn on_delete_is_enforced_and_joins_are_plain_diesel() {
 }
 
 /// Counts the statements a connection runs while `f` runs.
-fn statements<T>(
+pub(crate) fn statements<T>(
     conn: &mut manouche::db::Connection,
     f: impl FnOnce(&mut manouche::db::Connection) -> T,
 ) -> (T, usize) {

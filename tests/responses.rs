@@ -96,8 +96,56 @@ fn files_stream_with_type_name_and_ranges() {
 }
 
 #[test]
+fn files_carry_validators_and_answer_conditional_requests() {
+    let client = client();
+    let whole = client.get("/download/").send();
+    let etag = whole.header("etag").expect("an ETag").to_owned();
+    let modified = whole.header("last-modified").expect("a Last-Modified date").to_owned();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "a strong tag: {etag}");
+
+    let not_modified = client.get("/download/").header("if-none-match", &etag).send();
+    assert_eq!(not_modified.status(), 304);
+    assert!(not_modified.bytes().is_empty());
+    assert_eq!(not_modified.header("etag"), Some(etag.as_str()));
+    let weak = client.get("/download/").header("if-none-match", &format!("\"other\", W/{etag}")).send();
+    assert_eq!(weak.status(), 304, "If-None-Match compares weakly");
+    assert_eq!(client.get("/download/").header("if-none-match", "\"other\"").send().status(), 200);
+    assert_eq!(client.get("/download/").header("if-modified-since", &modified).send().status(), 304);
+    let long_ago = "Mon, 01 Jan 2001 00:00:00 GMT";
+    assert_eq!(client.get("/download/").header("if-modified-since", long_ago).send().status(), 200);
+    // If-None-Match wins over If-Modified-Since.
+    let both =
+        client.get("/download/").header("if-none-match", "\"other\"").header("if-modified-since", &modified).send();
+    assert_eq!(both.status(), 200);
+
+    assert_eq!(client.get("/download/").header("if-match", "\"other\"").send().status(), 412);
+    assert_eq!(client.get("/download/").header("if-match", &etag).send().status(), 200);
+    assert_eq!(client.get("/download/").header("if-unmodified-since", long_ago).send().status(), 412);
+
+    let range =
+        |if_range: &str| client.get("/download/").header("range", "bytes=0-3").header("if-range", if_range).send();
+    assert_eq!(range(&etag).status(), 206, "the tag still matches");
+    assert_eq!(range(&modified).status(), 206, "the date is the modification time");
+    let stale = range(long_ago);
+    assert_eq!(stale.status(), 200, "a stale If-Range date gets the whole file");
+    assert_eq!(stale.bytes().len(), whole.bytes().len());
+    assert_eq!(range("\"stale-tag\"").status(), 200);
+    assert_eq!(range(&format!("W/{etag}")).status(), 200, "If-Range compares strongly");
+}
+
+#[test]
 fn missing_files_are_404() {
     assert_eq!(client().get("/missing/").send().status(), 404);
+}
+
+#[test]
+fn a_nul_byte_in_a_static_path_is_a_404() {
+    let client = Client::new(example_shop::configure(Project::new(Settings::for_tests()))).unwrap();
+    assert_eq!(client.get("/static/shop/site.css").send().status(), 200);
+    for path in ["/static/shop/site.css%00", "/static/shop/%00site.css", "/static/%00"] {
+        let response = client.get(path).send();
+        assert_eq!(response.status(), 404, "{path}: {}", response.text());
+    }
 }
 
 #[test]

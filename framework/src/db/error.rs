@@ -37,6 +37,12 @@ pub enum Error {
     /// A value could not be turned into JSON (`values()`).
     #[error("cannot serialise a value: {0}")]
     Serialize(#[source] serde_json::Error),
+    /// `bulk_update` was asked to change the primary key, which identifies the rows it updates.
+    #[error("`bulk_update` cannot change the primary key of {model}; save the rows one by one")]
+    PrimaryKeyUpdate {
+        /// The model.
+        model: &'static str,
+    },
     /// A connection could not be opened or configured.
     #[error("cannot connect to the database: {0}")]
     Connection(String),
@@ -54,7 +60,8 @@ impl Error {
             Error::MultipleObjectsReturned { .. }
             | Error::Query(_)
             | Error::Serialize(_)
-            | Error::DeclaredThrough { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            | Error::DeclaredThrough { .. }
+            | Error::PrimaryKeyUpdate { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! receivers, tasks). Everything is plain Diesel underneath: the closure gets a [`Connection`].
 
 // Diesel's `MultiConnection` derive adds undocumented public items (`MultiBackend`, ...).
+mod bulk;
 mod choices;
 #[allow(missing_docs)]
 mod connection;
@@ -20,6 +21,7 @@ mod signals;
 pub mod types;
 pub mod values;
 
+pub use self::bulk::Columns;
 #[doc(hidden)]
 pub use self::choices::not_a_choice as __not_a_choice;
 pub use self::choices::{Choices, IntegerChoices};

@@ -75,6 +75,11 @@ pub trait Model: Sized + 'static {
         V: diesel::AsChangeset<Target = Self::Table> + Clone,
         V::Changeset: diesel::query_builder::QueryFragment<super::MultiBackend>;
 
+    /// Binds this instance's value of the SQL `column` to the next `?` of `query` (`None` for a
+    /// column the model does not have): for [`super::QuerySet::bulk_update_sync`].
+    #[doc(hidden)]
+    fn __bind_column(&self, query: super::RawQuery<()>, column: &str) -> Option<super::RawQuery<()>>;
+
     /// The model's metadata.
     fn meta() -> &'static ModelMeta;
 
@@ -155,6 +160,9 @@ pub struct ModelMeta {
     pub unique_together: &'static [&'static [&'static str]],
     /// Groups of columns indexed together.
     pub indexes: &'static [&'static [&'static str]],
+    /// Django's `managed`: whether migrations create and alter the table (`false` maps a table
+    /// that exists already, e.g. another application's).
+    pub managed: bool,
 }
 
 impl ModelMeta {
@@ -170,8 +178,9 @@ impl ModelMeta {
         ordering: &'static [(&'static str, bool)],
         unique_together: &'static [&'static [&'static str]],
         indexes: &'static [&'static [&'static str]],
+        managed: bool,
     ) -> Self {
-        ModelMeta { app, name, table, verbose_name, fields, permissions, ordering, unique_together, indexes }
+        ModelMeta { app, name, table, verbose_name, fields, permissions, ordering, unique_together, indexes, managed }
     }
 
     /// The primary key field.

@@ -216,7 +216,9 @@ impl Command for MakeMigrations {
         }
         let from = graph.final_state().map_err(|e| CommandError::new(e.to_string()))?;
         let apps: Vec<&str> = ctx.project().apps().iter().map(App::name).collect();
-        let models: Vec<_> = crate::db::registered_models().into_iter().filter(|m| apps.contains(&m.app)).collect();
+        // Unmanaged models (`managed = false`) map tables the project does not create or alter.
+        let models: Vec<_> =
+            crate::db::registered_models().into_iter().filter(|m| m.managed && apps.contains(&m.app)).collect();
         let to = ProjectState::from_models(&models);
         let app_names: Vec<String> = selected.iter().map(|a| a.name().to_owned()).collect();
         let changes = {

@@ -109,17 +109,19 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             };
         })
     });
+    let bare_sql = |f: &FieldDef| match f.kind {
+        Kind::ForeignKey => f.key_type.as_ref().map_or(quote!(diesel::sql_types::BigInt), |(_, k)| k.sql_type()),
+        _ => f.kind.sql_type(),
+    };
     let columns = def.fields.iter().map(|f| {
         let column = &f.column;
-        let sql = match f.kind {
-            Kind::ForeignKey => f.key_type.as_ref().map_or(quote!(diesel::sql_types::BigInt), |(_, k)| k.sql_type()),
-            _ => f.kind.sql_type(),
-        };
-        let doc = format!("The `{column}` column.");
+        let sql = bare_sql(f);
+        let doc = format!("The `{}` column.", f.sql_name());
+        let sql_name = f.db_column.as_ref().map(|name| quote!(#[sql_name = #name]));
         if f.nullable {
-            quote! { #[doc = #doc] #column -> diesel::sql_types::Nullable<#sql>, }
+            quote! { #[doc = #doc] #sql_name #column -> diesel::sql_types::Nullable<#sql>, }
         } else {
-            quote! { #[doc = #doc] #column -> #sql, }
+            quote! { #[doc = #doc] #sql_name #column -> #sql, }
         }
     });
     let handles = def.fields.iter().map(|f| {
@@ -133,7 +135,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     });
     let metas = def.fields.iter().map(|f| {
         let field = f.ident.to_string();
-        let column_name = f.column.to_string();
+        let column_name = f.sql_name();
         let ty = format_ident!("{}", f.kind.variant());
         let relation = match (&f.target, &f.on_delete) {
             (Some(target), Some(action)) => {
@@ -325,6 +327,9 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     let column_of = |ident: &syn::Ident| {
         def.fields.iter().find(|f| f.ident == *ident).map_or_else(|| ident.clone(), |f| f.column.clone())
     };
+    let sql_name_of = |ident: &syn::Ident| {
+        def.fields.iter().find(|f| f.ident == *ident).map_or_else(|| ident.to_string(), FieldDef::sql_name)
+    };
     let default_order = if def.ordering.is_empty() {
         quote! {
             let _ = reversed;
@@ -345,6 +350,25 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             if reversed { query.order_by((#(#backward,)*)) } else { query.order_by((#(#forward,)*)) }
         }
     };
+    // `bulk_update` binds each listed column's value of each row.
+    let bind_columns = def.fields.iter().map(|f| {
+        let (ident, name) = (&f.ident, f.sql_name());
+        let sql = bare_sql(f);
+        let sql = if f.nullable { quote!(diesel::sql_types::Nullable<#sql>) } else { sql };
+        quote! {
+            #name => ::core::option::Option::Some(query.bind::<#sql, _>(::core::clone::Clone::clone(&self.#ident))),
+        }
+    });
+    let field_lists = def.fields.iter().map(|f| {
+        let column = &f.column;
+        quote! {
+            impl ::manouche::db::Columns<#table::table> for #table::#column {
+                fn __names(names: &mut ::std::vec::Vec<&'static str>) {
+                    names.push(<#table::#column as diesel::Column>::NAME);
+                }
+            }
+        }
+    });
     // A bare column orders ascending in `order_by`.
     let column_terms = def.fields.iter().map(|f| {
         let column = &f.column;
@@ -361,19 +385,20 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         }
     });
     let ordering_meta = def.ordering.iter().map(|(field, descending)| {
-        let column = column_of(field).to_string();
+        let column = sql_name_of(field);
         quote!((#column, #descending))
     });
     let group_meta = |groups: &[Vec<syn::Ident>]| -> Vec<TokenStream> {
         groups
             .iter()
             .map(|group| {
-                let columns = group.iter().map(|f| column_of(f).to_string());
+                let columns = group.iter().map(|f| sql_name_of(f));
                 quote!(&[#(#columns),*])
             })
             .collect()
     };
     let (together_meta, index_meta) = (group_meta(&def.unique_together), group_meta(&def.indexes));
+    let managed = def.managed;
     let many_to_many: Vec<TokenStream> =
         def.many_to_many.iter().map(|relation| many_to_many(def, name, vis, &pk_ty, relation)).collect();
     let pk_sql = match def.fields.iter().find(|f| f.primary_key) {
@@ -469,6 +494,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         #(#fk_checks)*
         #(#related_fields)*
         #(#column_terms)*
+        #(#field_lists)*
         #(#many_to_many)*
         #(#joins)*
 
@@ -485,6 +511,17 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
 
             fn pk(&self) -> #pk_ty {
                 ::core::clone::Clone::clone(&self.#pk)
+            }
+
+            fn __bind_column(
+                &self,
+                query: ::manouche::db::RawQuery<()>,
+                column: &str,
+            ) -> ::core::option::Option<::manouche::db::RawQuery<()>> {
+                match column {
+                    #(#bind_columns)*
+                    _ => ::core::option::Option::None,
+                }
             }
 
             fn refresh_from_db_sync(
@@ -627,7 +664,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 static PERMISSIONS: &[::manouche::db::Permission] = &[#(#permission_values),*];
                 static META: ::manouche::db::ModelMeta = ::manouche::db::ModelMeta::__new(
                     #app, #model_name, #table_name, #verbose_name, FIELDS, PERMISSIONS,
-                    &[#(#ordering_meta),*], &[#(#together_meta),*], &[#(#index_meta),*],
+                    &[#(#ordering_meta),*], &[#(#together_meta),*], &[#(#index_meta),*], #managed,
                 );
                 &META
             }

@@ -23,6 +23,8 @@ pub(crate) struct ModelDef {
     pub(crate) indexes: Vec<Vec<Ident>>,
     /// Many-to-many relations, from `#[many_to_many(tags = Tag)]`.
     pub(crate) many_to_many: Vec<ManyToManyDef>,
+    /// Django's `managed`: `false` for a table the project maps but does not create or alter.
+    pub(crate) managed: bool,
 }
 
 /// `#[many_to_many(tags = Tag)]`, or `#[many_to_many(tags = Tag, through = ProductTag)]`.
@@ -35,7 +37,8 @@ pub(crate) struct ManyToManyDef {
 
 const MODEL_OPTIONS: &str = "unknown `model` option; expected `app = \"...\"`, `table = \"...\"`, \
                              `verbose_name = \"...\"`, `ordering = [\"-field\", ...]`, \
-                             `unique_together = [[\"a\", \"b\"], ...]` or `indexes = [[\"a\", \"b\"], ...]`";
+                             `unique_together = [[\"a\", \"b\"], ...]`, `indexes = [[\"a\", \"b\"], ...]` \
+                             or `managed = false`";
 
 /// `["a", "-b"]` as `(text, span)` pairs.
 fn string_list(expr: &Expr, what: &str) -> syn::Result<Vec<(String, Span)>> {
@@ -61,8 +64,10 @@ pub(crate) struct FieldDef {
     pub(crate) ident: Ident,
     /// The type without `Option`.
     pub(crate) inner_ty: Type,
-    /// The SQL column: the field's name, or `<name>_id` for a foreign key.
+    /// The Diesel column: the field's name, or `<name>_id` for a foreign key.
     pub(crate) column: Ident,
+    /// The SQL column when it differs from `column` (`#[field(db_column = "...")]`).
+    pub(crate) db_column: Option<String>,
     /// `T` of a `ForeignKey<T>`.
     pub(crate) target: Option<Type>,
     /// `cascade`, `protect`, `restrict` or `set_null`, for a foreign key.
@@ -83,6 +88,13 @@ pub(crate) struct FieldDef {
     pub(crate) decimal_places: Option<u32>,
     pub(crate) auto_now: bool,
     pub(crate) auto_now_add: bool,
+}
+
+impl FieldDef {
+    /// The column's name in SQL: `db_column`, or the Diesel column's name.
+    pub(crate) fn sql_name(&self) -> String {
+        self.db_column.clone().unwrap_or_else(|| self.column.to_string())
+    }
 }
 
 /// The supported Rust types and their Diesel SQL types.
@@ -252,6 +264,7 @@ impl ModelDef {
         let mut ordering_names: Vec<(String, Span)> = Vec::new();
         let mut together_names: Vec<Vec<(String, Span)>> = Vec::new();
         let mut index_names: Vec<Vec<(String, Span)>> = Vec::new();
+        let mut managed = true;
         match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args) {
             Ok(metas) => {
                 for meta in metas {
@@ -260,6 +273,13 @@ impl ModelDef {
                         continue;
                     };
                     let key = nv.path.get_ident().map(Ident::to_string).unwrap_or_default();
+                    if key == "managed" {
+                        match &nv.value {
+                            Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(value), .. }) => managed = value.value,
+                            other => errors.push(syn::Error::new(other.span(), "`managed` is `true` or `false`")),
+                        }
+                        continue;
+                    }
                     let collected = match key.as_str() {
                         "ordering" => string_list(&nv.value, &key).map(|v| ordering_names = v),
                         "unique_together" => string_groups(&nv.value, &key).map(|v| together_names = v),
@@ -404,6 +424,7 @@ impl ModelDef {
             unique_together,
             indexes,
             many_to_many,
+            managed,
         })
     }
 }
@@ -453,6 +474,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
     let mut def = FieldDef {
         verbose_name: human(&ident.to_string()),
         column,
+        db_column: None,
         target,
         on_delete: None,
         key_type: None,
@@ -562,10 +584,18 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                     def.on_delete = Some(action);
                 }
                 "verbose_name" => def.verbose_name = meta.value()?.parse::<syn::LitStr>()?.value(),
+                "db_column" => {
+                    let lit: syn::LitStr = meta.value()?.parse()?;
+                    let name = lit.value();
+                    if name.is_empty() || name.contains(['"', '\0']) {
+                        return Err(syn::Error::new(lit.span(), "`db_column` is a column name, without quotes"));
+                    }
+                    def.db_column = Some(name);
+                }
                 "help_text" => def.help_text = meta.value()?.parse::<syn::LitStr>()?.value(),
                 _ => {
                     return Err(meta.error(
-                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, `on_delete = ...`, `key_type = ...`, `default = ...`, `verbose_name = \"...\"` or `help_text = \"...\"`",
+                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, `on_delete = ...`, `key_type = ...`, `default = ...`, `db_column = \"...\"`, `verbose_name = \"...\"` or `help_text = \"...\"`",
                     ));
                 }
             }
