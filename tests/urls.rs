@@ -142,3 +142,18 @@ fn function_views_wrap_plain_actix_handlers() {
     assert_eq!(client.delete("/ping/4/").send().status(), 200, "function views accept any method");
     assert_eq!(reverse("plain:ping", &[("n", &9)]).unwrap(), "/ping/9/");
 }
+
+#[view(GET, name = "teapot")]
+async fn teapot() -> &'static str {
+    "short and stout"
+}
+
+#[test]
+fn a_local_variable_may_take_a_views_name() {
+    let app = App::new("kitchen").urls(urlpatterns![path("teapot/", teapot)]);
+    let client = manouche::test::Client::new(Project::new(Settings::for_tests()).app(app)).unwrap();
+    // The view's name in value position is a function, which a local variable may shadow.
+    let teapot = client.get("/teapot/").send().text();
+    assert_eq!(teapot, "short and stout");
+    assert_eq!(self::teapot::url().unwrap(), "/teapot/", "typed reversing still reaches the view");
+}

@@ -5,7 +5,7 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder};
 
 pub use crate::signals::{ReceiverEntry, Signal};
 pub use crate::urls::UrlArg;
-pub use crate::views::{LocalBoxFuture, View, ViewInfo};
+pub use crate::views::{DeclaredView, LocalBoxFuture, View, ViewInfo, ViewToken};
 pub use askama;
 pub use diesel;
 pub use inventory;

@@ -63,6 +63,38 @@ pub trait View: Send + Sync + 'static {
     }
 }
 
+/// A view `#[view]` declares: its metadata is a `static`.
+#[doc(hidden)]
+pub trait DeclaredView: View {
+    /// The view's metadata.
+    fn declared_info() -> &'static ViewInfo;
+}
+
+/// The argument of the function `#[view]` leaves under the view's name: only the framework makes
+/// one, so that function is only a handle for URL patterns.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct ViewToken(());
+
+/// A `#[view]` function as URL patterns receive it: `path("products/", product_list)`.
+impl<F, V> View for F
+where
+    F: Fn(ViewToken) -> V + Send + Sync + 'static,
+    V: DeclaredView,
+{
+    fn info(&self) -> &ViewInfo {
+        V::declared_info()
+    }
+
+    fn call(&self, req: HttpRequest, payload: Payload) -> LocalBoxFuture<Result<HttpResponse, crate::Error>> {
+        self(ViewToken(())).call(req, payload)
+    }
+
+    fn id(&self) -> TypeId {
+        TypeId::of::<V>()
+    }
+}
+
 /// A shared view.
 pub type BoxedView = Arc<dyn View>;
 

@@ -45,11 +45,23 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
     let url_types: Vec<&syn::Type> = def.url_params.iter().map(|(_, ty)| ty).collect();
     let url_doc = format!("The URL of this view, reversed from the project's URL patterns (`{route_name}`).");
 
+    // The view is a struct in the type namespace (for `name::url(...)` and its `View` impl) and
+    // a function of the same name in the value namespace (what `path(..., name)` receives). A
+    // function, unlike a unit struct, can be shadowed by a local variable of the same name.
     quote! {
         #(#docs)*
         #[allow(non_camel_case_types)]
         #[derive(Debug, Clone, Copy)]
-        #vis struct #name;
+        #vis struct #name {
+            #[allow(dead_code)]
+            __private: (),
+        }
+
+        #(#docs)*
+        #[allow(dead_code)]
+        #vis fn #name(_: ::manouche::__private::ViewToken) -> #name {
+            #name { __private: () }
+        }
 
         impl #name {
             #[doc = #url_doc]
@@ -68,8 +80,8 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
             }
         }
 
-        impl ::manouche::__private::View for #name {
-            fn info(&self) -> &::manouche::__private::ViewInfo {
+        impl ::manouche::__private::DeclaredView for #name {
+            fn declared_info() -> &'static ::manouche::__private::ViewInfo {
                 static INFO: ::manouche::__private::ViewInfo = ::manouche::__private::ViewInfo::__new(
                     #route_name,
                     &[#(#methods),*],
@@ -77,6 +89,12 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
                     ::core::concat!(::core::module_path!(), "::", #fn_name),
                 );
                 &INFO
+            }
+        }
+
+        impl ::manouche::__private::View for #name {
+            fn info(&self) -> &::manouche::__private::ViewInfo {
+                <Self as ::manouche::__private::DeclaredView>::declared_info()
             }
 
             fn call(

@@ -1,9 +1,17 @@
 use manouche::prelude::*;
 
-#[model(app = "shop", managed = false)]
+#[model(app = "shop", db_table = "orders")]
 pub struct Order {
     #[field(primary_key, auto, indexed)]
     pub id: i64,
+}
+
+#[model(app = "shop", managed = "no")]
+pub struct Legacy {
+    #[field(primary_key, auto, db_column = "")]
+    pub id: i64,
+    #[field(db_column = "Name\"")]
+    pub name: String,
 }
 
 fn main() {
