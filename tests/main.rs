@@ -10,6 +10,7 @@ mod legacy;
 mod middleware;
 mod migrations;
 mod models;
+mod pagination;
 mod relations;
 mod responses;
 mod scaffold;

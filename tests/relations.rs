@@ -226,6 +226,30 @@ fn prefetch_related_runs_a_fixed_number_of_queries_whatever_the_rows() {
                 assert_eq!(authors.len(), 4);
                 assert!(authors.iter().all(|(_, books)| books.len() == books_per_author));
                 assert_eq!(authors[1].1[0].title, "Book 1.0");
+                // One author with their books, as get() and first() on the prefetching set.
+                let (one, single) = statements(conn, |conn| {
+                    Author::objects()
+                        .filter(Author::name.eq("Author 2"))
+                        .prefetch_related_set(Book::author)
+                        .related(Book::objects().order_by(Book::title.desc()))
+                        .get_sync(conn)
+                });
+                let (author, books) = one?;
+                assert_eq!(author.name, "Author 2");
+                assert_eq!(books.len(), books_per_author);
+                let mut titles: Vec<String> = (0..books_per_author).map(|b| format!("Book 2.{b}")).collect();
+                titles.sort_unstable_by(|a, b| b.cmp(a));
+                let got: Vec<String> = books.iter().map(|b| b.title.clone()).collect();
+                assert_eq!(got, titles, "in the related set's order");
+                assert_eq!(single, 2);
+                let first = Author::objects()
+                    .order_by(Author::name.desc())
+                    .prefetch_related_set(Book::author)
+                    .first_sync(conn)?
+                    .expect("an author");
+                assert_eq!((first.0.name.as_str(), first.1.len()), ("Author 3", books_per_author));
+                let none = Author::objects().filter(Author::name.eq("Nobody")).prefetch_related_set(Book::author);
+                assert!(none.first_sync(conn)?.is_none());
                 // Forward: each book with its author, without a query per book.
                 let (books, forward) =
                     statements(conn, |conn| Book::objects().prefetch_related(Book::author).all_sync(conn));

@@ -236,3 +236,19 @@ fn product_pages_and_the_json_api() {
     assert_eq!(client.get("/api/products/99999/").send().status(), 404);
     assert_eq!(manouche::urls::reverse("shop:api:product", &[("id", &id)]).unwrap(), format!("/api/products/{id}/"));
 }
+
+#[test]
+fn pages_run_a_fixed_number_of_queries() {
+    let client = client();
+    // Categories, the count, then one page of products joined with their categories.
+    let page = manouche::test::assert_num_queries(client.db(), 3, || client.get("/products/").send());
+    assert_eq!(page.status(), 200);
+    // The product, its tags and its reviews with their customers: three queries in all.
+    manouche::test::assert_num_queries(client.db(), 3, || client.get("/products/sencha-kyoto/").send());
+    let wrong = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        manouche::test::assert_num_queries(client.db(), 1, || client.get("/products/").send())
+    }));
+    let message = *wrong.unwrap_err().downcast::<String>().unwrap();
+    assert!(message.starts_with("3 queries executed, 1 expected"), "{message}");
+    assert!(message.contains("2. SELECT COUNT(*)"), "the statements are listed: {message}");
+}

@@ -3,6 +3,7 @@
 
 use diesel::{BoolExpressionMethods, EscapeExpressionMethods, ExpressionMethods, TextExpressionMethods};
 use manouche::db::IntegerChoices as _;
+use manouche::db::Paginator;
 use manouche::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +11,7 @@ use super::models::{Category, Product, Review, Tag};
 use super::views::shop_name;
 
 /// Products per page.
-pub const PAGE_SIZE: i64 = 6;
+pub const PAGE_SIZE: u32 = 6;
 
 /// The longest search accepted, as a search form field's `max_length`.
 pub const MAX_SEARCH_LENGTH: usize = 200;
@@ -103,28 +104,21 @@ pub async fn product_list(req: Request, query: Query<ListQuery>) -> manouche::Re
         None => None,
     };
     let q = query.search()?.to_owned();
-    let count = filtered(category.as_ref(), &q).count(&db).await?;
-    let pages = ((count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let page = query.page.unwrap_or(1);
-    if !(1..=pages).contains(&page) {
-        return Err(manouche::http::Error::not_found(format!("no page {page}; there are {pages}")).into());
-    }
-    let products = filtered(category.as_ref(), &q)
-        .order_by(Product::name.asc())
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-        .select_related(Product::category) // joined: the same query, not one per product
-        .all(&db)
-        .await?;
+    let (filter_category, search) = (category.clone(), q.clone());
+    let make = move || {
+        filtered(filter_category.as_ref(), &search).order_by(Product::name.asc()).select_related(Product::category) // joined: the same query, not one per product
+    };
+    // Out of range is a 404, as Django's list views answer.
+    let page = Paginator::new(make, PAGE_SIZE).page(&db, query.page.unwrap_or(1)).await?;
     render(&ProductList {
         shop_name: shop_name(&req),
         ctx: req.context(),
-        products,
+        products: page.object_list,
         categories,
         category: category.map(|c| c.slug),
         q,
-        page,
-        pages,
+        page: page.number,
+        pages: page.num_pages,
     })
 }
 

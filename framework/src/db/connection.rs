@@ -58,6 +58,8 @@ pub(crate) struct Manager {
     pub(crate) statement_timeout_ms: u64,
     /// Whether a missing SQLite file may be created (only `migrate` does).
     pub(crate) create_missing: bool,
+    /// Statements captured for tests (`Database::capture_queries`).
+    pub(crate) capture: Arc<super::queries::Capture>,
     /// Bumped each time a connection is found dead: connections of an older generation are
     /// checked before their next use, so one database restart costs at most one failed request.
     pub(crate) generation: Arc<AtomicU64>,
@@ -132,7 +134,12 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<Pooled, super::Error> {
         let generation = self.generation.load(Ordering::Acquire);
-        Ok(Pooled { conn: self.open()?, generation, dead: false })
+        let mut conn = self.open()?;
+        diesel::Connection::set_instrumentation(
+            &mut conn,
+            super::queries::QueryLog { capture: Arc::clone(&self.capture), started: None },
+        );
+        Ok(Pooled { conn, generation, dead: false })
     }
 
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), super::Error> {

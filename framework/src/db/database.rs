@@ -105,6 +105,7 @@ pub struct Database {
     backend: Backend,
     url: DatabaseUrl,
     generation: Arc<AtomicU64>,
+    capture: Arc<super::queries::Capture>,
 }
 
 impl fmt::Debug for Database {
@@ -127,10 +128,12 @@ impl Database {
         let max_size = if *url == DatabaseUrl::SqliteMemory { 1 } else { options.max_size.max(1) };
         let statement_timeout_ms = u64::try_from(options.statement_timeout.as_millis()).unwrap_or(u64::MAX);
         let generation = Arc::new(AtomicU64::new(0));
+        let capture = Arc::new(super::queries::Capture::default());
         let manager = Manager {
             url: url.clone(),
             statement_timeout_ms,
             create_missing: options.create_missing,
+            capture: Arc::clone(&capture),
             generation: Arc::clone(&generation),
         };
         let pool = r2d2::Pool::builder()
@@ -139,7 +142,7 @@ impl Database {
             .connection_timeout(options.acquire_timeout)
             .test_on_check_out(false)
             .build_unchecked(manager);
-        Database { pool, backend, url: url.clone(), generation }
+        Database { pool, backend, url: url.clone(), generation, capture }
     }
 
     /// The backend in use.
@@ -150,6 +153,25 @@ impl Database {
     /// The database URL (its password hidden when displayed).
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
+    }
+
+    /// Runs `f` and returns its value with the SQL of every statement this pool's connections ran
+    /// meanwhile, on any thread (views run theirs on the blocking pool): Django's
+    /// `CaptureQueriesContext`. [`crate::test::assert_num_queries`] is built on it. Statements are
+    /// also logged at `debug` under `manouche.db.sql`, with their duration.
+    ///
+    /// ```
+    /// # use manouche::conf::DatabaseUrl;
+    /// # use manouche::db::{Database, PoolOptions};
+    /// use diesel::connection::SimpleConnection;
+    /// let db = Database::connect(&DatabaseUrl::SqliteMemory, PoolOptions::default());
+    /// let ((), statements) = db.capture_queries(|| {
+    ///     db.run_sync(|conn| Ok(conn.batch_execute("SELECT 1")?)).unwrap();
+    /// });
+    /// assert_eq!(statements, ["SELECT 1"]);
+    /// ```
+    pub fn capture_queries<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<String>) {
+        self.capture.around(f)
     }
 
     /// Checks the database answers (`SELECT 1`), for health checks.

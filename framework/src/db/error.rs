@@ -43,6 +43,12 @@ pub enum Error {
         /// The model.
         model: &'static str,
     },
+    /// A [`super::Paginator`] page number out of range: a 404, as Django's list views answer.
+    #[error("invalid page: {message}")]
+    InvalidPage {
+        /// Why, e.g. "that page contains no results".
+        message: String,
+    },
     /// A connection could not be opened or configured.
     #[error("cannot connect to the database: {0}")]
     Connection(String),
@@ -54,7 +60,7 @@ impl Error {
     /// supplied ([`Error::is_bad_input`]), else 500.
     pub fn status(&self) -> StatusCode {
         match self {
-            Error::DoesNotExist { .. } => StatusCode::NOT_FOUND,
+            Error::DoesNotExist { .. } | Error::InvalidPage { .. } => StatusCode::NOT_FOUND,
             Error::Unavailable { .. } | Error::Connection(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Query(_) if self.is_bad_input() => StatusCode::BAD_REQUEST,
             Error::MultipleObjectsReturned { .. }

@@ -14,6 +14,8 @@ mod database;
 mod error;
 mod model;
 mod ordering;
+mod paginator;
+mod queries;
 mod queryset;
 mod raw;
 mod relations;
@@ -49,6 +51,7 @@ pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, Permission, regist
 #[doc(hidden)]
 pub use self::ordering::__column_term;
 pub use self::ordering::OrderTerm;
+pub use self::paginator::{Page, Paginator};
 #[doc(hidden)]
 pub use self::queryset::__attach_targets;
 pub use self::queryset::{PrefetchMany, PrefetchSet, QuerySet, ValueMaps, Values};

@@ -796,15 +796,37 @@ impl<M: Model, R: RelatedField<Target = M>> PrefetchSet<M, R> {
         <R::Model as Model>::Query: LoadQuery<'static, AnyConnection, R::Model>,
     {
         let rows = self.rows.all_sync(conn)?;
-        let keys: Vec<M::PrimaryKey> = rows.iter().map(Model::pk).collect();
-        let mut related = Vec::new();
-        if !keys.is_empty() {
-            // The related query set's filters, restricted to these rows, in its own order.
-            let base = self.related.unwrap_or_else(R::Model::objects);
-            let query = base.map(|query| R::filter_keys(query, keys));
-            related = query.all_sync(conn)?.into_iter().filter_map(|r| R::key(&r).map(|k| (k, r))).collect();
-        }
-        Ok(attach_sets(rows, related))
+        with_sets::<M, R>(self.related, rows, conn)
+    }
+
+    /// The one matching row with its related rows, Django's `get()` on a prefetching query set.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DoesNotExist`] or [`Error::MultipleObjectsReturned`] as [`QuerySet::get_sync`];
+    /// [`Error::Query`] when a query fails.
+    pub fn get_sync(self, conn: &mut AnyConnection) -> Result<(M, Vec<R::Model>), Error>
+    where
+        M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
+        <R::Model as Model>::Query: LoadQuery<'static, AnyConnection, R::Model>,
+    {
+        let row = self.rows.get_sync(conn)?;
+        Ok(with_sets::<M, R>(self.related, vec![row], conn)?.remove(0))
+    }
+
+    /// The first matching row with its related rows, if any: Django's `first()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when a query fails.
+    #[allow(clippy::type_complexity)]
+    pub fn first_sync(self, conn: &mut AnyConnection) -> Result<Option<(M, Vec<R::Model>)>, Error>
+    where
+        M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
+        <R::Model as Model>::Query: LoadQuery<'static, AnyConnection, R::Model>,
+    {
+        let rows: Vec<M> = self.rows.first_sync(conn)?.into_iter().collect();
+        Ok(with_sets::<M, R>(self.related, rows, conn)?.into_iter().next())
     }
 
     /// [`PrefetchSet::all_sync`] on the blocking pool.
@@ -823,6 +845,28 @@ impl<M: Model, R: RelatedField<Target = M>> PrefetchSet<M, R> {
     {
         db.run(move |conn| self.all_sync(conn)).await
     }
+}
+
+/// Loads the rows pointing to `rows` through `R` (filtered and ordered by `related`), one query,
+/// and pairs each row with its set.
+#[allow(clippy::type_complexity)]
+fn with_sets<M: Model, R: RelatedField<Target = M>>(
+    related: Option<QuerySet<R::Model>>,
+    rows: Vec<M>,
+    conn: &mut AnyConnection,
+) -> Result<Vec<(M, Vec<R::Model>)>, Error>
+where
+    <R::Model as Model>::Query: LoadQuery<'static, AnyConnection, R::Model>,
+{
+    let keys: Vec<M::PrimaryKey> = rows.iter().map(Model::pk).collect();
+    let mut found = Vec::new();
+    if !keys.is_empty() {
+        // The related query set's filters, restricted to these rows, in its own order.
+        let base = related.unwrap_or_else(R::Model::objects);
+        let query = base.map(|query| R::filter_keys(query, keys));
+        found = query.all_sync(conn)?.into_iter().filter_map(|r| R::key(&r).map(|k| (k, r))).collect();
+    }
+    Ok(attach_sets(rows, found))
 }
 
 /// Each row with the related rows keyed by its primary key, in their order.
