@@ -65,7 +65,7 @@ fn db_column_maps_existing_column_names() {
         .unwrap();
         let meta = StockItem::meta();
         assert!(!meta.managed);
-        assert_eq!(meta.fields.iter().map(|f| f.column).collect::<Vec<_>>(), ["ItemID", "ItemName", "qty", "Remark"]);
+        assert_eq!(meta.fields.iter().map(|f| &*f.column).collect::<Vec<_>>(), ["ItemID", "ItemName", "qty", "Remark"]);
         assert_eq!(meta.ordering, &[("ItemName", false)]);
     }
 }

@@ -127,17 +127,19 @@ fn models_describe_themselves() {
     assert_eq!((meta.app, meta.name, meta.table, meta.verbose_name), ("tests", "Tea", "tests_tea", "tea"));
     assert_eq!(meta.label(), "tests.Tea");
     let id = meta.primary_key().unwrap();
-    assert_eq!((id.name, id.ty, id.auto), ("id", FieldType::BigInt, true));
+    assert_eq!((&*id.name, id.ty, id.auto, id.editable), ("id", FieldType::BigInt, true, false));
     let name = meta.field("name").unwrap();
-    assert_eq!((name.max_length, name.unique, name.help_text), (Some(100), true, "As printed on the tin"));
+    assert_eq!((name.max_length, name.unique, &*name.help_text), (Some(100), true, "As printed on the tin"));
+    assert!(name.editable && !name.blank);
     assert!(meta.field("price_cents").unwrap().db_index);
-    assert_eq!(meta.field("in_stock").unwrap().default, Some("true"));
+    assert_eq!(meta.field("in_stock").unwrap().default, Some(manouche::db::Value::Bool(true)));
     let note = meta.field("tasting_note").unwrap();
-    assert_eq!((note.ty, note.nullable, note.verbose_name), (FieldType::Text, true, "tasting note"));
+    assert_eq!((note.ty, note.nullable, &*note.verbose_name), (FieldType::Text, true, "tasting note"));
+    assert!(note.blank, "an Option field may be left empty");
 
     let blend = HouseBlend::meta();
     assert_eq!((blend.table, blend.verbose_name), ("tests_blend_table", "house blend"));
-    assert_eq!(blend.primary_key().map(|f| (f.name, f.auto)), Some(("code", false)));
+    assert_eq!(blend.primary_key().map(|f| (&*f.name, f.auto)), Some(("code", false)));
 
     let registered: Vec<String> = manouche::db::registered_models().iter().map(|m| m.label()).collect();
     assert!(

@@ -96,10 +96,10 @@ fn databases() -> Vec<Database> {
 #[test]
 fn foreign_keys_describe_themselves_and_render_constraints() {
     let author = Book::meta().field("author").unwrap();
-    assert_eq!((author.column, author.ty, author.db_index), ("author_id", FieldType::ForeignKey, true));
-    let relation = author.relation.unwrap();
-    assert_eq!(((relation.to)().name, relation.on_delete), ("Author", OnDelete::Cascade));
-    assert_eq!(Book::meta().field("editor").unwrap().relation.unwrap().on_delete, OnDelete::SetNull);
+    assert_eq!((&*author.column, author.ty, author.db_index), ("author_id", FieldType::ForeignKey, true));
+    let relation = author.relation.clone().unwrap();
+    assert_eq!((relation.to.model().unwrap().name, relation.on_delete), ("Author", OnDelete::Cascade));
+    assert_eq!(Book::meta().field("editor").unwrap().relation.as_ref().unwrap().on_delete, OnDelete::SetNull);
     let sql = schema::create_table(Book::meta(), manouche::db::Backend::Postgres).unwrap().join(";\n");
     assert!(
         sql.contains(r#""author_id" BIGINT NOT NULL REFERENCES "reltests_author" ("id") ON DELETE CASCADE"#),

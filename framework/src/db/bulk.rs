@@ -86,7 +86,7 @@ fn bulk_update<M: Model, C: Columns<M::Table>>(conn: &mut AnyConnection, instanc
     C::__names(&mut names);
     names.dedup();
     let meta = M::meta();
-    let pk = meta.primary_key().map_or("id", |f| f.column);
+    let pk = meta.primary_key().map_or("id", |f| &*f.column);
     if names.contains(&pk) {
         return Err(Error::PrimaryKeyUpdate { model: meta.name });
     }

@@ -12,6 +12,7 @@ mod choices;
 mod connection;
 mod database;
 mod error;
+mod field;
 mod model;
 mod ordering;
 mod paginator;
@@ -33,8 +34,9 @@ pub use self::connection::{AnyConnection, Backend, MultiBackend};
 pub type Connection = AnyConnection;
 pub use self::database::{Database, PoolOptions, atomic, on_commit};
 pub use self::error::Error;
+pub use self::field::{Field, FieldType, Relation, RelationTarget, Value, field, foreign_key};
 #[doc(hidden)]
-pub use self::model::{FieldMetaInit, ModelEntry};
+pub use self::model::ModelEntry;
 
 /// Keys per statement in bulk writes: well under SQLite's 32,766 bound parameters.
 #[doc(hidden)]
@@ -47,7 +49,7 @@ pub const fn __bulk_rows(columns: usize) -> usize {
     let rows = 30_000 / if columns == 0 { 1 } else { columns };
     if rows == 0 { 1 } else { rows }
 }
-pub use self::model::{FieldMeta, FieldType, Model, ModelMeta, Permission, registered_models};
+pub use self::model::{Model, ModelMeta, Permission, registered_models};
 #[doc(hidden)]
 pub use self::ordering::__column_term;
 pub use self::ordering::OrderTerm;
@@ -58,6 +60,6 @@ pub use self::queryset::{PrefetchMany, PrefetchSet, QuerySet, ValueMaps, Values}
 #[doc(hidden)]
 pub use self::raw::Typed as __RawTyped;
 pub use self::raw::{RawQuery, RawRows};
-pub use self::relations::{ForeignKey, ManyRelated, ManyToManyThrough, OnDelete, OneToOne, RelatedField, Relation};
+pub use self::relations::{ForeignKey, ManyRelated, ManyToManyThrough, OnDelete, OneToOne, RelatedField};
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};
 pub use self::types::{Date, DateTime, Decimal, Json, Uuid, now, sql_types, today};

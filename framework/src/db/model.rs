@@ -151,7 +151,7 @@ pub struct ModelMeta {
     /// Human name, e.g. `product`.
     pub verbose_name: &'static str,
     /// Fields in declaration order.
-    pub fields: &'static [FieldMeta],
+    pub fields: &'static [super::Field],
     /// The four default permissions (view, add, change, delete), then the custom ones.
     pub permissions: &'static [Permission],
     /// The default ordering: `(column, descending)`.
@@ -173,7 +173,7 @@ impl ModelMeta {
         name: &'static str,
         table: &'static str,
         verbose_name: &'static str,
-        fields: &'static [FieldMeta],
+        fields: &'static [super::Field],
         permissions: &'static [Permission],
         ordering: &'static [(&'static str, bool)],
         unique_together: &'static [&'static [&'static str]],
@@ -184,12 +184,12 @@ impl ModelMeta {
     }
 
     /// The primary key field.
-    pub fn primary_key(&self) -> Option<&FieldMeta> {
+    pub fn primary_key(&self) -> Option<&super::Field> {
         self.fields.iter().find(|f| f.primary_key)
     }
 
     /// A field by name.
-    pub fn field(&self, name: &str) -> Option<&FieldMeta> {
+    pub fn field(&self, name: &str) -> Option<&super::Field> {
         self.fields.iter().find(|f| f.name == name)
     }
 
@@ -224,175 +224,6 @@ impl fmt::Display for Permission {
     /// `shop.publish_product`, as `has_perm` takes it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.app, self.codename)
-    }
-}
-
-/// A column's type, independent of the backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FieldType {
-    /// `i16`.
-    SmallInt,
-    /// `i32`.
-    Integer,
-    /// `i64`.
-    BigInt,
-    /// `f32`.
-    Float,
-    /// `f64`.
-    Double,
-    /// `bool`.
-    Bool,
-    /// `String`.
-    Text,
-    /// `Vec<u8>`.
-    Bytes,
-    /// [`super::Decimal`], with `max_digits` and `decimal_places`.
-    Decimal,
-    /// [`super::Date`].
-    Date,
-    /// [`super::DateTime`], in UTC.
-    DateTime,
-    /// [`super::Uuid`].
-    Uuid,
-    /// [`super::Json`].
-    Json,
-    /// A [`super::ForeignKey`]: the target's key type (see [`FieldMeta::relation`]).
-    ForeignKey,
-}
-
-impl fmt::Display for FieldType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            FieldType::SmallInt => "smallint",
-            FieldType::Integer => "integer",
-            FieldType::BigInt => "bigint",
-            FieldType::Float => "float",
-            FieldType::Double => "double",
-            FieldType::Bool => "bool",
-            FieldType::Text => "text",
-            FieldType::Bytes => "bytes",
-            FieldType::Decimal => "decimal",
-            FieldType::Date => "date",
-            FieldType::DateTime => "datetime",
-            FieldType::Uuid => "uuid",
-            FieldType::Json => "json",
-            FieldType::ForeignKey => "foreign key",
-        })
-    }
-}
-
-/// What `#[model]` knows about one field.
-#[derive(Debug)]
-#[non_exhaustive]
-#[allow(clippy::struct_excessive_bools)]
-pub struct FieldMeta {
-    /// The field and column name.
-    pub name: &'static str,
-    /// The column type.
-    pub ty: FieldType,
-    /// `Option<T>` fields are nullable.
-    pub nullable: bool,
-    /// The primary key.
-    pub primary_key: bool,
-    /// Filled by the database (auto-increment).
-    pub auto: bool,
-    /// A unique constraint.
-    pub unique: bool,
-    /// An index.
-    pub db_index: bool,
-    /// The longest text accepted, for `String` fields.
-    pub max_length: Option<u32>,
-    /// The default, as the Rust literal written in `#[field(default = ...)]`.
-    pub default: Option<&'static str>,
-    /// Human name (default: the field name with spaces).
-    pub verbose_name: &'static str,
-    /// Help text shown in forms and the admin.
-    pub help_text: &'static str,
-    /// Digits in all, for `Decimal` fields.
-    pub max_digits: Option<u32>,
-    /// Digits after the point, for `Decimal` fields.
-    pub decimal_places: Option<u32>,
-    /// Set to now on every save.
-    pub auto_now: bool,
-    /// Set to now when the row is created.
-    pub auto_now_add: bool,
-    /// `(stored value, label)` pairs of a `choices` field; empty otherwise.
-    pub choices: &'static [(&'static str, &'static str)],
-    /// The SQL column: the field's name, or `<name>_id` for a foreign key.
-    pub column: &'static str,
-    /// A foreign key's target and `on_delete`.
-    pub relation: Option<super::Relation>,
-}
-
-/// What `#[model]` writes to build a [`FieldMeta`] in a `static`.
-#[doc(hidden)]
-#[derive(Debug)]
-#[allow(clippy::struct_excessive_bools)]
-pub struct FieldMetaInit {
-    pub name: &'static str,
-    pub ty: FieldType,
-    pub nullable: bool,
-    pub primary_key: bool,
-    pub auto: bool,
-    pub unique: bool,
-    pub db_index: bool,
-    pub max_length: Option<u32>,
-    pub default: Option<&'static str>,
-    pub verbose_name: &'static str,
-    pub help_text: &'static str,
-    pub max_digits: Option<u32>,
-    pub decimal_places: Option<u32>,
-    pub auto_now: bool,
-    pub auto_now_add: bool,
-    pub choices: &'static [(&'static str, &'static str)],
-    pub column: &'static str,
-    pub relation: Option<super::Relation>,
-}
-
-impl FieldMeta {
-    #[doc(hidden)]
-    pub const fn __new(init: FieldMetaInit) -> Self {
-        let FieldMetaInit {
-            name,
-            ty,
-            nullable,
-            primary_key,
-            auto,
-            unique,
-            db_index,
-            max_length,
-            default,
-            verbose_name,
-            help_text,
-            max_digits,
-            decimal_places,
-            auto_now,
-            auto_now_add,
-            choices,
-            column,
-            relation,
-        } = init;
-        FieldMeta {
-            name,
-            ty,
-            nullable,
-            primary_key,
-            auto,
-            unique,
-            db_index,
-            max_length,
-            default,
-            verbose_name,
-            help_text,
-            max_digits,
-            decimal_places,
-            auto_now,
-            auto_now_add,
-            choices,
-            column,
-            relation,
-        }
     }
 }
 

@@ -7,7 +7,7 @@ use diesel::backend::Backend as DieselBackend;
 use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 
-use super::{AnyConnection, Error, Model, ModelMeta};
+use super::{AnyConnection, Error, Model};
 
 /// A reference to a row of `T`, Django's `ForeignKey`: the field `category: ForeignKey<Category>`
 /// is stored in the column `category_id`. `#[field(on_delete = cascade)]` (or `protect`,
@@ -195,15 +195,6 @@ impl OnDelete {
             OnDelete::SetNull => "SET NULL",
         }
     }
-}
-
-/// A foreign key's target and `on_delete`, in the field's metadata.
-#[derive(Debug, Clone, Copy)]
-pub struct Relation {
-    /// The target model's metadata.
-    pub to: fn() -> &'static ModelMeta,
-    /// What deleting the target does.
-    pub on_delete: OnDelete,
 }
 
 /// A foreign key field, seen from its column: `#[model]` implements it for each `ForeignKey`

@@ -346,7 +346,7 @@ fn foreign_apps(operation: &Operation) -> Vec<String> {
     };
     fields
         .into_iter()
-        .filter_map(|f| f.relation.as_ref().and_then(|(label, _)| label.split_once('.')).map(|(app, _)| app.to_owned()))
+        .filter_map(|f| f.relation.as_ref().and_then(|r| r.to.label().split_once('.').map(|(app, _)| app.to_owned())))
         .collect()
 }
 

@@ -113,7 +113,8 @@ fn models_created(ops: &mut Ops<'_>, current: &mut ProjectState, to: &ProjectSta
         m.fields
             .iter()
             .filter_map(|f| f.relation.as_ref())
-            .all(|(target, _)| *target == m.label() || !pending.iter().any(|p| p.label() == *target))
+            .map(|r| r.to.label())
+            .all(|target| target == m.label() || !pending.iter().any(|p| p.label() == target))
     }) {
         let operation = Operation::CreateModel {
             name: model.name,
@@ -171,8 +172,11 @@ fn model_changed(
             && questioner.rename_field(&name, &removed.name, &added.name, &added.kind())
         {
             renamed_from.insert(removed.name.clone());
-            let operation =
-                Operation::RenameField { model: name.clone(), from: removed.name.clone(), to: added.name.clone() };
+            let operation = Operation::RenameField {
+                model: name.clone(),
+                from: removed.name.to_string(),
+                to: added.name.to_string(),
+            };
             ops.push(operation, current)?;
         }
     }
@@ -205,7 +209,7 @@ fn model_changed(
         ops.push(Operation::AlterField { model: name.clone(), field: field.clone() }, current)?;
     }
     for field in old.fields.iter().filter(|f| target.field(&f.name).is_none()) {
-        ops.push(Operation::RemoveField { model: name.clone(), name: field.name.clone() }, current)?;
+        ops.push(Operation::RemoveField { model: name.clone(), name: field.name.to_string() }, current)?;
     }
     if old.table != target.table {
         ops.push(Operation::AlterModelTable { name: name.clone(), table: target.table.clone() }, current)?;
@@ -227,7 +231,7 @@ fn models_deleted(ops: &mut Ops<'_>, current: &mut ProjectState, to: &ProjectSta
     for model in in_order(deleted, |m, pending| {
         !pending.iter().any(|other| {
             other.label() != m.label()
-                && other.fields.iter().any(|f| f.relation.as_ref().is_some_and(|(t, _)| *t == m.label()))
+                && other.fields.iter().any(|f| f.relation.as_ref().is_some_and(|r| r.to.label() == m.label()))
         })
     }) {
         ops.push(Operation::DeleteModel { name: model.name }, current)?;

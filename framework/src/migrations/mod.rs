@@ -85,7 +85,7 @@ pub mod prelude {
 pub fn create_table(meta: &'static ModelMeta, backend: Backend) -> Result<Vec<String>, Error> {
     // The model and its foreign keys' targets, which the references name.
     let mut metas = vec![meta];
-    metas.extend(meta.fields.iter().filter_map(|f| f.relation.map(|r| (r.to)())));
+    metas.extend(meta.fields.iter().filter_map(|f| f.relation.as_ref().and_then(|r| r.to.model())));
     let state = ProjectState::from_models(&metas);
     let model = state.model(meta.app, meta.name).ok_or_else(|| Error::Unknown(format!("no model {}", meta.label())))?;
     sql::create_table(model, &state, backend)
@@ -98,8 +98,7 @@ pub fn creation_order(models: Vec<&'static ModelMeta>) -> Vec<&'static ModelMeta
     let mut pending = models;
     while !pending.is_empty() {
         let ready = pending.iter().position(|m| {
-            m.fields.iter().filter_map(|f| f.relation).all(|r| {
-                let target = (r.to)();
+            m.fields.iter().filter_map(|f| f.relation.as_ref().and_then(|r| r.to.model())).all(|target| {
                 target.table == m.table
                     || ordered.iter().any(|o| o.table == target.table)
                     || !pending.iter().any(|p| p.table == target.table)

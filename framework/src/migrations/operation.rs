@@ -382,10 +382,10 @@ impl Operation {
                 let (old, new) = (format!("{app}.{from}"), format!("{app}.{to}"));
                 for other in state.models.values_mut() {
                     for field in &mut other.fields {
-                        if let Some((target, _)) = &mut field.relation
-                            && *target == old
+                        if let Some(relation) = &mut field.relation
+                            && relation.to.label() == old
                         {
-                            target.clone_from(&new);
+                            relation.to = crate::db::RelationTarget::Label(new.clone().into());
                         }
                     }
                 }
@@ -434,11 +434,11 @@ impl Operation {
                     .ok_or_else(|| bad(format!("{model} has no field {from}")))?;
                 // A column named after the field follows it; an explicit one stays.
                 if slot.column == *from {
-                    to.clone_into(&mut slot.column);
+                    slot.column = to.clone().into();
                 } else if slot.relation.is_some() && slot.column == format!("{from}_id") {
-                    slot.column = format!("{to}_id");
+                    slot.column = format!("{to}_id").into();
                 }
-                to.clone_into(&mut slot.name);
+                slot.name = to.clone().into();
                 for group in m.unique_together.iter_mut().chain(m.indexes.iter_mut()) {
                     for name in group.iter_mut() {
                         if name == from {
@@ -559,8 +559,13 @@ fn on_delete_name(on_delete: OnDelete) -> &'static str {
 /// A field as a migration file writes it: `field("name", FieldType::Text).max_length(100)`.
 pub(crate) fn field_to_rust(field: &Field) -> String {
     let mut out = match &field.relation {
-        Some((to, on_delete)) => {
-            let mut out = format!("foreign_key({:?}, {to:?}, OnDelete::{})", field.name, on_delete_name(*on_delete));
+        Some(relation) => {
+            let mut out = format!(
+                "foreign_key({:?}, {:?}, OnDelete::{})",
+                field.name,
+                relation.to.label(),
+                on_delete_name(relation.on_delete)
+            );
             if field.column != format!("{}_id", field.name) {
                 out.push_str(&format!(".column({:?})", field.column));
             }
@@ -600,7 +605,7 @@ pub(crate) fn field_to_rust(field: &Field) -> String {
         out.push_str(&format!(".digits({digits}, {places})"));
     }
     if let Some(default) = &field.default {
-        out.push_str(&format!(".default({default:?})"));
+        out.push_str(&format!(".default({:?})", default.to_literal()));
     }
     out
 }

@@ -9,7 +9,7 @@
 use super::Error;
 use super::operation::{Operation, RustStep};
 use super::state::{Field, ModelState, ProjectState};
-use crate::db::{Backend, FieldType};
+use crate::db::{Backend, FieldType, Value};
 
 /// One thing to run: a statement, or a Rust data migration step.
 pub(crate) enum Step {
@@ -47,7 +47,8 @@ pub(crate) fn identifier(name: &str) -> String {
 fn target<'a>(field: &Field, state: &'a ProjectState) -> Result<Option<&'a ModelState>, Error> {
     match &field.relation {
         None => Ok(None),
-        Some((label, _)) => state.by_label(label).map(Some).ok_or_else(|| {
+        Some(relation) => state.by_label(&relation.to.label()).map(Some).ok_or_else(|| {
+            let label = relation.to.label();
             Error::Unknown(format!(
                 "the foreign key {} points to {label}, which no migration creates (is its app in the project, with migrations?)",
                 field.name
@@ -115,10 +116,11 @@ fn column_definition(field: &Field, state: &ProjectState, backend: Backend) -> R
 
 /// ` REFERENCES "shop_category" ("id") ON DELETE RESTRICT`, or nothing.
 fn references(field: &Field, state: &ProjectState) -> Result<String, Error> {
-    let (Some(to), Some((_, on_delete))) = (target(field, state)?, &field.relation) else {
+    let (Some(to), Some(relation)) = (target(field, state)?, &field.relation) else {
         return Ok(String::new());
     };
-    let key = to.primary_key().map_or("id", |k| k.column.as_str());
+    let on_delete = relation.on_delete;
+    let key = to.primary_key().map_or("id", |k| &*k.column);
     Ok(format!(" REFERENCES {} ({}) ON DELETE {}", quote(&to.table), quote(key), on_delete.sql()))
 }
 
@@ -139,13 +141,13 @@ fn indexes(model: &ModelState) -> Vec<Index> {
             out.push(Index {
                 name: identifier(&format!("{table}_{}_uniq", field.column)),
                 unique: true,
-                columns: vec![field.column.clone()],
+                columns: vec![field.column.to_string()],
             });
         } else if field.db_index {
             out.push(Index {
                 name: identifier(&format!("{table}_{}_idx", field.column)),
                 unique: false,
-                columns: vec![field.column.clone()],
+                columns: vec![field.column.to_string()],
             });
         }
     }
@@ -202,59 +204,29 @@ fn fill_value(field: &Field, backend: Backend) -> Result<Option<String>, Error> 
     Ok(None)
 }
 
-/// A field's default (a Rust literal: `true`, `-3`, `1.5`, `"draft"`) as an SQL literal.
+/// A field's default as an SQL literal.
 ///
 /// # Errors
 ///
-/// [`Error::Unsupported`] for anything but a literal (a path, a call, ...).
-pub(crate) fn sql_literal(default: &str, field: &Field, backend: Backend) -> Result<String, Error> {
-    let text = default.trim();
-    let unsupported = || {
-        Error::Unsupported(format!(
-            "the default `{text}` of `{}` is not a literal, so migrations cannot give it to existing rows; \
-             write the stored value as a literal (`default = 0`, `default = \"draft\"`) or make the field an `Option`",
-            field.name
-        ))
-    };
-    match text {
-        "true" | "false" => {
-            let value = text == "true";
-            return Ok(match backend {
-                Backend::Postgres => if value { "TRUE" } else { "FALSE" }.to_owned(),
-                _ => if value { "1" } else { "0" }.to_owned(),
-            });
+/// [`Error::Unsupported`] for a default an earlier version kept as source text (a path, a call).
+pub(crate) fn sql_literal(default: &Value, field: &Field, backend: Backend) -> Result<String, Error> {
+    Ok(match default {
+        Value::Bool(value) => match backend {
+            Backend::Postgres => if *value { "TRUE" } else { "FALSE" }.to_owned(),
+            _ => if *value { "1" } else { "0" }.to_owned(),
+        },
+        Value::Int(n) => n.to_string(),
+        Value::Float(x) if x.is_finite() => format!("{x:?}"),
+        Value::Text(text) => string(text),
+        Value::Float(_) | Value::Expression(_) => {
+            return Err(Error::Unsupported(format!(
+                "the default `{}` of `{}` is not a literal, so migrations cannot give it to existing rows; \
+                 write the stored value as a literal (`default = 0`, `default = \"draft\"`) or make the field an `Option`",
+                default.to_literal(),
+                field.name
+            )));
         }
-        _ => {}
-    }
-    if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        let mut value = String::with_capacity(inner.len());
-        let mut chars = inner.chars();
-        while let Some(c) = chars.next() {
-            if c != '\\' {
-                value.push(c);
-                continue;
-            }
-            value.push(match chars.next() {
-                Some('n') => '\n',
-                Some('t') => '\t',
-                Some('r') => '\r',
-                Some('0') => '\0',
-                Some(c @ ('\\' | '"' | '\'')) => c,
-                _ => return Err(unsupported()),
-            });
-        }
-        return Ok(string(&value));
-    }
-    // A number: digits, `_`, a point, an exponent, a type suffix (`1_000i64`).
-    const SUFFIXES: [&str; 14] =
-        ["i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32", "f64"];
-    let number = SUFFIXES.iter().find_map(|s| text.strip_suffix(s)).unwrap_or(text).replace('_', "");
-    let unsigned = number.strip_prefix('-').unwrap_or(&number);
-    if unsigned.starts_with(|c: char| c.is_ascii_digit()) && unsigned.parse::<f64>().is_ok() {
-        Ok(number)
-    } else {
-        Err(unsupported())
-    }
+    })
 }
 
 /// PostgreSQL: drops the foreign-key constraints on one column, whatever their names.
@@ -573,13 +545,13 @@ mod tests {
     #[test]
     fn defaults_become_sql_literals_or_a_clear_error() {
         let f = field("note", FieldType::Text);
-        assert_eq!(sql_literal("\"it's\"", &f, Backend::Sqlite).unwrap(), "'it''s'");
-        assert_eq!(sql_literal("true", &f, Backend::Postgres).unwrap(), "TRUE");
-        assert_eq!(sql_literal("true", &f, Backend::Sqlite).unwrap(), "1");
-        assert_eq!(sql_literal("-3", &f, Backend::Sqlite).unwrap(), "-3");
-        assert_eq!(sql_literal("1_000i64", &f, Backend::Sqlite).unwrap(), "1000");
-        assert_eq!(sql_literal("2.5", &f, Backend::Sqlite).unwrap(), "2.5");
-        let error = sql_literal("Status :: Draft", &f, Backend::Sqlite).unwrap_err().to_string();
+        assert_eq!(sql_literal(&Value::from_literal("\"it's\""), &f, Backend::Sqlite).unwrap(), "'it''s'");
+        assert_eq!(sql_literal(&Value::from_literal("true"), &f, Backend::Postgres).unwrap(), "TRUE");
+        assert_eq!(sql_literal(&Value::from_literal("true"), &f, Backend::Sqlite).unwrap(), "1");
+        assert_eq!(sql_literal(&Value::from_literal("-3"), &f, Backend::Sqlite).unwrap(), "-3");
+        assert_eq!(sql_literal(&Value::from_literal("1_000i64"), &f, Backend::Sqlite).unwrap(), "1000");
+        assert_eq!(sql_literal(&Value::from_literal("2.5"), &f, Backend::Sqlite).unwrap(), "2.5");
+        let error = sql_literal(&Value::from_literal("Status :: Draft"), &f, Backend::Sqlite).unwrap_err().to_string();
         assert!(error.contains("is not a literal") && error.contains("`note`"), "{error}");
     }
 

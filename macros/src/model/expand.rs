@@ -149,7 +149,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                     }
                 );
                 quote!(::core::option::Option::Some(::manouche::db::Relation {
-                    to: <#target as ::manouche::db::Model>::meta,
+                    to: ::manouche::db::RelationTarget::Model(<#target as ::manouche::db::Model>::meta),
                     on_delete: ::manouche::db::OnDelete::#action,
                 }))
             }
@@ -164,9 +164,11 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         let (max_length, max_digits, decimal_places) =
             (option(f.max_length), option(f.max_digits), option(f.decimal_places));
         let default = match &f.default {
-            Some(d) => quote!(::core::option::Option::Some(#d)),
+            Some(value) => quote!(::core::option::Option::Some(#value)),
             None => quote!(::core::option::Option::None),
         };
+        let blank = f.blank;
+        let editable = f.editable.unwrap_or(!(f.auto || f.auto_now || f.auto_now_add));
         let choices = if matches!(f.kind, Kind::Choices | Kind::IntegerChoices) {
             let inner = &f.inner_ty;
             quote!(<#inner as ::manouche::db::Choices>::CHOICES)
@@ -175,10 +177,9 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         };
         let (verbose, help) = (&f.verbose_name, &f.help_text);
         quote! {
-            ::manouche::db::FieldMeta::__new(::manouche::db::FieldMetaInit {
-                name: #field,
-                column: #column_name,
-                relation: #relation,
+            ::manouche::db::Field {
+                name: ::std::borrow::Cow::Borrowed(#field),
+                column: ::std::borrow::Cow::Borrowed(#column_name),
                 ty: ::manouche::db::FieldType::#ty,
                 nullable: #nullable,
                 primary_key: #primary_key,
@@ -186,15 +187,18 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 unique: #unique,
                 db_index: #db_index,
                 max_length: #max_length,
-                default: #default,
-                verbose_name: #verbose,
-                help_text: #help,
                 max_digits: #max_digits,
                 decimal_places: #decimal_places,
+                default: #default,
                 auto_now: #auto_now,
                 auto_now_add: #auto_now_add,
+                relation: #relation,
+                verbose_name: ::std::borrow::Cow::Borrowed(#verbose),
+                help_text: ::std::borrow::Cow::Borrowed(#help),
+                blank: #blank,
+                editable: #editable,
                 choices: #choices,
-            })
+            }
         }
     });
     // Joins to each foreign key's target (one per target: Diesel allows one `JoinTo` a pair).
@@ -660,7 +664,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             }
 
             fn meta() -> &'static ::manouche::db::ModelMeta {
-                static FIELDS: &[::manouche::db::FieldMeta] = &[#(#metas),*];
+                static FIELDS: &[::manouche::db::Field] = &[#(#metas),*];
                 static PERMISSIONS: &[::manouche::db::Permission] = &[#(#permission_values),*];
                 static META: ::manouche::db::ModelMeta = ::manouche::db::ModelMeta::__new(
                     #app, #model_name, #table_name, #verbose_name, FIELDS, PERMISSIONS,

@@ -81,13 +81,60 @@ pub(crate) struct FieldDef {
     pub(crate) unique: bool,
     pub(crate) db_index: bool,
     pub(crate) max_length: Option<u32>,
-    pub(crate) default: Option<String>,
+    /// The default as the `Value` the runtime stores (`::manouche::db::Value::Int(5)`).
+    pub(crate) default: Option<proc_macro2::TokenStream>,
+    /// Django's `blank`: a form may leave it empty (default: `Option` fields).
+    pub(crate) blank: bool,
+    /// Django's `editable`: forms show it (default: not for `auto` keys and `auto_now` fields).
+    pub(crate) editable: Option<bool>,
     pub(crate) verbose_name: String,
     pub(crate) help_text: String,
     pub(crate) max_digits: Option<u32>,
     pub(crate) decimal_places: Option<u32>,
     pub(crate) auto_now: bool,
     pub(crate) auto_now_add: bool,
+}
+
+/// A `default = ...` literal as the runtime's `Value`; anything but a literal is refused: the
+/// default is what the database stores in rows that exist when the field is added.
+fn default_value(expr: &Expr) -> syn::Result<proc_macro2::TokenStream> {
+    use quote::quote;
+    let (negative, lit) = match expr {
+        Expr::Lit(lit) => (false, &lit.lit),
+        Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => match &**expr {
+            Expr::Lit(lit) => (true, &lit.lit),
+            other => return Err(not_a_literal(other)),
+        },
+        other => return Err(not_a_literal(other)),
+    };
+    Ok(match lit {
+        syn::Lit::Bool(b) if !negative => {
+            let b = b.value;
+            quote!(::manouche::db::Value::Bool(#b))
+        }
+        syn::Lit::Int(n) => {
+            let n: i64 = n.base10_parse()?;
+            let n = if negative { -n } else { n };
+            quote!(::manouche::db::Value::Int(#n))
+        }
+        syn::Lit::Float(x) => {
+            let x: f64 = x.base10_parse()?;
+            let x = if negative { -x } else { x };
+            quote!(::manouche::db::Value::Float(#x))
+        }
+        syn::Lit::Str(s) if !negative => {
+            let s = s.value();
+            quote!(::manouche::db::Value::Text(::std::borrow::Cow::Borrowed(#s)))
+        }
+        _ => return Err(not_a_literal(expr)),
+    })
+}
+
+fn not_a_literal(expr: &Expr) -> syn::Error {
+    syn::Error::new(
+        expr.span(),
+        "`default` is the literal the database stores: `default = 0`, `default = true`, `default = \"draft\"` (a choice's stored value)",
+    )
 }
 
 impl FieldDef {
@@ -488,6 +535,8 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         db_index: false,
         max_length: None,
         default: None,
+        blank: nullable,
+        editable: None,
         help_text: String::new(),
         max_digits: None,
         decimal_places: None,
@@ -519,7 +568,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 }
                 "default" => {
                     let expr: Expr = meta.value()?.parse()?;
-                    def.default = Some(expr.to_token_stream().to_string());
+                    def.default = Some(default_value(&expr)?);
                 }
                 "max_digits" | "decimal_places" => {
                     let lit: syn::LitInt = meta.value()?.parse()?;
@@ -584,6 +633,11 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                     def.on_delete = Some(action);
                 }
                 "verbose_name" => def.verbose_name = meta.value()?.parse::<syn::LitStr>()?.value(),
+                "blank" => def.blank = true,
+                "editable" => {
+                    let value: syn::LitBool = meta.value()?.parse()?;
+                    def.editable = Some(value.value);
+                }
                 "db_column" => {
                     let lit: syn::LitStr = meta.value()?.parse()?;
                     let name = lit.value();
@@ -595,7 +649,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 "help_text" => def.help_text = meta.value()?.parse::<syn::LitStr>()?.value(),
                 _ => {
                     return Err(meta.error(
-                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, `on_delete = ...`, `key_type = ...`, `default = ...`, `db_column = \"...\"`, `verbose_name = \"...\"` or `help_text = \"...\"`",
+                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, `on_delete = ...`, `key_type = ...`, `default = ...`, `db_column = \"...\"`, `blank`, `editable = false`, `verbose_name = \"...\"` or `help_text = \"...\"`",
                     ));
                 }
             }

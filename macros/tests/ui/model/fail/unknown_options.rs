@@ -12,6 +12,9 @@ pub struct Legacy {
     pub id: i64,
     #[field(db_column = "Name\"")]
     pub name: String,
+    #[field(default = String::from("x"))]
+    #[field(editable = "no")]
+    pub note: String,
 }
 
 fn main() {
