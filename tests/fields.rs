@@ -174,3 +174,52 @@ fn a_stored_value_that_is_not_a_choice_is_a_clear_error() {
         .unwrap_err();
     assert!(error.to_string().contains("`lost` is not a choice of Status"), "{error}");
 }
+
+/// An e-mail address: a field type of the project's own, stored as text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Email(pub String);
+manouche::newtype_field!(Email(String): diesel::sql_types::Text, Text, Email);
+
+/// A subscriber, with a field of a type of the project's own.
+#[model(app = "fieldtests")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscriber {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    #[field(max_length = 254, unique, sql_type = diesel::sql_types::Text)]
+    pub email: Email,
+    #[field(sql_type = diesel::sql_types::Text)]
+    pub backup: Option<Email>,
+}
+
+#[test]
+fn a_field_type_of_the_projects_own_is_stored_and_read_back() {
+    let meta = Subscriber::meta();
+    let email = meta.field("email").unwrap();
+    assert_eq!((email.ty, email.widget, email.max_length), (FieldType::Text, manouche::db::Widget::Email, Some(254)));
+    assert!(meta.field("backup").unwrap().nullable);
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in crate::common::test_databases("a custom field type is") {
+        crate::common::recreate_tables(&db, &[Subscriber::meta()]);
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let ada = Subscriber { id: 0, email: Email("ada@example.com".into()), backup: None }.save_sync(conn)?;
+            let rows = vec![
+                Subscriber {
+                    id: 0,
+                    email: Email("bea@example.com".into()),
+                    backup: Some(Email("b@example.org".into())),
+                },
+                Subscriber { id: 0, email: Email("cy@example.com".into()), backup: None },
+            ];
+            Subscriber::objects().bulk_create_sync(conn, rows)?;
+            let found =
+                Subscriber::objects().filter(Subscriber::email.eq(Email("bea@example.com".into()))).get_sync(conn)?;
+            assert_eq!(found.backup, Some(Email("b@example.org".into())), "{backend:?}");
+            assert_eq!(Subscriber::objects().filter(Subscriber::backup.is_null()).count_sync(conn)?, 2);
+            assert_eq!(Subscriber::objects().filter(Subscriber::id.eq(ada.id)).get_sync(conn)?, ada);
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}

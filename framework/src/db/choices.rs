@@ -128,6 +128,12 @@ macro_rules! __choices_impls {
             type St = diesel::sql_types::Integer;
             type Db = $crate::db::MultiBackend;
 
+            impl $crate::db::FieldValue for $ty {
+                type SqlType = St;
+                const TYPE: $crate::db::FieldType = $crate::db::FieldType::Integer;
+                const WIDGET: $crate::db::Widget = $crate::db::Widget::Select;
+            }
+
     $crate::__choices_impls!(@common $ty);
             impl diesel::serialize::ToSql<St, diesel::sqlite::Sqlite> for $ty {
                 fn to_sql<'b>(
@@ -191,6 +197,12 @@ macro_rules! __choices_impls {
             use $crate::__private::diesel;
             type St = diesel::sql_types::Text;
             type Db = $crate::db::MultiBackend;
+
+            impl $crate::db::FieldValue for $ty {
+                type SqlType = St;
+                const TYPE: $crate::db::FieldType = $crate::db::FieldType::Text;
+                const WIDGET: $crate::db::Widget = $crate::db::Widget::Select;
+            }
 
     $crate::__choices_impls!(@common $ty);
             impl diesel::serialize::ToSql<St, Db> for $ty {

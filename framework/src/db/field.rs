@@ -247,6 +247,8 @@ pub struct Field {
     pub editable: bool,
     /// `(stored value, label)` pairs of a `choices` field; empty otherwise.
     pub choices: &'static [(&'static str, &'static str)],
+    /// The input forms and the admin show (from the type's [`super::FieldValue`]).
+    pub widget: super::Widget,
 }
 
 /// Two fields are equal when their schemas are: name, column, type, constraints, default and
@@ -296,6 +298,17 @@ pub fn field(name: &str, ty: FieldType) -> Field {
         blank: false,
         editable: true,
         choices: &[],
+        widget: match ty {
+            FieldType::SmallInt | FieldType::Integer | FieldType::BigInt => super::Widget::Integer,
+            FieldType::Float | FieldType::Double | FieldType::Decimal => super::Widget::Number,
+            FieldType::Bool => super::Widget::Checkbox,
+            FieldType::Bytes => super::Widget::Hidden,
+            FieldType::Date => super::Widget::Date,
+            FieldType::DateTime => super::Widget::DateTime,
+            FieldType::Json => super::Widget::TextArea,
+            FieldType::ForeignKey => super::Widget::Related,
+            FieldType::Text | FieldType::Uuid => super::Widget::Text,
+        },
     }
 }
 

@@ -13,6 +13,7 @@ mod connection;
 mod database;
 mod error;
 mod field;
+mod field_value;
 mod model;
 mod ordering;
 mod paginator;
@@ -35,6 +36,7 @@ pub type Connection = AnyConnection;
 pub use self::database::{Database, PoolOptions, atomic, on_commit};
 pub use self::error::Error;
 pub use self::field::{Field, FieldType, Relation, RelationTarget, Value, field, foreign_key};
+pub use self::field_value::{FieldValue, Widget};
 #[doc(hidden)]
 pub use self::model::ModelEntry;
 

@@ -1,5 +1,6 @@
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned as _;
 
 use super::parse::{FieldDef, Kind, ModelDef};
 
@@ -110,9 +111,24 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         })
     });
     let bare_sql = |f: &FieldDef| match f.kind {
-        Kind::ForeignKey => f.key_type.as_ref().map_or(quote!(diesel::sql_types::BigInt), |(_, k)| k.sql_type()),
-        _ => f.kind.sql_type(),
+        Kind::ForeignKey => f.key_type.as_ref().map_or(quote!(diesel::sql_types::BigInt), |(ty, k)| k.sql_type(ty)),
+        // A type of the project's own: the SQL type `#[field(sql_type = ...)]` names.
+        Kind::Custom => f.sql_type.as_ref().map_or_else(|| f.kind.sql_type(&f.inner_ty), |ty| quote!(#ty)),
+        _ => f.kind.sql_type(&f.inner_ty),
     };
+    // Each field's type must be a `FieldValue` with the SQL type its column is declared with:
+    // the error lands on the field's type.
+    let type_checks = def.fields.iter().filter(|f| f.kind != Kind::ForeignKey).map(|f| {
+        let inner = &f.inner_ty;
+        let sql = bare_sql(f);
+        let bound = quote_spanned!(inner.span()=> ::manouche::db::FieldValue<SqlType = #sql>);
+        quote_spanned! {inner.span()=>
+            const _: () = {
+                #[allow(dead_code)]
+                fn __field_type() where #inner: #bound {}
+            };
+        }
+    });
     let columns = def.fields.iter().map(|f| {
         let column = &f.column;
         let sql = bare_sql(f);
@@ -136,7 +152,14 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     let metas = def.fields.iter().map(|f| {
         let field = f.ident.to_string();
         let column_name = f.sql_name();
-        let ty = format_ident!("{}", f.kind.variant());
+        let inner = &f.inner_ty;
+        let ty = match f.kind {
+            Kind::Custom => quote!(<#inner as ::manouche::db::FieldValue>::TYPE),
+            kind => {
+                let variant = format_ident!("{}", kind.variant());
+                quote!(::manouche::db::FieldType::#variant)
+            }
+        };
         let relation = match (&f.target, &f.on_delete) {
             (Some(target), Some(action)) => {
                 let action = format_ident!(
@@ -170,7 +193,6 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         let blank = f.blank;
         let editable = f.editable.unwrap_or(!(f.auto || f.auto_now || f.auto_now_add));
         let choices = if matches!(f.kind, Kind::Choices | Kind::IntegerChoices) {
-            let inner = &f.inner_ty;
             quote!(<#inner as ::manouche::db::Choices>::CHOICES)
         } else {
             quote!(&[])
@@ -180,7 +202,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             ::manouche::db::Field {
                 name: ::std::borrow::Cow::Borrowed(#field),
                 column: ::std::borrow::Cow::Borrowed(#column_name),
-                ty: ::manouche::db::FieldType::#ty,
+                ty: #ty,
                 nullable: #nullable,
                 primary_key: #primary_key,
                 auto: #auto,
@@ -198,6 +220,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 blank: #blank,
                 editable: #editable,
                 choices: #choices,
+                widget: <#inner as ::manouche::db::FieldValue>::WIDGET,
             }
         }
     });
@@ -403,10 +426,13 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     };
     let (together_meta, index_meta) = (group_meta(&def.unique_together), group_meta(&def.indexes));
     let managed = def.managed;
+    // A field type of the project's own is named from the model's module: the table's module
+    // (two levels down) sees that module's items.
+
     let many_to_many: Vec<TokenStream> =
         def.many_to_many.iter().map(|relation| many_to_many(def, name, vis, &pk_ty, relation)).collect();
     let pk_sql = match def.fields.iter().find(|f| f.primary_key) {
-        Some(f) => f.kind.sql_type(),
+        Some(f) => f.kind.sql_type(&f.inner_ty),
         None => quote!(diesel::sql_types::BigInt),
     };
     let on_every_save: Vec<TokenStream> = def.fields.iter().filter(|f| f.auto_now).map(stamp).collect();
@@ -470,6 +496,8 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     let table_doc = format!("The Diesel table of [`{name}`]: plain Diesel queries work on it.");
 
     quote! {
+        #(#type_checks)*
+
         #[derive(
             diesel::Queryable,
             diesel::QueryableByName,
@@ -487,6 +515,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         #[doc(hidden)]
         mod #table_mod {
             diesel::table! {
+                use diesel::sql_types::*;
                 #[doc = #table_doc]
                 #table (#pk) {
                     #(#columns)*

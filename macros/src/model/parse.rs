@@ -1,5 +1,5 @@
 use proc_macro2::{Span, TokenStream};
-use quote::ToTokens;
+use quote::ToTokens as _;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -66,6 +66,8 @@ pub(crate) struct FieldDef {
     pub(crate) inner_ty: Type,
     /// The Diesel column: the field's name, or `<name>_id` for a foreign key.
     pub(crate) column: Ident,
+    /// The Diesel SQL type a type of the project's own is stored as (`#[field(sql_type = ...)]`).
+    pub(crate) sql_type: Option<Type>,
     /// The SQL column when it differs from `column` (`#[field(db_column = "...")]`).
     pub(crate) db_column: Option<String>,
     /// `T` of a `ForeignKey<T>`.
@@ -166,32 +168,53 @@ pub(crate) enum Kind {
     IntegerChoices,
     /// `ForeignKey<T>`: the target's primary key.
     ForeignKey,
+    /// Any other type: its `FieldValue` impl describes it.
+    Custom,
 }
 
 impl Kind {
-    fn from_type(ty: &Type) -> Option<Kind> {
-        let Type::Path(path) = ty else { return None };
-        let segment = path.path.segments.last()?;
-        Some(match segment.ident.to_string().as_str() {
-            "i16" => Kind::SmallInt,
-            "i32" => Kind::Integer,
-            "i64" => Kind::BigInt,
-            "f32" => Kind::Float,
-            "f64" => Kind::Double,
-            "bool" => Kind::Bool,
-            "String" => Kind::Text,
-            "Decimal" => Kind::Decimal,
-            "Date" | "NaiveDate" => Kind::Date,
-            "DateTime" | "NaiveDateTime" => Kind::DateTime,
-            "Uuid" => Kind::Uuid,
-            "Json" | "Value" => Kind::Json,
-            "ForeignKey" | "OneToOne" if generic_arg(&segment.arguments).is_some() => Kind::ForeignKey,
-            "Vec" => match generic_arg(&segment.arguments) {
+    /// The built-in kind a field type names, read from its path: a bare name (`Decimal`,
+    /// `ForeignKey<T>`) or a path through the crate that defines it (`manouche::db::Decimal`,
+    /// `chrono::NaiveDate`, `serde_json::Value`). Any other type, a project's own `Decimal` under
+    /// another path included, is [`Kind::Custom`]: described by its `FieldValue` impl.
+    fn from_type(ty: &Type) -> Kind {
+        let Type::Path(path) = ty else { return Kind::Custom };
+        if path.qself.is_some() {
+            return Kind::Custom;
+        }
+        let Some(segment) = path.path.segments.last() else { return Kind::Custom };
+        let prefix: Vec<String> =
+            path.path.segments.iter().rev().skip(1).map(|s| s.ident.to_string()).collect::<Vec<_>>();
+        let prefix: Vec<&str> = prefix.iter().rev().map(String::as_str).collect();
+        let from = |crates: &[&[&str]]| prefix.is_empty() || crates.contains(&prefix.as_slice());
+        const MANOUCHE: &[&str] = &["manouche", "db"];
+        const DB: &[&str] = &["db"];
+        let kind = match segment.ident.to_string().as_str() {
+            "i16" if prefix.is_empty() => Kind::SmallInt,
+            "i32" if prefix.is_empty() => Kind::Integer,
+            "i64" if prefix.is_empty() => Kind::BigInt,
+            "f32" if prefix.is_empty() => Kind::Float,
+            "f64" if prefix.is_empty() => Kind::Double,
+            "bool" if prefix.is_empty() => Kind::Bool,
+            "String" if from(&[&["std", "string"], &["alloc", "string"]]) => Kind::Text,
+            "Decimal" if from(&[MANOUCHE, DB]) => Kind::Decimal,
+            "Date" if from(&[MANOUCHE, DB]) => Kind::Date,
+            "NaiveDate" if from(&[&["chrono"]]) => Kind::Date,
+            "DateTime" if from(&[MANOUCHE, DB]) => Kind::DateTime,
+            "NaiveDateTime" if from(&[&["chrono"]]) => Kind::DateTime,
+            "Uuid" if from(&[MANOUCHE, DB]) => Kind::Uuid,
+            "Json" if from(&[MANOUCHE, DB]) => Kind::Json,
+            "Value" if prefix == ["serde_json"] => Kind::Json,
+            "ForeignKey" | "OneToOne" if from(&[MANOUCHE, DB]) && generic_arg(&segment.arguments).is_some() => {
+                Kind::ForeignKey
+            }
+            "Vec" if from(&[&["std", "vec"], &["alloc", "vec"]]) => match generic_arg(&segment.arguments) {
                 Some(Type::Path(inner)) if inner.path.is_ident("u8") => Kind::Bytes,
-                _ => return None,
+                _ => Kind::Custom,
             },
-            _ => return None,
-        })
+            _ => Kind::Custom,
+        };
+        kind
     }
 
     pub(crate) fn is_integer(self) -> bool {
@@ -216,13 +239,18 @@ impl Kind {
             Kind::Choices => "Text",
             Kind::IntegerChoices => "Integer",
             Kind::ForeignKey => "ForeignKey",
+            // Read from the type's `FieldValue` impl instead.
+            Kind::Custom => "Text",
         }
     }
 
-    /// The Diesel SQL type of the column.
-    pub(crate) fn sql_type(self) -> proc_macro2::TokenStream {
+    /// The Diesel SQL type of a column of this kind and Rust type `ty`: Diesel's own type for a
+    /// built-in kind (its `table!` adds arithmetic and date operators by that name), the
+    /// `FieldValue` impl's for any other.
+    pub(crate) fn sql_type(self, ty: &Type) -> proc_macro2::TokenStream {
         use quote::quote;
         match self {
+            Kind::Custom => quote!(<#ty as ::manouche::db::FieldValue>::SqlType),
             Kind::SmallInt => quote!(diesel::sql_types::SmallInt),
             Kind::Integer => quote!(diesel::sql_types::Integer),
             Kind::BigInt => quote!(diesel::sql_types::BigInt),
@@ -241,14 +269,6 @@ impl Kind {
             Kind::ForeignKey => quote!(diesel::sql_types::BigInt),
         }
     }
-}
-
-const SUPPORTED: &str = "i16, i32, i64, f32, f64, bool, String, Vec<u8>, Decimal, Date, DateTime, Uuid, Json, \
-                         ForeignKey<Model>, a `#[field(choices)]` enum, or an Option of one of them";
-
-/// `Vec < String >` → `Vec<String>`.
-fn pretty(ty: &Type) -> String {
-    ty.to_token_stream().to_string().replace(" < ", "<").replace("< ", "<").replace(" >", ">").replace(" ,", ",")
 }
 
 fn generic_arg(args: &PathArguments) -> Option<&Type> {
@@ -501,14 +521,8 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
             Ok(())
         });
     }
-    let kind = choices.or_else(|| Kind::from_type(inner));
-    if kind.is_none() {
-        errors.push(syn::Error::new(
-            field.ty.span(),
-            format!("unsupported field type `{}`; expected {SUPPORTED}", pretty(&field.ty)),
-        ));
-    }
-    let is_fk = kind == Some(Kind::ForeignKey);
+    let kind = choices.unwrap_or_else(|| Kind::from_type(inner));
+    let is_fk = kind == Kind::ForeignKey;
     let target = if is_fk {
         match inner {
             Type::Path(path) => path.path.segments.last().and_then(|s| generic_arg(&s.arguments)).cloned(),
@@ -522,12 +536,13 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         verbose_name: human(&ident.to_string()),
         column,
         db_column: None,
+        sql_type: None,
         target,
         on_delete: None,
         key_type: None,
         ident,
         inner_ty: inner.clone(),
-        kind: kind.unwrap_or(Kind::Text),
+        kind,
         nullable,
         primary_key: false,
         auto: false,
@@ -611,7 +626,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 "key_type" => {
                     let ty: Type = meta.value()?.parse()?;
                     match Kind::from_type(&ty) {
-                        Some(kind) if kind.is_integer() || matches!(kind, Kind::Text | Kind::Uuid) => {
+                        kind if kind.is_integer() || matches!(kind, Kind::Text | Kind::Uuid) => {
                             def.key_type = Some((ty, kind));
                         }
                         _ => {
@@ -634,6 +649,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 }
                 "verbose_name" => def.verbose_name = meta.value()?.parse::<syn::LitStr>()?.value(),
                 "blank" => def.blank = true,
+                "sql_type" => def.sql_type = Some(meta.value()?.parse()?),
                 "editable" => {
                     let value: syn::LitBool = meta.value()?.parse()?;
                     def.editable = Some(value.value);
@@ -649,7 +665,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 "help_text" => def.help_text = meta.value()?.parse::<syn::LitStr>()?.value(),
                 _ => {
                     return Err(meta.error(
-                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, `on_delete = ...`, `key_type = ...`, `default = ...`, `db_column = \"...\"`, `blank`, `editable = false`, `verbose_name = \"...\"` or `help_text = \"...\"`",
+                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, `on_delete = ...`, `key_type = ...`, `default = ...`, `db_column = \"...\"`, `sql_type = ...`, `blank`, `editable = false`, `verbose_name = \"...\"` or `help_text = \"...\"`",
                     ));
                 }
             }
@@ -666,11 +682,28 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
             errors.push(syn::Error::new(field.ty.span(), "an `auto` primary key is an integer: `i32` or `i64`"));
         }
     }
+    if def.kind == Kind::Custom && def.sql_type.is_none() {
+        errors.push(syn::Error::new(
+            inner.span(),
+            format!(
+                "`{}` is not a built-in field type (i16, i32, i64, f32, f64, bool, String, Vec<u8>, Decimal, Date, \
+                 DateTime, Uuid, Json, ForeignKey<Model>, a `#[field(choices)]` enum, or an Option of one)\n\
+                 help: for a type of your own, implement `manouche::db::FieldValue` (`manouche::newtype_field!` does \
+                 it for a wrapper) and name its SQL type: `#[field(sql_type = diesel::sql_types::Text)]`",
+                inner.to_token_stream().to_string().replace(' ', "")
+            ),
+        ));
+    }
+    if let Some(ty) = &def.sql_type
+        && def.kind != Kind::Custom
+    {
+        errors.push(syn::Error::new(ty.span(), "`sql_type` is for field types of your own; this one is built in"));
+    }
     if def.primary_key && def.nullable {
         errors.push(syn::Error::new(field.ty.span(), "a primary key cannot be an `Option`"));
     }
     if let Some(span) = max_length_span
-        && !matches!(def.kind, Kind::Text | Kind::Choices)
+        && !matches!(def.kind, Kind::Text | Kind::Choices | Kind::Custom)
     {
         errors.push(syn::Error::new(span, "`max_length` applies to `String` and `choices` fields"));
     }
