@@ -11,6 +11,7 @@ mod middleware;
 mod migrations;
 mod models;
 mod pagination;
+mod registry;
 mod relations;
 mod responses;
 mod scaffold;

@@ -23,6 +23,11 @@ fn project() -> manouche::Project {
 }
 
 /// A client on a prepared, seeded shop database.
+pub(crate) fn seeded_client() -> Client {
+    client()
+}
+
+/// A client on a prepared, seeded shop database.
 fn client() -> Client {
     let project = project();
     for step in ["migrate", "seed"] {

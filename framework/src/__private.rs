@@ -46,3 +46,32 @@ pub fn connect_receiver<T: 'static>(signal: &'static Signal<T>, receiver: fn(&T)
 pub use actix_web::HttpRequest as ActixRequest;
 pub use actix_web::HttpResponse as ActixResponse;
 pub use actix_web::dev::Payload as ActixPayload;
+
+/// A model instance shown as text: through its `Display` when it has one (autoref picks this
+/// impl first), else as Django's `Product object (1)`.
+#[derive(Debug)]
+pub struct Shown<'a, T>(pub &'a T);
+
+/// The `Display` way of [`Shown`].
+pub trait ViaDisplay {
+    /// The text.
+    fn __shown(&self) -> String;
+}
+
+impl<T: std::fmt::Display> ViaDisplay for Shown<'_, T> {
+    fn __shown(&self) -> String {
+        self.0.to_string()
+    }
+}
+
+/// The fallback way of [`Shown`]: the model's name and primary key.
+pub trait ViaPk {
+    /// The text.
+    fn __shown(&self) -> String;
+}
+
+impl<T: crate::db::Model> ViaPk for &Shown<'_, T> {
+    fn __shown(&self) -> String {
+        format!("{} object ({})", T::meta().name, crate::db::FieldValue::to_text(&self.0.pk()))
+    }
+}

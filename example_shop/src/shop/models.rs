@@ -67,6 +67,13 @@ pub struct Product {
     pub updated_at: DateTime,
 }
 
+/// A product is shown by its name where one is chosen among others (the admin, forms).
+impl std::fmt::Display for Product {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
 /// Someone who buys (the user model replaces this when authentication lands).
 #[model(app = "shop", ordering = ["name"])]
 #[derive(Debug, Clone, Serialize)]

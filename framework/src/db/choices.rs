@@ -132,6 +132,16 @@ macro_rules! __choices_impls {
                 type SqlType = St;
                 const TYPE: $crate::db::FieldType = $crate::db::FieldType::Integer;
                 const WIDGET: $crate::db::Widget = $crate::db::Widget::Select;
+                fn to_text(&self) -> ::std::string::String {
+                    $crate::db::IntegerChoices::number(*self).to_string()
+                }
+                fn from_text(text: &str) -> ::core::result::Result<Self, ::std::string::String> {
+                    text.trim()
+                        .parse::<i32>()
+                        .ok()
+                        .and_then(<Self as $crate::db::IntegerChoices>::from_number)
+                        .ok_or_else(|| $crate::db::__not_a_choice::<Self>(text.trim(), stringify!($ty)).to_string())
+                }
             }
 
     $crate::__choices_impls!(@common $ty);
@@ -202,6 +212,13 @@ macro_rules! __choices_impls {
                 type SqlType = St;
                 const TYPE: $crate::db::FieldType = $crate::db::FieldType::Text;
                 const WIDGET: $crate::db::Widget = $crate::db::Widget::Select;
+                fn to_text(&self) -> ::std::string::String {
+                    $crate::db::Choices::value(*self).to_owned()
+                }
+                fn from_text(text: &str) -> ::core::result::Result<Self, ::std::string::String> {
+                    <Self as $crate::db::Choices>::from_value(text.trim())
+                        .ok_or_else(|| $crate::db::__not_a_choice::<Self>(text.trim(), stringify!($ty)).to_string())
+                }
             }
 
     $crate::__choices_impls!(@common $ty);

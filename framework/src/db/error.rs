@@ -43,6 +43,15 @@ pub enum Error {
         /// The model.
         model: &'static str,
     },
+    /// Values given as text (a form, a fixture, an admin filter) that do not fit the model's
+    /// fields: each `(field, message)`, as Django's form errors. A 400.
+    #[error("invalid {model}: {}", .errors.iter().map(|(f, m)| if f.is_empty() { m.clone() } else { format!("{f}: {m}") }).collect::<Vec<_>>().join("; "))]
+    InvalidInput {
+        /// The model.
+        model: &'static str,
+        /// `(field, message)` pairs; the field is empty for a problem of the whole input.
+        errors: Vec<(String, String)>,
+    },
     /// A [`super::Paginator`] page number out of range: a 404, as Django's list views answer.
     #[error("invalid page: {message}")]
     InvalidPage {
@@ -63,6 +72,7 @@ impl Error {
             Error::DoesNotExist { .. } | Error::InvalidPage { .. } => StatusCode::NOT_FOUND,
             Error::Unavailable { .. } | Error::Connection(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Query(_) if self.is_bad_input() => StatusCode::BAD_REQUEST,
+            Error::InvalidInput { .. } => StatusCode::BAD_REQUEST,
             Error::MultipleObjectsReturned { .. }
             | Error::Query(_)
             | Error::Serialize(_)

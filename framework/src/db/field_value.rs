@@ -86,6 +86,121 @@ pub trait FieldValue {
     const NULLABLE: bool = false;
     /// The input forms and the admin show.
     const WIDGET: Widget;
+
+    /// The value as a form shows it (and `dumpdata` writes it): `19.99`, `2026-12-03`, `true`.
+    fn to_text(&self) -> String;
+
+    /// Reads what a form submitted; `Err` says what is wrong in a sentence ("Enter a whole
+    /// number."). Text is trimmed; an empty text is `None` for an `Option` field.
+    ///
+    /// # Errors
+    ///
+    /// The message a form shows beside the field.
+    fn from_text(text: &str) -> Result<Self, String>
+    where
+        Self: Sized;
+}
+
+/// Text conversions of the built-in types, one per kind of value.
+macro_rules! parsed_text {
+    ($($rust:ty => $message:literal;)*) => {$(
+        impl TextForm for $rust {
+            fn to_text(&self) -> String {
+                self.to_string()
+            }
+            fn from_text(text: &str) -> Result<Self, String> {
+                text.trim().parse().map_err(|_| $message.to_owned())
+            }
+        }
+    )*};
+}
+
+/// The text side of [`FieldValue`] for the built-in types (kept apart so the `field_values!`
+/// table stays one line a type).
+trait TextForm: Sized {
+    fn to_text(&self) -> String;
+    fn from_text(text: &str) -> Result<Self, String>;
+}
+
+parsed_text! {
+    i16 => "Enter a whole number.";
+    i32 => "Enter a whole number.";
+    i64 => "Enter a whole number.";
+    f32 => "Enter a number.";
+    f64 => "Enter a number.";
+    Decimal => "Enter a number.";
+    Uuid => "Enter a valid UUID.";
+}
+
+impl TextForm for bool {
+    fn to_text(&self) -> String {
+        self.to_string()
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        // A checkbox sends `on` when ticked and nothing when not.
+        match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "on" | "1" | "yes" => Ok(true),
+            "false" | "off" | "0" | "no" | "" => Ok(false),
+            _ => Err("Enter true or false.".to_owned()),
+        }
+    }
+}
+
+impl TextForm for String {
+    fn to_text(&self) -> String {
+        self.clone()
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        Ok(text.trim().to_owned())
+    }
+}
+
+impl TextForm for Vec<u8> {
+    fn to_text(&self) -> String {
+        self.iter().map(|b| format!("{b:02x}")).collect()
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let invalid = || "Enter bytes as hexadecimal digits.".to_owned();
+        if text.len() % 2 != 0 {
+            return Err(invalid());
+        }
+        (0..text.len())
+            .step_by(2)
+            .map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()).ok_or_else(invalid))
+            .collect()
+    }
+}
+
+impl TextForm for Date {
+    fn to_text(&self) -> String {
+        self.format("%Y-%m-%d").to_string()
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        Date::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| "Enter a valid date (YYYY-MM-DD).".to_owned())
+    }
+}
+
+impl TextForm for DateTime {
+    fn to_text(&self) -> String {
+        self.format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+            .iter()
+            .find_map(|format| DateTime::parse_from_str(text, format).ok())
+            .ok_or_else(|| "Enter a valid date and time (YYYY-MM-DD HH:MM).".to_owned())
+    }
+}
+
+impl TextForm for Json {
+    fn to_text(&self) -> String {
+        self.to_string()
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("Enter valid JSON ({e})."))
+    }
 }
 
 macro_rules! field_values {
@@ -94,6 +209,12 @@ macro_rules! field_values {
             type SqlType = $sql;
             const TYPE: FieldType = FieldType::$kind;
             const WIDGET: Widget = Widget::$widget;
+            fn to_text(&self) -> String {
+                TextForm::to_text(self)
+            }
+            fn from_text(text: &str) -> Result<Self, String> {
+                <Self as TextForm>::from_text(text)
+            }
         }
     )*};
 }
@@ -118,6 +239,12 @@ impl<T: Model> FieldValue for ForeignKey<T> {
     type SqlType = T::PrimaryKeySql;
     const TYPE: FieldType = FieldType::ForeignKey;
     const WIDGET: Widget = Widget::Related;
+    fn to_text(&self) -> String {
+        self.id().to_text()
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        T::PrimaryKey::from_text(text).map(ForeignKey::new)
+    }
 }
 
 impl<T: FieldValue> FieldValue for Option<T> {
@@ -125,6 +252,12 @@ impl<T: FieldValue> FieldValue for Option<T> {
     const TYPE: FieldType = T::TYPE;
     const NULLABLE: bool = true;
     const WIDGET: Widget = T::WIDGET;
+    fn to_text(&self) -> String {
+        self.as_ref().map(T::to_text).unwrap_or_default()
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        if text.trim().is_empty() { Ok(None) } else { T::from_text(text).map(Some) }
+    }
 }
 
 /// Makes a one-field tuple struct a model field type stored as its field:
@@ -142,6 +275,12 @@ macro_rules! newtype_field {
                 type SqlType = $sql;
                 const TYPE: $crate::db::FieldType = $crate::db::FieldType::$kind;
                 const WIDGET: $crate::db::Widget = $crate::db::Widget::$widget;
+                fn to_text(&self) -> ::std::string::String {
+                    <$stored as $crate::db::FieldValue>::to_text(&self.0)
+                }
+                fn from_text(text: &str) -> ::core::result::Result<Self, ::std::string::String> {
+                    <$stored as $crate::db::FieldValue>::from_text(text).map($ty)
+                }
             }
             impl diesel::expression::AsExpression<$sql> for $ty {
                 type Expression = diesel::internal::derives::as_expression::Bound<$sql, Self>;

@@ -20,8 +20,10 @@ mod paginator;
 mod queries;
 mod queryset;
 mod raw;
+mod registry;
 mod relations;
 mod signals;
+mod text;
 pub mod types;
 pub mod values;
 
@@ -62,6 +64,12 @@ pub use self::queryset::{PrefetchMany, PrefetchSet, QuerySet, ValueMaps, Values}
 #[doc(hidden)]
 pub use self::raw::Typed as __RawTyped;
 pub use self::raw::{RawQuery, RawRows};
+#[doc(hidden)]
+pub use self::registry::Entry as __RegistryEntry;
+pub use self::registry::{ListRequest, Registered, Row, RowPage, model, models};
 pub use self::relations::{ForeignKey, ManyRelated, ManyToManyThrough, OnDelete, OneToOne, RelatedField};
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};
+pub use self::text::ModelText;
+#[doc(hidden)]
+pub use self::text::{__like_pattern, __lower};
 pub use self::types::{Date, DateTime, Decimal, Json, Uuid, now, sql_types, today};

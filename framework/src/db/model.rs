@@ -16,7 +16,8 @@ pub trait Model: Sized + 'static {
     type Table: diesel::Table;
 
     /// The primary key's Rust type.
-    type PrimaryKey: Clone
+    type PrimaryKey: super::FieldValue
+        + Clone
         + Eq
         + std::hash::Hash
         + fmt::Debug
@@ -232,6 +233,7 @@ impl fmt::Display for Permission {
 #[derive(Debug)]
 pub struct ModelEntry {
     pub meta: fn() -> &'static ModelMeta,
+    pub model: &'static dyn super::Registered,
 }
 
 inventory::collect!(ModelEntry);

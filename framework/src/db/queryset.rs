@@ -81,6 +81,12 @@ impl<M: Model> QuerySet<M> {
 
     /// The query without its ordering, for the framework's own statements.
     #[doc(hidden)]
+    pub fn __order_with(mut self, order: impl FnOnce(M::Query) -> M::Query + Send + 'static) -> Self {
+        self.orders.push(Box::new(move |query, _reversed| order(query)));
+        self
+    }
+
+    #[doc(hidden)]
     pub fn __into_unordered(self) -> M::Query {
         self.query
     }

@@ -495,8 +495,10 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     });
     let table_doc = format!("The Diesel table of [`{name}`]: plain Diesel queries work on it.");
 
+    let text = super::forms::text_impl(name, def);
     quote! {
         #(#type_checks)*
+        #text
 
         #[derive(
             diesel::Queryable,
@@ -705,7 +707,10 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
 
         const _: () = {
             ::manouche::__private::inventory::submit! {
-                ::manouche::db::ModelEntry { meta: <#name as ::manouche::db::Model>::meta }
+                ::manouche::db::ModelEntry {
+                    meta: <#name as ::manouche::db::Model>::meta,
+                    model: &::manouche::db::__RegistryEntry::<#name>::new(),
+                }
             }
         };
     }

@@ -2,6 +2,7 @@
 //! column handles and the `Model` impl.
 
 mod expand;
+mod forms;
 mod parse;
 
 use proc_macro2::TokenStream;

@@ -1,0 +1,343 @@
+//! The model registry: every `#[model]` of the program, driven by names and text values
+//! (Django's `apps.get_model` plus what a `ModelAdmin` needs). The admin, model forms and
+//! `dumpdata`/`loaddata` work through it, with the same query sets and signals as typed code.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use diesel::dsl::CountStar;
+use diesel::query_dsl::LoadQuery;
+use diesel::query_dsl::methods::{LimitDsl, OffsetDsl, SelectDsl};
+
+use super::{AnyConnection, Error, Field, FieldType, ModelMeta, ModelText, Value};
+
+/// Which rows of a model to list: filters, a search, an ordering and a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRequest {
+    /// `(field, text)`: rows whose field equals the value (an empty text is NULL when nullable).
+    pub filters: Vec<(String, String)>,
+    /// Rows where any text field contains this, ignoring case.
+    pub search: Option<String>,
+    /// `(field, descending)` terms; none means the model's default ordering.
+    pub ordering: Vec<(String, bool)>,
+    /// The page, from 1.
+    pub page: i64,
+    /// Rows a page.
+    pub per_page: u32,
+}
+
+impl Default for ListRequest {
+    fn default() -> Self {
+        ListRequest { filters: Vec::new(), search: None, ordering: Vec::new(), page: 1, per_page: 100 }
+    }
+}
+
+/// One row as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// The primary key as text (what [`Registered::get`] takes back).
+    pub pk: String,
+    /// The row as one line ([`ModelText::display`]).
+    pub display: String,
+    /// Each field's value as text, in declaration order.
+    pub values: Vec<(&'static str, String)>,
+}
+
+impl Row {
+    /// The text of a field.
+    pub fn value(&self, field: &str) -> Option<&str> {
+        self.values.iter().find(|(name, _)| *name == field).map(|(_, text)| text.as_str())
+    }
+}
+
+/// A page of rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowPage {
+    /// The rows of this page.
+    pub rows: Vec<Row>,
+    /// Rows matching in all pages.
+    pub count: i64,
+    /// This page's number.
+    pub page: i64,
+    /// How many pages there are (at least 1).
+    pub num_pages: i64,
+}
+
+/// A model of the registry, type-erased. Get one with [`model`] or [`models`].
+pub trait Registered: Send + Sync {
+    /// The model's metadata.
+    fn meta(&self) -> &'static ModelMeta;
+
+    /// A page of rows: Django's change list.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for an unknown field or a filter value of the wrong type,
+    /// [`Error::InvalidPage`] for a page out of range, [`Error::Query`] when a query fails.
+    fn list(&self, conn: &mut AnyConnection, request: &ListRequest) -> Result<RowPage, Error>;
+
+    /// The row with this primary key (given as text).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DoesNotExist`] (also for a key that is not a value of the key's type).
+    fn get(&self, conn: &mut AnyConnection, pk: &str) -> Result<Row, Error>;
+
+    /// Validates `values` (field name → text) and saves a new row, sending `pre_save` and
+    /// `post_save`. Fields not given get their default (or now, for `auto_now` fields).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] with every field's problem; [`Error::Query`] when the insert fails.
+    fn create(&self, conn: &mut AnyConnection, values: &BTreeMap<String, String>) -> Result<Row, Error>;
+
+    /// Validates `values` and saves them into the row with this key (fields not given keep
+    /// their values), sending `pre_save` and `post_save`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registered::get`] and [`Registered::create`].
+    fn update(&self, conn: &mut AnyConnection, pk: &str, values: &BTreeMap<String, String>) -> Result<Row, Error>;
+
+    /// Deletes the row with this key, sending `pre_delete` and `post_delete`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Registered::get`]; [`Error::Query`] when the database refuses (a protected reference).
+    fn delete(&self, conn: &mut AnyConnection, pk: &str) -> Result<(), Error>;
+}
+
+impl fmt::Debug for dyn Registered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Registered({})", self.meta().label())
+    }
+}
+
+/// The registry entry `#[model]` submits for a model.
+#[doc(hidden)]
+pub struct Entry<M>(PhantomData<fn() -> M>);
+
+impl<M> Entry<M> {
+    #[doc(hidden)]
+    pub const fn new() -> Self {
+        Entry(PhantomData)
+    }
+}
+
+impl<M> fmt::Debug for Entry<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Entry")
+    }
+}
+
+/// The model registered under `app.Model` (`"shop.Product"`, case-insensitive like Django's
+/// `apps.get_model`).
+pub fn model(label: &str) -> Option<&'static dyn Registered> {
+    models().into_iter().find(|m| m.meta().label().eq_ignore_ascii_case(label))
+}
+
+/// Every registered model, sorted by app and name.
+pub fn models() -> Vec<&'static dyn Registered> {
+    let mut all: Vec<&'static dyn Registered> = inventory::iter::<super::ModelEntry>().map(|e| e.model).collect();
+    all.sort_by_key(|m| (m.meta().app, m.meta().name));
+    all
+}
+
+fn row<M: ModelText>(instance: &M) -> Row {
+    Row { pk: super::FieldValue::to_text(&instance.pk()), display: instance.display(), values: instance.to_texts() }
+}
+
+fn invalid(meta: &ModelMeta, errors: Vec<(String, String)>) -> Error {
+    Error::InvalidInput { model: meta.name, errors }
+}
+
+/// The text a field gets when a new row is created without it: its default, now for
+/// `auto_now` fields, `0` for an `auto` key (the database assigns it), else empty.
+fn initial_text(field: &Field) -> String {
+    if field.auto {
+        return "0".into();
+    }
+    if field.auto_now || field.auto_now_add {
+        return match field.ty {
+            FieldType::Date => super::today().format("%Y-%m-%d").to_string(),
+            _ => super::now().format("%Y-%m-%d %H:%M:%S%.f").to_string(),
+        };
+    }
+    match &field.default {
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(Value::Int(n)) => n.to_string(),
+        Some(Value::Float(x)) => x.to_string(),
+        Some(Value::Text(text)) => text.to_string(),
+        Some(Value::Expression(_)) | None => String::new(),
+    }
+}
+
+/// Django's field validation before conversion: required, `max_length`, decimal digits.
+fn check(field: &Field, text: &str) -> Option<String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        let optional = field.blank || field.nullable || field.ty == FieldType::Bool;
+        return (!optional).then(|| "This field is required.".to_owned());
+    }
+    if let Some(max) = field.max_length {
+        let length = trimmed.chars().count();
+        if length > max as usize {
+            return Some(format!("Ensure this value has at most {max} characters (it has {length})."));
+        }
+    }
+    if field.ty == FieldType::Decimal
+        && let Ok(number) = trimmed.parse::<rust_decimal::Decimal>()
+    {
+        let places = number.scale();
+        let digits = number.mantissa().unsigned_abs().to_string().trim_start_matches('0').len().max(1) as u32;
+        if let Some(max_places) = field.decimal_places
+            && places > max_places
+        {
+            return Some(format!("Ensure that there are no more than {max_places} decimal places."));
+        }
+        if let (Some(max_digits), Some(max_places)) = (field.max_digits, field.decimal_places)
+            && digits.saturating_sub(places) > max_digits - max_places
+        {
+            return Some(format!(
+                "Ensure that there are no more than {} digits before the decimal point.",
+                max_digits - max_places
+            ));
+        }
+    }
+    None
+}
+
+impl<M> Registered for Entry<M>
+where
+    M: ModelText,
+    M::Query: SelectDsl<CountStar>
+        + LimitDsl<Output = M::Query>
+        + OffsetDsl<Output = M::Query>
+        + LoadQuery<'static, AnyConnection, M>,
+    <M::Query as SelectDsl<CountStar>>::Output: LoadQuery<'static, AnyConnection, i64>,
+{
+    fn meta(&self) -> &'static ModelMeta {
+        M::meta()
+    }
+
+    fn list(&self, conn: &mut AnyConnection, request: &ListRequest) -> Result<RowPage, Error> {
+        let meta = M::meta();
+        if let Some((field, _)) = request.ordering.iter().find(|(f, _)| meta.field(f).is_none()) {
+            return Err(invalid(
+                meta,
+                vec![(field.clone(), format!("{} has no field `{field}` to order by", meta.name))],
+            ));
+        }
+        // The count and the page are two queries of the same query set.
+        let build = || -> Result<super::QuerySet<M>, Error> {
+            let mut query = M::objects().__into_unordered();
+            for (field, text) in &request.filters {
+                query = M::filter_text(query, field, text)
+                    .map_err(|message| invalid(meta, vec![(field.clone(), message)]))?;
+            }
+            if let Some(search) = request.search.as_deref().filter(|s| !s.trim().is_empty()) {
+                query = M::search_text(query, search);
+            }
+            let mut set = super::QuerySet::<M>::__new(query);
+            if !request.ordering.is_empty() {
+                let ordering = request.ordering.clone();
+                // Every field was checked above; an unknown one would leave the order as it is.
+                set = set.__order_with(move |query| {
+                    ordering.iter().fold(query, |query, (field, descending)| {
+                        M::order_text(query, field, *descending).unwrap_or_else(|unchanged| unchanged)
+                    })
+                });
+            }
+            Ok(set)
+        };
+        let count = build()?.count_sync(conn)?;
+        let per_page = i64::from(request.per_page.max(1));
+        let num_pages = ((count + per_page - 1) / per_page).max(1);
+        if !(1..=num_pages).contains(&request.page) {
+            return Err(Error::InvalidPage { message: format!("page {} of {num_pages}", request.page) });
+        }
+        let rows = build()?.offset((request.page - 1) * per_page).limit(per_page).all_sync(conn)?;
+        Ok(RowPage { rows: rows.iter().map(row).collect(), count, page: request.page, num_pages })
+    }
+
+    fn get(&self, conn: &mut AnyConnection, pk: &str) -> Result<Row, Error> {
+        Ok(row(&find::<M>(conn, pk)?))
+    }
+
+    fn create(&self, conn: &mut AnyConnection, values: &BTreeMap<String, String>) -> Result<Row, Error> {
+        let meta = M::meta();
+        let mut errors = unknown_fields(meta, values);
+        for field in meta.fields.iter().filter(|f| f.editable) {
+            let text = values.get(field.name.as_ref()).cloned().unwrap_or_else(|| initial_text(field));
+            if let Some(message) = check(field, &text) {
+                errors.push((field.name.to_string(), message));
+            }
+        }
+        let text = |name: &str| match (values.get(name), meta.field(name)) {
+            (Some(text), Some(field)) if field.editable => text.clone(),
+            (_, Some(field)) => initial_text(field),
+            (_, None) => String::new(),
+        };
+        let instance = match M::from_texts(&text) {
+            Ok(instance) => Some(instance),
+            Err(parse_errors) => {
+                errors.extend(parse_errors.into_iter().map(|(f, m)| (f.to_owned(), m)));
+                None
+            }
+        };
+        // One message a field (the first problem found), in field-name order.
+        errors.sort_by(|a, b| a.0.cmp(&b.0));
+        errors.dedup_by(|a, b| a.0 == b.0);
+        let Some(instance) = instance.filter(|_| errors.is_empty()) else {
+            return Err(invalid(meta, errors));
+        };
+        Ok(row(&instance.save_sync(conn)?))
+    }
+
+    fn update(&self, conn: &mut AnyConnection, pk: &str, values: &BTreeMap<String, String>) -> Result<Row, Error> {
+        let meta = M::meta();
+        let mut instance = find::<M>(conn, pk)?;
+        let mut errors = unknown_fields(meta, values);
+        for (name, text) in values {
+            let Some(field) = meta.field(name) else { continue };
+            if !field.editable {
+                errors.push((name.clone(), "This field cannot be changed.".to_owned()));
+                continue;
+            }
+            if let Some(message) = check(field, text) {
+                errors.push((name.clone(), message));
+            } else if let Some(Err(message)) = instance.set_text(name, text) {
+                errors.push((name.clone(), message));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(invalid(meta, errors));
+        }
+        Ok(row(&instance.save_sync(conn)?))
+    }
+
+    fn delete(&self, conn: &mut AnyConnection, pk: &str) -> Result<(), Error> {
+        find::<M>(conn, pk)?.delete_sync(conn).map(drop)
+    }
+}
+
+fn unknown_fields(meta: &ModelMeta, values: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    values
+        .keys()
+        .filter(|name| meta.field(name).is_none())
+        .map(|name| (name.clone(), format!("{} has no field `{name}`.", meta.name)))
+        .collect()
+}
+
+fn find<M>(conn: &mut AnyConnection, pk: &str) -> Result<M, Error>
+where
+    M: ModelText,
+    M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
+{
+    let meta = M::meta();
+    let missing = || Error::DoesNotExist { model: meta.name };
+    let key = <M::PrimaryKey as super::FieldValue>::from_text(pk).map_err(|_| missing())?;
+    let query = M::__filter_pks(M::objects().__into_unordered(), vec![key]);
+    super::QuerySet::<M>::__new(query).first_sync(conn)?.ok_or_else(missing)
+}

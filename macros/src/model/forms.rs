@@ -1,0 +1,177 @@
+//! The text side of a model: each field read from and written to text, filters, search and
+//! ordering by field name. The registry (`manouche::db::registry`), forms, the admin and
+//! `dumpdata`/`loaddata` drive models through it without knowing their types.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::parse::{FieldDef, Kind, ModelDef};
+
+/// The field's full Rust type (`Option<T>` for a nullable one).
+fn full_type(f: &FieldDef) -> TokenStream {
+    let inner = &f.inner_ty;
+    if f.nullable { quote!(::core::option::Option<#inner>) } else { quote!(#inner) }
+}
+
+/// `impl manouche::db::ModelText for Model`.
+pub(crate) fn text_impl(name: &syn::Ident, def: &ModelDef) -> TokenStream {
+    let table = format_ident!("{}", def.table);
+    let fields: Vec<&FieldDef> = def.fields.iter().collect();
+    let names: Vec<String> = fields.iter().map(|f| f.ident.to_string()).collect();
+    let idents: Vec<&syn::Ident> = fields.iter().map(|f| &f.ident).collect();
+    let types: Vec<TokenStream> = fields.iter().map(|f| full_type(f)).collect();
+    let filters = fields.iter().map(|f| filter_arm(&table, f));
+    let searches = fields.iter().filter_map(|f| search_term(&table, f));
+    let orders = fields.iter().map(|f| {
+        let (field, column) = (f.ident.to_string(), &f.column);
+        quote! {
+            #field => ::core::result::Result::Ok(if descending {
+                diesel::QueryDsl::then_order_by(query, #table::#column.desc())
+            } else {
+                diesel::QueryDsl::then_order_by(query, #table::#column.asc())
+            }),
+        }
+    });
+    let model_name = name.to_string();
+    quote! {
+        impl ::manouche::db::ModelText for #name {
+            fn to_texts(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
+                ::std::vec![#((#names, ::manouche::db::FieldValue::to_text(&self.#idents)),)*]
+            }
+
+            fn from_texts(
+                text: &dyn ::core::ops::Fn(&str) -> ::std::string::String,
+            ) -> ::core::result::Result<Self, ::std::vec::Vec<(&'static str, ::std::string::String)>> {
+                let mut errors = ::std::vec::Vec::new();
+                #(
+                    let #idents: ::core::option::Option<#types> =
+                        match <#types as ::manouche::db::FieldValue>::from_text(&text(#names)) {
+                            ::core::result::Result::Ok(value) => ::core::option::Option::Some(value),
+                            ::core::result::Result::Err(message) => {
+                                errors.push((#names, message));
+                                ::core::option::Option::None
+                            }
+                        };
+                )*
+                let (#(::core::option::Option::Some(#idents),)*) = (#(#idents,)*) else {
+                    return ::core::result::Result::Err(errors);
+                };
+                ::core::result::Result::Ok(Self { #(#idents,)* })
+            }
+
+            fn set_text(
+                &mut self,
+                field: &str,
+                text: &str,
+            ) -> ::core::option::Option<::core::result::Result<(), ::std::string::String>> {
+                match field {
+                    #(
+                        #names => ::core::option::Option::Some(
+                            <#types as ::manouche::db::FieldValue>::from_text(text).map(|value| self.#idents = value),
+                        ),
+                    )*
+                    _ => ::core::option::Option::None,
+                }
+            }
+
+            fn filter_text(
+                query: <Self as ::manouche::db::Model>::Query,
+                field: &str,
+                text: &str,
+            ) -> ::core::result::Result<<Self as ::manouche::db::Model>::Query, ::std::string::String> {
+                use diesel::ExpressionMethods as _;
+                match field {
+                    #(#filters)*
+                    _ => ::core::result::Result::Err(::std::format!("{} has no field `{field}`", #model_name)),
+                }
+            }
+
+            fn search_text(
+                query: <Self as ::manouche::db::Model>::Query,
+                text: &str,
+            ) -> <Self as ::manouche::db::Model>::Query {
+                use diesel::{BoolExpressionMethods as _, ExpressionMethods as _, TextExpressionMethods as _};
+                let pattern = ::manouche::db::__like_pattern(text);
+                let mut condition: ::core::option::Option<
+                    ::std::boxed::Box<
+                        dyn diesel::BoxableExpression<
+                                #table::table,
+                                ::manouche::db::MultiBackend,
+                                SqlType = diesel::sql_types::Bool,
+                            >,
+                    >,
+                > = ::core::option::Option::None;
+                #(
+                    let term = ::std::boxed::Box::new(#searches);
+                    condition = ::core::option::Option::Some(match condition {
+                        ::core::option::Option::Some(before) => ::std::boxed::Box::new(before.or(term)),
+                        ::core::option::Option::None => term,
+                    });
+                )*
+                match condition {
+                    ::core::option::Option::Some(condition) => diesel::QueryDsl::filter(query, condition),
+                    ::core::option::Option::None => query,
+                }
+            }
+
+            fn order_text(
+                query: <Self as ::manouche::db::Model>::Query,
+                field: &str,
+                descending: bool,
+            ) -> ::core::result::Result<<Self as ::manouche::db::Model>::Query, <Self as ::manouche::db::Model>::Query> {
+                use diesel::ExpressionMethods as _;
+                match field {
+                    #(#orders)*
+                    _ => ::core::result::Result::Err(query),
+                }
+            }
+
+            fn display(&self) -> ::std::string::String {
+                use ::manouche::__private::{ViaDisplay as _, ViaPk as _};
+                (&::manouche::__private::Shown(self)).__shown()
+            }
+        }
+    }
+}
+
+/// `"name" => query.filter(column.eq(value))`, NULL-aware for nullable fields; JSON columns have
+/// no equality on PostgreSQL, so they are refused.
+fn filter_arm(table: &syn::Ident, f: &FieldDef) -> TokenStream {
+    let (field, column) = (f.ident.to_string(), &f.column);
+    let ty = full_type(f);
+    if f.kind == Kind::Json {
+        return quote! {
+            #field => ::core::result::Result::Err(::std::format!("`{}` is JSON, which cannot be filtered on", #field)),
+        };
+    }
+    let apply = if f.nullable {
+        quote! {
+            match value {
+                ::core::option::Option::Some(value) => diesel::QueryDsl::filter(query, #table::#column.eq(value)),
+                ::core::option::Option::None => diesel::QueryDsl::filter(query, #table::#column.is_null()),
+            }
+        }
+    } else {
+        quote!(diesel::QueryDsl::filter(query, #table::#column.eq(value)))
+    };
+    quote! {
+        #field => {
+            let value = <#ty as ::manouche::db::FieldValue>::from_text(text)
+                .map_err(|message| ::std::format!("`{}`: {message}", #field))?;
+            ::core::result::Result::Ok(#apply)
+        }
+    }
+}
+
+/// `lower(column) LIKE '%text%'` for a text field (Django's `icontains`), `None` for others.
+fn search_term(table: &syn::Ident, f: &FieldDef) -> Option<TokenStream> {
+    if !matches!(f.kind, Kind::Text | Kind::Choices) {
+        return None;
+    }
+    let column = &f.column;
+    Some(if f.nullable {
+        quote!(::manouche::db::__lower(#table::#column.assume_not_null()).like(pattern.clone()).escape('\\'))
+    } else {
+        quote!(::manouche::db::__lower(#table::#column).like(pattern.clone()).escape('\\'))
+    })
+}
