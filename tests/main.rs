@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod collector;
 mod db;
 mod fields;
 mod legacy;

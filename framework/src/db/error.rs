@@ -52,6 +52,15 @@ pub enum Error {
         /// `(field, message)` pairs; the field is empty for a problem of the whole input.
         errors: Vec<(String, String)>,
     },
+    /// A delete refused because `protect` (or `restrict`) relations keep rows referring to the
+    /// ones to delete: Django's `ProtectedError`. A 409.
+    #[error("cannot delete {model}: {} refer to it and are protected", .rows.iter().map(|(m, r)| format!("{m} `{r}`")).collect::<Vec<_>>().join(", "))]
+    Protected {
+        /// The model whose rows were to be deleted.
+        model: &'static str,
+        /// `(model label, display)` of each protected row.
+        rows: Vec<(String, String)>,
+    },
     /// A [`super::Paginator`] page number out of range: a 404, as Django's list views answer.
     #[error("invalid page: {message}")]
     InvalidPage {
@@ -73,6 +82,7 @@ impl Error {
             Error::Unavailable { .. } | Error::Connection(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Query(_) if self.is_bad_input() => StatusCode::BAD_REQUEST,
             Error::InvalidInput { .. } => StatusCode::BAD_REQUEST,
+            Error::Protected { .. } => StatusCode::CONFLICT,
             Error::MultipleObjectsReturned { .. }
             | Error::Query(_)
             | Error::Serialize(_)

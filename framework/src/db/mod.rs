@@ -8,6 +8,8 @@
 // Diesel's `MultiConnection` derive adds undocumented public items (`MultiBackend`, ...).
 mod bulk;
 mod choices;
+pub mod collector;
+pub use self::collector::Collected;
 #[allow(missing_docs)]
 mod connection;
 mod database;

@@ -61,6 +61,13 @@ pub trait Model: Sized + 'static {
     #[doc(hidden)]
     fn __filter_pks(query: Self::Query, pks: Vec<Self::PrimaryKey>) -> Self::Query;
 
+    /// The primary keys of the rows `query` matches.
+    #[doc(hidden)]
+    fn __matching_keys(
+        query: Self::Query,
+        conn: &mut super::AnyConnection,
+    ) -> Result<Vec<Self::PrimaryKey>, super::Error>;
+
     /// Deletes the rows `query` matches, in one statement.
     #[doc(hidden)]
     fn __delete_matching(query: Self::Query, conn: &mut super::AnyConnection) -> Result<usize, super::Error>;

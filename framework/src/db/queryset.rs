@@ -371,14 +371,27 @@ impl<M: Model> QuerySet<M> {
         M::__update_matching(self.query, changes, conn)
     }
 
-    /// Deletes every matching row, Django's `QuerySet.delete()`: returns how many went.
-    /// No `pre_delete`/`post_delete` signal is sent.
+    /// Deletes every matching row, Django's `QuerySet.delete()`, through the
+    /// [collector](super::collector): rows referring to them are deleted too (`cascade`) or keep
+    /// them (`protect`), and every deleted row gets `pre_delete` and `post_delete`. Returns how
+    /// many rows of this model went. When nothing refers to the model and no delete signal has a
+    /// receiver, it is one `DELETE` (Django's fast delete).
     ///
     /// # Errors
     ///
-    /// [`Error::Query`] when a statement fails (a protected foreign key, ...); nothing is deleted then.
+    /// [`Error::Protected`] naming the protected rows; [`Error::Query`] when a statement fails.
+    /// Nothing is deleted then.
     pub fn delete_sync(self, conn: &mut AnyConnection) -> Result<usize, Error> {
-        M::__delete_matching(self.query, conn)
+        let meta = M::meta();
+        let signals = super::pre_delete::<M>().has_receivers() || super::post_delete::<M>().has_receivers();
+        let entry = if signals || super::collector::is_referred_to(meta) { super::model(&meta.label()) } else { None };
+        let Some(model) = entry else { return M::__delete_matching(self.query, conn) };
+        super::atomic(conn, |conn| {
+            let keys: Vec<String> =
+                M::__matching_keys(self.query, conn)?.iter().map(super::FieldValue::to_text).collect();
+            let collected = super::collector::delete(conn, model, &keys)?;
+            Ok(collected.counts().get(&meta.label()).copied().unwrap_or(0))
+        })
     }
 
     /// The one matching row, or `create()` saved when there is none: Django's `get_or_create`.

@@ -100,12 +100,31 @@ pub trait Registered: Send + Sync {
     /// As [`Registered::get`] and [`Registered::create`].
     fn update(&self, conn: &mut AnyConnection, pk: &str, values: &BTreeMap<String, String>) -> Result<Row, Error>;
 
-    /// Deletes the row with this key, sending `pre_delete` and `post_delete`.
+    /// Deletes the row with this key and what its relations' `on_delete` rules reach
+    /// ([`super::collector`]), each row with `pre_delete` and `post_delete`; returns what went.
     ///
     /// # Errors
     ///
-    /// As [`Registered::get`]; [`Error::Query`] when the database refuses (a protected reference).
-    fn delete(&self, conn: &mut AnyConnection, pk: &str) -> Result<(), Error>;
+    /// As [`Registered::get`]; [`Error::Protected`] naming the rows a `protect` relation keeps.
+    fn delete(&self, conn: &mut AnyConnection, pk: &str) -> Result<super::Collected, Error>;
+
+    /// `(primary key, display)` of the rows with these keys (unknown keys are skipped).
+    #[doc(hidden)]
+    fn rows_by_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<(String, String)>, Error>;
+
+    /// `(primary key, display)` of the rows whose `field` is one of `keys`.
+    #[doc(hidden)]
+    fn referring_rows(
+        &self,
+        conn: &mut AnyConnection,
+        field: &str,
+        keys: &[String],
+    ) -> Result<Vec<(String, String)>, Error>;
+
+    /// Deletes the rows with these keys, each with `pre_delete` and `post_delete`, without
+    /// collecting: the collector has done that.
+    #[doc(hidden)]
+    fn delete_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<usize, Error>;
 }
 
 impl fmt::Debug for dyn Registered {
@@ -317,9 +336,75 @@ where
         Ok(row(&instance.save_sync(conn)?))
     }
 
-    fn delete(&self, conn: &mut AnyConnection, pk: &str) -> Result<(), Error> {
-        find::<M>(conn, pk)?.delete_sync(conn).map(drop)
+    fn delete(&self, conn: &mut AnyConnection, pk: &str) -> Result<super::Collected, Error> {
+        let instance = find::<M>(conn, pk)?;
+        let key = super::FieldValue::to_text(&instance.pk());
+        super::collector::delete(conn, self_entry::<M>(), std::slice::from_ref(&key))
     }
+
+    fn rows_by_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<(String, String)>, Error> {
+        Ok(load_keys::<M>(conn, keys)?.iter().map(|m| (super::FieldValue::to_text(&m.pk()), m.display())).collect())
+    }
+
+    fn referring_rows(
+        &self,
+        conn: &mut AnyConnection,
+        field: &str,
+        keys: &[String],
+    ) -> Result<Vec<(String, String)>, Error> {
+        let meta = M::meta();
+        let mut found = Vec::new();
+        for chunk in keys.chunks(super::__BULK_CHUNK) {
+            let query = M::filter_in_text(M::objects().__into_unordered(), field, chunk)
+                .map_err(|message| invalid(meta, vec![(field.to_owned(), message)]))?;
+            let rows = super::QuerySet::<M>::__new(query).all_sync(conn)?;
+            found.extend(rows.iter().map(|m| (super::FieldValue::to_text(&m.pk()), m.display())));
+        }
+        Ok(found)
+    }
+
+    fn delete_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<usize, Error> {
+        let rows = load_keys::<M>(conn, keys)?;
+        let events: Vec<super::DeleteEvent<M>> = rows.into_iter().map(super::DeleteEvent::__new).collect();
+        for event in &events {
+            super::pre_delete::<M>().send(event);
+        }
+        let pks = events.iter().map(|e| e.instance.pk()).collect();
+        let deleted = M::__delete_matching(M::__filter_pks(M::objects().__into_unordered(), pks), conn)?;
+        for event in &events {
+            super::post_delete::<M>().send(event);
+        }
+        Ok(deleted)
+    }
+}
+
+/// The registry entry of `M`, as a trait object.
+fn self_entry<M>() -> &'static dyn Registered
+where
+    Entry<M>: Registered,
+    M: 'static,
+{
+    // `Entry<M>` is zero-sized: a promoted constant, no allocation.
+    const { &Entry::<M>::new() }
+}
+
+/// The instances with these keys (given as text; keys that do not parse match nothing).
+fn load_keys<M>(conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<M>, Error>
+where
+    M: ModelText,
+    M::Query: LoadQuery<'static, AnyConnection, M>,
+{
+    let mut found = Vec::new();
+    for chunk in keys.chunks(super::__BULK_CHUNK) {
+        let pks: Vec<M::PrimaryKey> =
+            chunk.iter().filter_map(|k| <M::PrimaryKey as super::FieldValue>::from_text(k).ok()).collect();
+        if pks.is_empty() {
+            continue;
+        }
+        let query = M::__filter_pks(M::objects().__into_unordered(), pks);
+        found.extend(super::QuerySet::<M>::__new(query).all_sync(conn)?);
+    }
+    Ok(found)
 }
 
 fn unknown_fields(meta: &ModelMeta, values: &BTreeMap<String, String>) -> Vec<(String, String)> {

@@ -28,6 +28,13 @@ pub trait ModelText: Model {
     /// An unknown field, or a text that is not a value of the field's type.
     fn filter_text(query: Self::Query, field: &str, text: &str) -> Result<Self::Query, String>;
 
+    /// `query` restricted to rows whose `field` is one of the values `texts` read as.
+    ///
+    /// # Errors
+    ///
+    /// As [`ModelText::filter_text`].
+    fn filter_in_text(query: Self::Query, field: &str, texts: &[String]) -> Result<Self::Query, String>;
+
     /// `query` restricted to rows where any text field contains `text`, ignoring case (the
     /// admin's search box, Django's `icontains` over `search_fields`).
     fn search_text(query: Self::Query, text: &str) -> Self::Query;

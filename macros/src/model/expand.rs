@@ -608,6 +608,14 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 query.filter(#table::#pk.eq_any(pks))
             }
 
+            fn __matching_keys(
+                query: Self::Query,
+                conn: &mut ::manouche::db::AnyConnection,
+            ) -> ::core::result::Result<::std::vec::Vec<#pk_ty>, ::manouche::db::Error> {
+                use diesel::{QueryDsl as _, RunQueryDsl as _};
+                ::core::result::Result::Ok(query.select(#table::#pk).load(conn)?)
+            }
+
             fn __delete_matching(
                 query: Self::Query,
                 conn: &mut ::manouche::db::AnyConnection,
@@ -685,13 +693,18 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 conn: &mut ::manouche::db::AnyConnection,
             ) -> ::core::result::Result<Self, ::manouche::db::Error> {
                 use diesel::RunQueryDsl as _;
-                let event = ::manouche::db::DeleteEvent::__new(self);
-                ::manouche::db::pre_delete::<Self>().send(&event);
-                if diesel::delete(&event.instance).execute(conn)? == 0 {
-                    return ::core::result::Result::Err(::manouche::db::Error::DoesNotExist { model: #model_name_lit });
-                }
-                ::manouche::db::post_delete::<Self>().send(&event);
-                ::core::result::Result::Ok(event.instance)
+                ::manouche::db::atomic(conn, move |conn| {
+                    // What refers to this row goes first, with its own signals (Django's collector).
+                    let key = ::manouche::db::FieldValue::to_text(&::manouche::db::Model::pk(&self));
+                    ::manouche::db::collector::__delete_related(conn, <Self as ::manouche::db::Model>::meta(), key)?;
+                    let event = ::manouche::db::DeleteEvent::__new(self);
+                    ::manouche::db::pre_delete::<Self>().send(&event);
+                    if diesel::delete(&event.instance).execute(conn)? == 0 {
+                        return ::core::result::Result::Err(::manouche::db::Error::DoesNotExist { model: #model_name_lit });
+                    }
+                    ::manouche::db::post_delete::<Self>().send(&event);
+                    ::core::result::Result::Ok(event.instance)
+                })
             }
 
             fn meta() -> &'static ::manouche::db::ModelMeta {

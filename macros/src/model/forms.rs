@@ -21,6 +21,7 @@ pub(crate) fn text_impl(name: &syn::Ident, def: &ModelDef) -> TokenStream {
     let idents: Vec<&syn::Ident> = fields.iter().map(|f| &f.ident).collect();
     let types: Vec<TokenStream> = fields.iter().map(|f| full_type(f)).collect();
     let filters = fields.iter().map(|f| filter_arm(&table, f));
+    let in_filters = fields.iter().map(|f| in_filter_arm(&table, f));
     let searches = fields.iter().filter_map(|f| search_term(&table, f));
     let orders = fields.iter().map(|f| {
         let (field, column) = (f.ident.to_string(), &f.column);
@@ -82,6 +83,18 @@ pub(crate) fn text_impl(name: &syn::Ident, def: &ModelDef) -> TokenStream {
                 use diesel::ExpressionMethods as _;
                 match field {
                     #(#filters)*
+                    _ => ::core::result::Result::Err(::std::format!("{} has no field `{field}`", #model_name)),
+                }
+            }
+
+            fn filter_in_text(
+                query: <Self as ::manouche::db::Model>::Query,
+                field: &str,
+                texts: &[::std::string::String],
+            ) -> ::core::result::Result<<Self as ::manouche::db::Model>::Query, ::std::string::String> {
+                use diesel::ExpressionMethods as _;
+                match field {
+                    #(#in_filters)*
                     _ => ::core::result::Result::Err(::std::format!("{} has no field `{field}`", #model_name)),
                 }
             }
@@ -159,6 +172,27 @@ fn filter_arm(table: &syn::Ident, f: &FieldDef) -> TokenStream {
             let value = <#ty as ::manouche::db::FieldValue>::from_text(text)
                 .map_err(|message| ::std::format!("`{}`: {message}", #field))?;
             ::core::result::Result::Ok(#apply)
+        }
+    }
+}
+
+/// `"name" => query.filter(column.eq_any(values))`; JSON refused as in [`filter_arm`].
+fn in_filter_arm(table: &syn::Ident, f: &FieldDef) -> TokenStream {
+    let (field, column) = (f.ident.to_string(), &f.column);
+    let ty = full_type(f);
+    if f.kind == Kind::Json {
+        return quote! {
+            #field => ::core::result::Result::Err(::std::format!("`{}` is JSON, which cannot be filtered on", #field)),
+        };
+    }
+    quote! {
+        #field => {
+            let values = texts
+                .iter()
+                .map(|text| <#ty as ::manouche::db::FieldValue>::from_text(text))
+                .collect::<::core::result::Result<::std::vec::Vec<#ty>, _>>()
+                .map_err(|message| ::std::format!("`{}`: {message}", #field))?;
+            ::core::result::Result::Ok(diesel::QueryDsl::filter(query, #table::#column.eq_any(values)))
         }
     }
 }

@@ -1,0 +1,122 @@
+//! Deleting the Django way on the shop: cascades with signals for every row, protected rows
+//! refusing the delete, and the same collector behind instances, query sets and the registry.
+
+use std::sync::Mutex;
+
+use example_shop::shop::models::{Customer, Order, OrderItem, Product, Review};
+use manouche::db::{DeleteEvent, Error, Model};
+use manouche::prelude::ExpressionMethods as _;
+
+/// `post_delete` of reviews and order lines, by key, from every test of this module.
+static DELETED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn record() -> impl FnOnce() {
+    let reviews = manouche::db::post_delete::<Review>()
+        .connect(|e: &DeleteEvent<Review>| DELETED.lock().unwrap().push(format!("review {}", e.instance.id)));
+    let items = manouche::db::post_delete::<OrderItem>()
+        .connect(|e: &DeleteEvent<OrderItem>| DELETED.lock().unwrap().push(format!("item {}", e.instance.id)));
+    move || {
+        manouche::db::post_delete::<Review>().disconnect(reviews);
+        manouche::db::post_delete::<OrderItem>().disconnect(items);
+    }
+}
+
+fn deleted(what: &str) -> bool {
+    DELETED.lock().unwrap().iter().any(|d| d == what)
+}
+
+#[test]
+fn deleting_an_order_cascades_to_its_lines_with_their_signals() {
+    let stop = record();
+    let client = crate::shop::seeded_client();
+    client
+        .db()
+        .run_sync(|conn| {
+            let order = Order::objects().get_sync(conn)?;
+            let lines: Vec<i64> = OrderItem::objects()
+                .filter(OrderItem::order.eq(order.id))
+                .all_sync(conn)?
+                .iter()
+                .map(|l| l.id)
+                .collect();
+            assert_eq!(lines.len(), 2);
+            let orders = manouche::db::model("shop.Order").unwrap();
+            // What would go, for a confirmation page, without deleting anything.
+            let preview = manouche::db::collector::collect(conn, orders, &[order.id.to_string()])?;
+            assert_eq!(preview.counts().get("shop.OrderItem"), Some(&2));
+            assert_eq!(
+                preview.deleted.last().map(|(label, _)| label.as_str()),
+                Some("shop.Order"),
+                "the order goes last"
+            );
+            assert_eq!(OrderItem::objects().count_sync(conn)?, 2, "collecting deletes nothing");
+
+            let gone = orders.delete(conn, &order.id.to_string())?;
+            assert_eq!(gone.total(), 3);
+            assert_eq!(OrderItem::objects().count_sync(conn)?, 0);
+            for line in lines {
+                assert!(deleted(&format!("item {line}")), "post_delete for cascaded line {line}");
+            }
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    stop();
+}
+
+#[test]
+fn protected_rows_refuse_the_delete_and_are_named() {
+    let client = crate::shop::seeded_client();
+    client
+        .db()
+        .run_sync(|conn| {
+            // Ada has an order, which protects her.
+            let ada = Customer::objects().filter(Customer::email.eq("ada@example.com")).get_sync(conn)?;
+            let refused = ada.clone().delete_sync(conn);
+            let Err(Error::Protected { model: "Customer", rows }) = refused else { panic!("{refused:?}") };
+            assert_eq!(rows.len(), 1);
+            assert_eq!(rows[0].0, "shop.Order");
+            assert_eq!(Error::Protected { model: "Customer", rows: Vec::new() }.status().as_u16(), 409);
+            assert!(Customer::objects().filter(Customer::id.eq(ada.id)).exists_sync(conn)?, "nothing deleted");
+            assert_eq!(Review::objects().filter(Review::customer.eq(ada.id)).count_sync(conn)? > 0, true, "her reviews stay too");
+            // A product on an order line is protected by it.
+            let sencha = Product::objects().filter(Product::slug.eq("sencha-kyoto")).get_sync(conn)?;
+            let refused = manouche::db::model("shop.Product").unwrap().delete(conn, &sencha.id.to_string());
+            assert!(matches!(&refused, Err(Error::Protected { rows, .. }) if rows.iter().all(|(m, _)| m == "shop.OrderItem")), "{refused:?}");
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn instance_and_query_set_deletes_send_signals_for_cascaded_rows() {
+    let stop = record();
+    let client = crate::shop::seeded_client();
+    client
+        .db()
+        .run_sync(|conn| {
+            // A product on no order: its reviews and tag links go with it.
+            let reviewed: Vec<Review> = Review::objects().all_sync(conn)?;
+            let target = reviewed
+                .iter()
+                .map(|r| *r.product.id())
+                .find(|id| !OrderItem::objects().filter(OrderItem::product.eq(*id)).exists_sync(conn).unwrap_or(true))
+                .expect("a reviewed product on no order");
+            let product = Product::objects().filter(Product::id.eq(target)).get_sync(conn)?;
+            let its_reviews: Vec<i64> = reviewed.iter().filter(|r| *r.product.id() == target).map(|r| r.id).collect();
+            product.delete_sync(conn)?;
+            for review in &its_reviews {
+                assert!(deleted(&format!("review {review}")), "post_delete for cascaded review {review}");
+            }
+            assert_eq!(Review::objects().filter(Review::product.eq(target)).count_sync(conn)?, 0);
+
+            // A query set delete sends them too, and says how many went.
+            let left: Vec<i64> = Review::objects().all_sync(conn)?.iter().map(|r| r.id).collect();
+            assert_eq!(Review::objects().delete_sync(conn)?, left.len());
+            for review in &left {
+                assert!(deleted(&format!("review {review}")), "post_delete for review {review}");
+            }
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    stop();
+}
