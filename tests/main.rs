@@ -7,6 +7,7 @@ mod cli;
 mod collector;
 mod db;
 mod fields;
+mod fixtures;
 mod legacy;
 mod middleware;
 mod migrations;

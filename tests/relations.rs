@@ -157,7 +157,10 @@ fn on_delete_is_enforced_and_joins_are_plain_diesel() {
             // PROTECT: the shelf holding books cannot go (refused before any SQL, naming the
             // books, as Django's ProtectedError); nothing changes.
             let refused = shelf.clone().delete_sync(conn).unwrap_err();
-            assert!(matches!(&refused, Error::Protected { rows, .. } if rows.iter().all(|(m, _)| m == "reltests.Book")), "{refused}");
+            assert!(
+                matches!(&refused, Error::Protected { rows, .. } if rows.iter().all(|(m, _)| m == "reltests.Book")),
+                "{refused}"
+            );
             assert_eq!(Shelf::objects().count_sync(conn)?, 1);
 
             // SET NULL: Mort loses its editor when Ursula goes; CASCADE: her books go with her.

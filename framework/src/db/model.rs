@@ -61,6 +61,11 @@ pub trait Model: Sized + 'static {
     #[doc(hidden)]
     fn __filter_pks(query: Self::Query, pks: Vec<Self::PrimaryKey>) -> Self::Query;
 
+    /// Inserts the instance with its primary key as it is, auto keys included (`loaddata`),
+    /// without signals.
+    #[doc(hidden)]
+    fn __insert_keyed(self, conn: &mut super::AnyConnection) -> Result<Self, super::Error>;
+
     /// The primary keys of the rows `query` matches.
     #[doc(hidden)]
     fn __matching_keys(

@@ -108,6 +108,24 @@ pub trait Registered: Send + Sync {
     /// As [`Registered::get`]; [`Error::Protected`] naming the rows a `protect` relation keeps.
     fn delete(&self, conn: &mut AnyConnection, pk: &str) -> Result<super::Collected, Error>;
 
+    /// Every row, by primary key: what `dumpdata` writes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Query`] when the query fails.
+    fn dump(&self, conn: &mut AnyConnection) -> Result<Vec<Row>, Error>;
+
+    /// Saves a row with the key and values a fixture gives (every field, as text): updated
+    /// when the key exists, inserted with that key otherwise (Django's `loaddata`, which also
+    /// skips form validation). An update is a `save`, with its signals and `auto_now` stamps; an
+    /// insert sends no signal, as `bulk_create` does.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for values that are not values of their fields' types;
+    /// [`Error::Query`] when the statement fails.
+    fn load(&self, conn: &mut AnyConnection, pk: &str, values: &BTreeMap<String, String>) -> Result<(), Error>;
+
     /// `(primary key, display)` of the rows with these keys (unknown keys are skipped).
     #[doc(hidden)]
     fn rows_by_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<(String, String)>, Error>;
@@ -340,6 +358,35 @@ where
         let instance = find::<M>(conn, pk)?;
         let key = super::FieldValue::to_text(&instance.pk());
         super::collector::delete(conn, self_entry::<M>(), std::slice::from_ref(&key))
+    }
+
+    fn dump(&self, conn: &mut AnyConnection) -> Result<Vec<Row>, Error> {
+        let by_key = M::objects().__order_with(|query| M::__order_by_pk(query, false));
+        Ok(by_key.all_sync(conn)?.iter().map(row).collect())
+    }
+
+    fn load(&self, conn: &mut AnyConnection, pk: &str, values: &BTreeMap<String, String>) -> Result<(), Error> {
+        let meta = M::meta();
+        let key_name = meta.primary_key().map(|f| f.name.as_ref()).unwrap_or("id");
+        let text = |name: &str| match (name == key_name, values.get(name), meta.field(name)) {
+            (true, _, _) => pk.to_owned(),
+            (false, Some(text), _) => text.clone(),
+            (false, None, Some(field)) => initial_text(field),
+            (false, None, None) => String::new(),
+        };
+        let mut errors = unknown_fields(meta, values);
+        let instance = match M::from_texts(&text) {
+            Ok(instance) => Some(instance),
+            Err(parse_errors) => {
+                errors.extend(parse_errors.into_iter().map(|(f, m)| (f.to_owned(), m)));
+                None
+            }
+        };
+        let Some(instance) = instance.filter(|_| errors.is_empty()) else {
+            return Err(invalid(meta, errors));
+        };
+        let exists = !load_keys::<M>(conn, std::slice::from_ref(&pk.to_owned()))?.is_empty();
+        if exists { instance.save_sync(conn).map(drop) } else { instance.__insert_keyed(conn).map(drop) }
     }
 
     fn rows_by_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<(String, String)>, Error> {

@@ -15,6 +15,8 @@ pub(crate) fn builtin_commands() -> Vec<Arc<dyn Command>> {
         Arc::new(super::migrate::Migrate),
         Arc::new(super::migrate::ShowMigrations),
         Arc::new(super::migrate::SqlMigrate),
+        Arc::new(super::fixtures::DumpData),
+        Arc::new(super::fixtures::LoadData),
     ]
 }
 

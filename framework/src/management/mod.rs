@@ -33,6 +33,7 @@
 mod args;
 mod builtin;
 mod command;
+mod fixtures;
 mod migrate;
 mod shutdown;
 

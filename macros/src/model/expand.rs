@@ -61,6 +61,17 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     let bulk_stamps: Vec<TokenStream> =
         def.fields.iter().filter(|f| f.auto_now || f.auto_now_add).map(|f| stamp_into(&quote!(row), f)).collect();
     let column_count = def.fields.len();
+    // `loaddata` inserts rows with the keys a fixture gives, auto keys included.
+    let insert_keyed = match def.fields.iter().find(|f| f.primary_key) {
+        Some(key) if key.auto => quote! {
+            diesel::insert_into(#table::table)
+                .values((diesel::ExpressionMethods::eq(#table::#pk, ::core::clone::Clone::clone(&self.#pk)), &self))
+                .execute(conn)?;
+        },
+        _ => quote! {
+            diesel::insert_into(#table::table).values(&self).execute(conn)?;
+        },
+    };
     let insert = match def.fields.iter().find(|f| f.primary_key) {
         Some(key) if key.auto => quote! {
             instance.#pk = diesel::insert_into(#table::table).values(&instance).returning(#table::#pk).get_result(conn)?;
@@ -606,6 +617,15 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             fn __filter_pks(query: Self::Query, pks: ::std::vec::Vec<#pk_ty>) -> Self::Query {
                 use diesel::{ExpressionMethods as _, QueryDsl as _};
                 query.filter(#table::#pk.eq_any(pks))
+            }
+
+            fn __insert_keyed(
+                self,
+                conn: &mut ::manouche::db::AnyConnection,
+            ) -> ::core::result::Result<Self, ::manouche::db::Error> {
+                use diesel::RunQueryDsl as _;
+                #insert_keyed
+                ::core::result::Result::Ok(self)
             }
 
             fn __matching_keys(
