@@ -2,7 +2,7 @@
 //! SQLite and PostgreSQL.
 
 use diesel::prelude::*;
-use manouche::db::{Database, Error, FieldType, Json, Model};
+use manouche::db::{Error, FieldType, Json, Model};
 use manouche::prelude::*;
 
 /// How far an order has gone.
@@ -54,7 +54,7 @@ pub struct Parcel {
 /// PostgreSQL's `test` database is shared: tests creating `fieldtests_parcel` there take turns.
 static TABLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn databases() -> Vec<Database> {
+fn databases() -> Vec<crate::common::TestDb> {
     let databases = crate::common::test_databases("field types are");
     for db in &databases {
         crate::common::recreate_tables(db, &[Parcel::meta()]);

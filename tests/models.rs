@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 use manouche::conf::DatabaseUrl;
-use manouche::db::{Backend, Database, Error, FieldType, Model};
+use manouche::db::{Backend, Error, FieldType, Model};
 use manouche::migrations as schema;
 use manouche::prelude::*;
 
@@ -47,7 +47,7 @@ fn ddl(backend: Backend) -> &'static str {
 /// `tests_tea` there take turns.
 static TABLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn databases() -> Vec<Database> {
+fn databases() -> Vec<crate::common::TestDb> {
     crate::common::test_databases("models are")
 }
 

@@ -2,7 +2,7 @@
 //! reaching the target; on SQLite and PostgreSQL.
 
 use diesel::prelude::*;
-use manouche::db::{Database, Error, FieldType, ForeignKey, Model, OnDelete, OneToOne};
+use manouche::db::{Error, FieldType, ForeignKey, Model, OnDelete, OneToOne};
 use manouche::migrations as schema;
 use manouche::prelude::*;
 
@@ -76,7 +76,7 @@ pub struct Biography {
 
 static TABLES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn databases() -> Vec<Database> {
+fn databases() -> Vec<crate::common::TestDb> {
     let databases = crate::common::test_databases("relations are");
     let tables = [
         Author::meta(),

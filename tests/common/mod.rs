@@ -178,22 +178,27 @@ pub fn wait_for_server(addr: SocketAddr, child: &mut std::process::Child) -> boo
     false
 }
 
-/// A fresh SQLite database in its own file and, when `MANOUCHE_TEST_POSTGRES_URL` is set (as
-/// `.ci/run` does), the PostgreSQL one; without it a notice says `what` is tested on SQLite only.
-pub fn test_databases(what: &str) -> Vec<manouche::db::Database> {
-    use manouche::conf::DatabaseUrl;
-    use manouche::db::{Database, PoolOptions};
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir =
-        std::env::temp_dir().join(format!("manouche-db-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut urls = vec![DatabaseUrl::Sqlite(dir.join("test.sqlite3"))];
-    match std::env::var("MANOUCHE_TEST_POSTGRES_URL") {
-        Ok(url) => urls.push(DatabaseUrl::parse(&url, "/".as_ref()).unwrap()),
-        Err(_) => eprintln!("notice: MANOUCHE_TEST_POSTGRES_URL is not set; {what} tested on SQLite only"),
+/// A database of a test and the guard that removes it afterwards.
+pub struct TestDb {
+    pub db: manouche::db::Database,
+    _guard: manouche::test::TestDatabase,
+}
+
+impl std::ops::Deref for TestDb {
+    type Target = manouche::db::Database;
+    fn deref(&self) -> &manouche::db::Database {
+        &self.db
     }
-    urls.iter().map(|url| Database::connect(url, PoolOptions::default())).collect()
+}
+
+/// A fresh SQLite database and, when `MANOUCHE_TEST_POSTGRES_URL` is set (as `.ci/run` does), a
+/// fresh PostgreSQL one, each this test's own (`manouche::test::TestDatabase`); without the
+/// variable a notice says `what` is tested on SQLite only.
+pub fn test_databases(what: &str) -> Vec<TestDb> {
+    manouche::test::TestDatabase::all(what)
+        .into_iter()
+        .map(|guard| TestDb { db: guard.connect(), _guard: guard })
+        .collect()
 }
 
 /// Drops the models' tables and creates them again, targets of foreign keys first.

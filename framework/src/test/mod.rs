@@ -18,9 +18,11 @@
 //! ```
 
 mod client;
+mod database;
 mod live;
 
 pub use self::client::{Client, RequestBuilder, Response};
+pub use self::database::{POSTGRES_ENV, TestDatabase};
 pub use self::live::LiveServer;
 
 /// Runs `f` and checks that the database ran exactly `expected` statements meanwhile, Django's
