@@ -72,3 +72,21 @@ fn an_empty_query_set_has_one_empty_page_unless_refused() {
         Ok(())
     });
 }
+
+#[test]
+fn integer_sums_and_averages_read_the_same_on_both_backends() {
+    use manouche::db::{avg, sum};
+    with_leaves(4, |conn| {
+        // n = 1, 2, 3, 4; ids are 64-bit.
+        let total: Option<i64> = Leaf::objects().aggregate(sum(Leaf::n)).one_sync(conn)?;
+        assert_eq!(total, Some(10));
+        let ids: Option<i64> = Leaf::objects().aggregate(sum(Leaf::id)).one_sync(conn)?;
+        assert_eq!(ids, Some(10), "a BIGINT sum reads as i64, not NUMERIC");
+        let mean: Option<f64> = Leaf::objects().filter(Leaf::n.le(2)).aggregate(avg(Leaf::n)).one_sync(conn)?;
+        assert_eq!(mean, Some(1.5), "the average of integers is not truncated");
+        let both: (Option<i64>, Option<f64>) =
+            Leaf::objects().filter(Leaf::n.gt(100)).aggregate((sum(Leaf::n), avg(Leaf::id))).one_sync(conn)?;
+        assert_eq!(both, (None, None), "over no rows: NULL, as Django's Sum and Avg");
+        Ok(())
+    });
+}

@@ -6,6 +6,7 @@
 //! receivers, tasks). Everything is plain Diesel underneath: the closure gets a [`Connection`].
 
 // Diesel's `MultiConnection` derive adds undocumented public items (`MultiBackend`, ...).
+mod aggregates;
 mod bulk;
 mod choices;
 pub mod collector;
@@ -29,6 +30,7 @@ mod text;
 pub mod types;
 pub mod values;
 
+pub use self::aggregates::{Avg, IntegerSql, Sum, avg, sum};
 pub use self::bulk::Columns;
 #[doc(hidden)]
 pub use self::choices::not_a_choice as __not_a_choice;
