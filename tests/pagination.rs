@@ -90,3 +90,17 @@ fn integer_sums_and_averages_read_the_same_on_both_backends() {
         Ok(())
     });
 }
+
+#[test]
+fn distinct_values_in_either_order_of_calls() {
+    with_leaves(0, |conn| {
+        let rows: Vec<Leaf> = [1, 1, 2, 2, 2, 3].into_iter().map(|n| Leaf { id: 0, n }).collect();
+        Leaf::objects().bulk_create_sync(conn, rows)?;
+        let mut after: Vec<i32> = Leaf::objects().values_list(Leaf::n).distinct().all_sync(conn)?;
+        let mut before: Vec<i32> = Leaf::objects().distinct().values_list(Leaf::n).all_sync(conn)?;
+        after.sort_unstable();
+        before.sort_unstable();
+        assert_eq!((after.as_slice(), before.as_slice()), ([1, 2, 3].as_slice(), [1, 2, 3].as_slice()));
+        Ok(())
+    });
+}

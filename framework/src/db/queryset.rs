@@ -679,6 +679,16 @@ pub struct Values<Q> {
 }
 
 impl<Q> Values<Q> {
+    /// Drops duplicate rows of the selected values: Django's `values_list(...).distinct()`,
+    /// the same as `distinct().values_list(...)`.
+    #[must_use]
+    pub fn distinct(self) -> Values<<Q as DistinctDsl>::Output>
+    where
+        Q: DistinctDsl,
+    {
+        Values { query: self.query.distinct() }
+    }
+
     /// The underlying Diesel query.
     pub fn into_diesel(self) -> Q {
         self.query
