@@ -3,7 +3,9 @@
 
 mod expand;
 mod forms;
+mod metadata;
 mod parse;
+mod relations;
 
 use proc_macro2::TokenStream;
 use quote::quote;
