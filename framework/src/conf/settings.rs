@@ -200,18 +200,27 @@ impl Settings {
     /// Whether `host` (without port) is allowed by `allowed_hosts`, as Django checks it; one
     /// trailing dot (a fully qualified name) is ignored.
     pub fn host_allowed(&self, host: &str) -> bool {
-        let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+        // Compared without allocating: this runs on every request.
+        let host = host.strip_suffix('.').unwrap_or(host);
         if self.allowed_hosts.is_empty() {
-            return self.debug && matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]" | "testserver");
+            return self.debug
+                && ["localhost", "127.0.0.1", "[::1]", "testserver"].iter().any(|h| h.eq_ignore_ascii_case(host));
         }
         self.allowed_hosts.iter().any(|pattern| {
             if pattern == "*" {
                 return true;
             }
-            let pattern = pattern.to_ascii_lowercase();
             match pattern.strip_prefix('.') {
-                Some(domain) => host == domain || host.ends_with(&pattern),
-                None => host == pattern,
+                // `.shop.example` matches `shop.example` and any subdomain of it.
+                Some(domain) => {
+                    host.eq_ignore_ascii_case(domain)
+                        || host
+                            .len()
+                            .checked_sub(pattern.len())
+                            .and_then(|start| host.get(start..))
+                            .is_some_and(|tail| tail.eq_ignore_ascii_case(pattern))
+                }
+                None => host.eq_ignore_ascii_case(pattern),
             }
         })
     }
