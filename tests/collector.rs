@@ -120,3 +120,28 @@ fn instance_and_query_set_deletes_send_signals_for_cascaded_rows() {
         .unwrap();
     stop();
 }
+
+#[test]
+fn reverse_accessors_are_query_sets() {
+    let client = crate::shop::seeded_client();
+    client
+        .db()
+        .run_sync(|conn| {
+            use example_shop::shop::models::Category;
+            let green = Category::objects().filter(Category::slug.eq("green")).get_sync(conn)?;
+            let named: Vec<String> =
+                green.products().order_by(Product::name).values_list(Product::name).all_sync(conn)?;
+            let generic: Vec<Product> = green.related(Product::category).order_by(Product::name).all_sync(conn)?;
+            assert_eq!(named, generic.iter().map(|p| p.name.clone()).collect::<Vec<_>>());
+            assert!(named.contains(&"Sencha Kyoto".to_owned()) && !named.contains(&"Assam Breakfast".to_owned()));
+            let order = Order::objects().get_sync(conn)?;
+            assert_eq!(order.items().count_sync(conn)?, 2);
+            let sencha = Product::objects().filter(Product::slug.eq("sencha-kyoto")).get_sync(conn)?;
+            assert_eq!(
+                sencha.reviews().filter(Review::rating.eq(example_shop::shop::models::Stars::Five)).count_sync(conn)?,
+                1
+            );
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+}

@@ -148,10 +148,7 @@ pub async fn product_detail(req: Request, slug: Path<String>) -> manouche::Resul
                 .get_sync(conn)?;
             let category = product.category.fetch_sync(conn)?; // loaded by the join: no query
             let tags = product.tags().all_sync(conn)?;
-            let reviews = Review::objects()
-                .filter(Review::product.eq(product.id))
-                .select_related(Review::customer)
-                .all_sync(conn)?;
+            let reviews = product.reviews().select_related(Review::customer).all_sync(conn)?;
             Ok((product, category, tags, reviews))
         })
         .await?;

@@ -45,8 +45,8 @@ pub struct Product {
     /// The URL name.
     #[field(max_length = 200, unique)]
     pub slug: String,
-    /// Its shelf; a category holding products cannot be deleted.
-    #[field(on_delete = protect)]
+    /// Its shelf; a category holding products cannot be deleted. `category.products()`.
+    #[field(on_delete = protect, related_name = "products")]
     pub category: ForeignKey<Category>,
     /// A sentence or two.
     #[field(help_text = "Shown on the product page")]
@@ -134,7 +134,7 @@ pub struct OrderItem {
     #[field(primary_key, auto)]
     pub id: i64,
     /// The order it belongs to; deleted with it.
-    #[field(on_delete = cascade)]
+    #[field(on_delete = cascade, related_name = "items")]
     pub order: ForeignKey<Order>,
     /// What was bought; a product that was ordered cannot be deleted.
     #[field(on_delete = protect)]
@@ -175,7 +175,7 @@ pub struct Review {
     #[field(primary_key, auto)]
     pub id: i64,
     /// The product reviewed.
-    #[field(on_delete = cascade)]
+    #[field(on_delete = cascade, related_name = "reviews")]
     pub product: ForeignKey<Product>,
     /// Who wrote it.
     #[field(on_delete = cascade)]

@@ -105,6 +105,23 @@ pub trait Model: Sized + 'static {
         super::RawQuery::new(sql)
     }
 
+    /// The rows whose foreign key `field` points to this one, as a query set: Django's reverse
+    /// accessor (`category.product_set`), named by the foreign key's column handle.
+    /// `#[field(related_name = "products")]` on the foreign key adds `category.products()` too.
+    ///
+    /// ```
+    /// # use manouche::prelude::*;
+    /// # #[model(app = "shop")] pub struct Category { #[field(primary_key, auto)] pub id: i64, pub name: String }
+    /// # #[model(app = "shop")] pub struct Product { #[field(primary_key, auto)] pub id: i64, #[field(on_delete = cascade)] pub category: ForeignKey<Category>, pub name: String }
+    /// # fn demo(conn: &mut manouche::db::Connection, green: Category) -> Result<(), manouche::db::Error> {
+    /// let teas: Vec<Product> = green.related(Product::category).order_by(Product::name).all_sync(conn)?;
+    /// # Ok(()) }
+    /// ```
+    fn related<R: super::RelatedField<Target = Self>>(&self, _field: R) -> super::QuerySet<R::Model> {
+        let query = R::filter_keys(R::Model::objects().__into_unordered(), vec![self.pk()]);
+        super::QuerySet::__new(query)
+    }
+
     /// The model's `pre_save`/`post_save`/`pre_delete`/`post_delete` signals.
     fn signals() -> &'static super::ModelSignals<Self>;
 

@@ -148,6 +148,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
     let metas = super::metadata::field_literals(def);
     let joins = super::relations::joins(def, name, &table);
     let related_fields = super::relations::related_fields(def, name, &table);
+    let reverse_accessors = super::relations::reverse_accessors(def, name, vis);
     let column_of = |ident: &syn::Ident| {
         def.fields.iter().find(|f| f.ident == *ident).map_or_else(|| ident.clone(), |f| f.column.clone())
     };
@@ -328,6 +329,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
         #vis use #table_mod::#table;
         #(#fk_checks)*
         #(#related_fields)*
+        #(#reverse_accessors)*
         #(#column_terms)*
         #(#field_lists)*
         #(#many_to_many)*

@@ -72,6 +72,8 @@ pub(crate) struct FieldDef {
     pub(crate) db_column: Option<String>,
     /// `T` of a `ForeignKey<T>`.
     pub(crate) target: Option<Type>,
+    /// The reverse accessor's name on the target (`#[field(related_name = "products")]`).
+    pub(crate) related_name: Option<Ident>,
     /// `cascade`, `protect`, `restrict` or `set_null`, for a foreign key.
     pub(crate) on_delete: Option<Ident>,
     /// The target's primary key type, for a foreign key (`key_type = i32`; default `i64`).
@@ -539,6 +541,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         sql_type: None,
         target,
         on_delete: None,
+        related_name: None,
         key_type: None,
         ident,
         inner_ty: inner.clone(),
@@ -649,6 +652,14 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 }
                 "verbose_name" => def.verbose_name = meta.value()?.parse::<syn::LitStr>()?.value(),
                 "blank" => def.blank = true,
+                "related_name" => {
+                    let lit: syn::LitStr = meta.value()?.parse()?;
+                    if lit.value() != "+" {
+                        def.related_name = Some(lit.parse::<Ident>().map_err(|_| {
+                            syn::Error::new(lit.span(), "`related_name` is a method name, e.g. `related_name = \"products\"`")
+                        })?);
+                    }
+                }
                 "sql_type" => def.sql_type = Some(meta.value()?.parse()?),
                 "editable" => {
                     let value: syn::LitBool = meta.value()?.parse()?;
@@ -665,7 +676,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 "help_text" => def.help_text = meta.value()?.parse::<syn::LitStr>()?.value(),
                 _ => {
                     return Err(meta.error(
-                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, `on_delete = ...`, `key_type = ...`, `default = ...`, `db_column = \"...\"`, `sql_type = ...`, `blank`, `editable = false`, `verbose_name = \"...\"` or `help_text = \"...\"`",
+                        "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, `on_delete = ...`, `key_type = ...`, `default = ...`, `db_column = \"...\"`, `sql_type = ...`, `related_name = \"...\"`, `blank`, `editable = false`, `verbose_name = \"...\"` or `help_text = \"...\"`",
                     ));
                 }
             }
@@ -698,6 +709,11 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         && def.kind != Kind::Custom
     {
         errors.push(syn::Error::new(ty.span(), "`sql_type` is for field types of your own; this one is built in"));
+    }
+    if let Some(name) = &def.related_name
+        && def.kind != Kind::ForeignKey
+    {
+        errors.push(syn::Error::new(name.span(), "`related_name` names the reverse of a foreign key"));
     }
     if def.primary_key && def.nullable {
         errors.push(syn::Error::new(field.ty.span(), "a primary key cannot be an `Option`"));

@@ -142,6 +142,28 @@ pub(crate) fn related_fields(def: &ModelDef, name: &syn::Ident, table: &syn::Ide
         .collect()
 }
 
+/// `target.<related_name>()` for each foreign key with a `related_name`: the rows pointing to a
+/// target, as a query set (an inherent method on the target, so the target is a model of the
+/// same crate).
+pub(crate) fn reverse_accessors(def: &ModelDef, name: &syn::Ident, vis: &syn::Visibility) -> Vec<TokenStream> {
+    def.fields
+        .iter()
+        .filter_map(|f| {
+            let (target, accessor) = (f.target.as_ref()?, f.related_name.as_ref()?);
+            let field = &f.ident;
+            let doc = format!("The {name} rows whose `{field}` is this one (Django's reverse accessor).");
+            Some(quote! {
+                impl #target {
+                    #[doc = #doc]
+                    #vis fn #accessor(&self) -> ::manouche::db::QuerySet<#name> {
+                        ::manouche::db::Model::related(self, #name::#field)
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
 /// A foreign key's column has the target's key type (`key_type`, checked against the target).
 pub(crate) fn key_type_checks(def: &ModelDef) -> Vec<TokenStream> {
     // A foreign key's column has the target's key type (`key_type`, checked against the target).

@@ -15,6 +15,10 @@ pub struct Legacy {
     #[field(default = String::from("x"))]
     #[field(editable = "no")]
     pub note: String,
+    #[field(related_name = "others")]
+    pub plain: i32,
+    #[field(related_name = "two words")]
+    pub other: i32,
 }
 
 fn main() {
