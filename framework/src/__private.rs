@@ -12,6 +12,17 @@ pub use inventory;
 pub use serde;
 pub use std::any::TypeId;
 
+// What `#[model]` and `#[derive(Choices)]` expansions call; not public API.
+pub use crate::db::bulk::{BULK_CHUNK, bulk_rows};
+pub use crate::db::choices::not_a_choice;
+pub use crate::db::collector::__delete_related as delete_related;
+pub use crate::db::model::ModelEntry;
+pub use crate::db::ordering::__column_term as column_term;
+pub use crate::db::queryset::__attach_targets as attach_targets;
+pub use crate::db::registry::Entry as RegistryEntry;
+pub use crate::db::text::{__like_pattern as like_pattern, __lower as lower};
+pub use crate::db::types::{Scaled, ScaledOption};
+
 /// Runs one extractor, turning its rejection into a framework error (400, 404, 413, ...).
 pub async fn extract<T: FromRequest>(req: &HttpRequest, payload: &mut Payload) -> crate::Result<T> {
     T::from_request(req, payload).await.map_err(|e| crate::Error::Request(e.into()))

@@ -30,6 +30,16 @@ tuple_columns!(A B C D E F);
 tuple_columns!(A B C D E F G);
 tuple_columns!(A B C D E F G H);
 
+/// Keys per statement in bulk writes: well under SQLite's 32,766 bound parameters.
+pub const BULK_CHUNK: usize = 10_000;
+
+/// Rows per multi-row insert of a model with `columns` columns: under SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters.
+pub const fn bulk_rows(columns: usize) -> usize {
+    let rows = 30_000 / if columns == 0 { 1 } else { columns };
+    if rows == 0 { 1 } else { rows }
+}
+
 /// Bound parameters per statement, under SQLite's 32,766 and PostgreSQL's 65,535.
 const MAX_PARAMETERS: usize = 30_000;
 

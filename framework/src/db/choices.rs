@@ -140,11 +140,13 @@ macro_rules! __choices_impls {
                         .parse::<i32>()
                         .ok()
                         .and_then(<Self as $crate::db::IntegerChoices>::from_number)
-                        .ok_or_else(|| $crate::db::__not_a_choice::<Self>(text.trim(), stringify!($ty)).to_string())
+                        .ok_or_else(|| {
+                            $crate::__private::not_a_choice::<Self>(text.trim(), stringify!($ty)).to_string()
+                        })
                 }
-            }
+    }
 
-    $crate::__choices_impls!(@common $ty);
+            $crate::__choices_impls!(@common $ty);
             impl diesel::serialize::ToSql<St, diesel::sqlite::Sqlite> for $ty {
                 fn to_sql<'b>(
                     &'b self,
@@ -175,7 +177,7 @@ macro_rules! __choices_impls {
                 ) -> diesel::deserialize::Result<Self> {
                     let number = <i32 as diesel::deserialize::FromSql<St, Db>>::from_sql(bytes)?;
                     <Self as $crate::db::IntegerChoices>::from_number(number)
-                        .ok_or_else(|| $crate::db::__not_a_choice::<Self>(&number.to_string(), stringify!($ty)))
+                        .ok_or_else(|| $crate::__private::not_a_choice::<Self>(&number.to_string(), stringify!($ty)))
                 }
             }
             impl $crate::__private::serde::Serialize for $ty {
@@ -192,10 +194,9 @@ macro_rules! __choices_impls {
                 ) -> ::core::result::Result<Self, D::Error> {
                     let number = <i32 as $crate::__private::serde::Deserialize>::deserialize(d)?;
                     <Self as $crate::db::IntegerChoices>::from_number(number).ok_or_else(|| {
-                        <D::Error as $crate::__private::serde::de::Error>::custom($crate::db::__not_a_choice::<Self>(
-                            &number.to_string(),
-                            stringify!($ty),
-                        ))
+                        <D::Error as $crate::__private::serde::de::Error>::custom(
+                            $crate::__private::not_a_choice::<Self>(&number.to_string(), stringify!($ty)),
+                        )
                     })
                 }
             }
@@ -216,12 +217,13 @@ macro_rules! __choices_impls {
                     $crate::db::Choices::value(*self).to_owned()
                 }
                 fn from_text(text: &str) -> ::core::result::Result<Self, ::std::string::String> {
-                    <Self as $crate::db::Choices>::from_value(text.trim())
-                        .ok_or_else(|| $crate::db::__not_a_choice::<Self>(text.trim(), stringify!($ty)).to_string())
+                    <Self as $crate::db::Choices>::from_value(text.trim()).ok_or_else(|| {
+                        $crate::__private::not_a_choice::<Self>(text.trim(), stringify!($ty)).to_string()
+                    })
                 }
             }
 
-    $crate::__choices_impls!(@common $ty);
+            $crate::__choices_impls!(@common $ty);
             impl diesel::serialize::ToSql<St, Db> for $ty {
                 fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, Db>) -> diesel::serialize::Result {
                     <str as diesel::serialize::ToSql<St, Db>>::to_sql($crate::db::Choices::value(*self), out)
@@ -256,7 +258,7 @@ macro_rules! __choices_impls {
                 ) -> diesel::deserialize::Result<Self> {
                     let text = <String as diesel::deserialize::FromSql<St, Db>>::from_sql(bytes)?;
                     <Self as $crate::db::Choices>::from_value(&text)
-                        .ok_or_else(|| $crate::db::__not_a_choice::<Self>(&text, stringify!($ty)))
+                        .ok_or_else(|| $crate::__private::not_a_choice::<Self>(&text, stringify!($ty)))
                 }
             }
             impl $crate::__private::serde::Serialize for $ty {
@@ -273,10 +275,9 @@ macro_rules! __choices_impls {
                 ) -> ::core::result::Result<Self, D::Error> {
                     let text = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(d)?;
                     <Self as $crate::db::Choices>::from_value(&text).ok_or_else(|| {
-                        <D::Error as $crate::__private::serde::de::Error>::custom($crate::db::__not_a_choice::<Self>(
-                            &text,
-                            stringify!($ty),
-                        ))
+                        <D::Error as $crate::__private::serde::de::Error>::custom(
+                            $crate::__private::not_a_choice::<Self>(&text, stringify!($ty)),
+                        )
                     })
                 }
             }

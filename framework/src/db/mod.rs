@@ -7,8 +7,8 @@
 
 // Diesel's `MultiConnection` derive adds undocumented public items (`MultiBackend`, ...).
 mod aggregates;
-mod bulk;
-mod choices;
+pub(crate) mod bulk;
+pub(crate) mod choices;
 pub mod collector;
 pub use self::collector::Collected;
 #[allow(missing_docs)]
@@ -17,23 +17,21 @@ mod database;
 mod error;
 mod field;
 mod field_value;
-mod model;
-mod ordering;
+pub(crate) mod model;
+pub(crate) mod ordering;
 mod paginator;
 mod queries;
-mod queryset;
+pub(crate) mod queryset;
 mod raw;
-mod registry;
+pub(crate) mod registry;
 mod relations;
 mod signals;
-mod text;
+pub(crate) mod text;
 pub mod types;
 pub mod values;
 
 pub use self::aggregates::{Avg, IntegerSql, Sum, avg, sum};
 pub use self::bulk::Columns;
-#[doc(hidden)]
-pub use self::choices::not_a_choice as __not_a_choice;
 pub use self::choices::{Choices, IntegerChoices};
 pub use self::connection::{AnyConnection, Backend, MultiBackend};
 
@@ -43,37 +41,17 @@ pub use self::database::{Database, PoolOptions, atomic, on_commit};
 pub use self::error::Error;
 pub use self::field::{Field, FieldType, Relation, RelationTarget, Value, field, foreign_key};
 pub use self::field_value::{FieldValue, Widget};
-#[doc(hidden)]
-pub use self::model::ModelEntry;
 
-/// Keys per statement in bulk writes: well under SQLite's 32,766 bound parameters.
-#[doc(hidden)]
-pub const __BULK_CHUNK: usize = 10_000;
-
-/// Rows per multi-row insert of a model with `columns` columns: under SQLite's 32,766 and
-/// PostgreSQL's 65,535 bound parameters.
-#[doc(hidden)]
-pub const fn __bulk_rows(columns: usize) -> usize {
-    let rows = 30_000 / if columns == 0 { 1 } else { columns };
-    if rows == 0 { 1 } else { rows }
-}
+pub(crate) use self::bulk::BULK_CHUNK;
 pub use self::model::{Model, ModelMeta, Permission, registered_models};
-#[doc(hidden)]
-pub use self::ordering::__column_term;
 pub use self::ordering::OrderTerm;
 pub use self::paginator::{Page, Paginator};
-#[doc(hidden)]
-pub use self::queryset::__attach_targets;
 pub use self::queryset::{PrefetchMany, PrefetchSet, QuerySet, ValueMaps, Values};
 #[doc(hidden)]
 pub use self::raw::Typed as __RawTyped;
 pub use self::raw::{RawQuery, RawRows};
-#[doc(hidden)]
-pub use self::registry::Entry as __RegistryEntry;
 pub use self::registry::{ListRequest, Registered, Row, RowPage, model, models};
 pub use self::relations::{ForeignKey, ManyRelated, ManyToManyThrough, OnDelete, OneToOne, RelatedField};
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};
 pub use self::text::ModelText;
-#[doc(hidden)]
-pub use self::text::{__like_pattern, __lower};
 pub use self::types::{Date, DateTime, Decimal, Json, Uuid, now, sql_types, today};

@@ -176,7 +176,8 @@ pub fn model(label: &str) -> Option<&'static dyn Registered> {
 
 /// Every registered model, sorted by app and name.
 pub fn models() -> Vec<&'static dyn Registered> {
-    let mut all: Vec<&'static dyn Registered> = inventory::iter::<super::ModelEntry>().map(|e| e.model).collect();
+    let mut all: Vec<&'static dyn Registered> =
+        inventory::iter::<super::model::ModelEntry>().map(|e| e.model).collect();
     all.sort_by_key(|m| (m.meta().app, m.meta().name));
     all
 }
@@ -401,7 +402,7 @@ where
     ) -> Result<Vec<(String, String)>, Error> {
         let meta = M::meta();
         let mut found = Vec::new();
-        for chunk in keys.chunks(super::__BULK_CHUNK) {
+        for chunk in keys.chunks(super::BULK_CHUNK) {
             let query = M::filter_in_text(M::objects().__into_unordered(), field, chunk)
                 .map_err(|message| invalid(meta, vec![(field.to_owned(), message)]))?;
             let rows = super::QuerySet::<M>::__new(query).all_sync(conn)?;
@@ -442,7 +443,7 @@ where
     M::Query: LoadQuery<'static, AnyConnection, M>,
 {
     let mut found = Vec::new();
-    for chunk in keys.chunks(super::__BULK_CHUNK) {
+    for chunk in keys.chunks(super::BULK_CHUNK) {
         let pks: Vec<M::PrimaryKey> =
             chunk.iter().filter_map(|k| <M::PrimaryKey as super::FieldValue>::from_text(k).ok()).collect();
         if pks.is_empty() {

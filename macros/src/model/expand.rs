@@ -96,9 +96,9 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
             if def.kind == Kind::Decimal {
                 let places = def.decimal_places.unwrap_or(0);
                 let carrier = if def.nullable {
-                    quote!(::manouche::db::types::ScaledOption<#places>)
+                    quote!(::manouche::__private::ScaledOption<#places>)
                 } else {
-                    quote!(::manouche::db::types::Scaled<#places>)
+                    quote!(::manouche::__private::Scaled<#places>)
                 };
                 field.attrs.push(syn::parse_quote!(#[diesel(deserialize_as = #carrier)]));
             }
@@ -204,7 +204,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                     + diesel::query_dsl::methods::ThenOrderDsl<diesel::helper_types::Desc<#table::#column>, Output = Q>,
             {
                 fn __then_order(self, query: Q, reversed: bool) -> Q {
-                    ::manouche::db::__column_term(self, query, reversed)
+                    ::manouche::__private::column_term(self, query, reversed)
                 }
             }
         }
@@ -395,7 +395,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 for row in rows.iter_mut() {
                     #(#bulk_stamps)*
                 }
-                for chunk in rows.chunks_mut(::manouche::db::__bulk_rows(#column_count)) {
+                for chunk in rows.chunks_mut(::manouche::__private::bulk_rows(#column_count)) {
                     let keys: ::std::vec::Vec<#pk_ty> = match conn {
                         #batch_sqlite
                         #batch_postgres
@@ -437,7 +437,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 ::manouche::db::atomic(conn, |conn| {
                     let keys: ::std::vec::Vec<#pk_ty> = query.select(#table::#pk).load(conn)?;
                     let mut deleted = 0;
-                    for chunk in keys.chunks(::manouche::db::__BULK_CHUNK) {
+                    for chunk in keys.chunks(::manouche::__private::BULK_CHUNK) {
                         deleted += diesel::delete(#table::table.filter(#table::#pk.eq_any(chunk))).execute(conn)?;
                     }
                     ::core::result::Result::Ok(deleted)
@@ -457,7 +457,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 ::manouche::db::atomic(conn, |conn| {
                     let keys: ::std::vec::Vec<#pk_ty> = query.select(#table::#pk).load(conn)?;
                     let mut updated = 0;
-                    for chunk in keys.chunks(::manouche::db::__BULK_CHUNK) {
+                    for chunk in keys.chunks(::manouche::__private::BULK_CHUNK) {
                         updated += diesel::update(#table::table.filter(#table::#pk.eq_any(chunk)))
                             .set(::core::clone::Clone::clone(&changes))
                             .execute(conn)?;
@@ -507,7 +507,7 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
                 ::manouche::db::atomic(conn, move |conn| {
                     // What refers to this row goes first, with its own signals (Django's collector).
                     let key = ::manouche::db::FieldValue::to_text(&::manouche::db::Model::pk(&self));
-                    ::manouche::db::collector::__delete_related(conn, <Self as ::manouche::db::Model>::meta(), key)?;
+                    ::manouche::__private::delete_related(conn, <Self as ::manouche::db::Model>::meta(), key)?;
                     let event = ::manouche::db::DeleteEvent::__new(self);
                     ::manouche::db::pre_delete::<Self>().send(&event);
                     if diesel::delete(&event.instance).execute(conn)? == 0 {
@@ -531,9 +531,9 @@ pub(crate) fn model_impl(item: &syn::ItemStruct, def: &ModelDef) -> TokenStream 
 
         const _: () = {
             ::manouche::__private::inventory::submit! {
-                ::manouche::db::ModelEntry {
+                ::manouche::__private::ModelEntry {
                     meta: <#name as ::manouche::db::Model>::meta,
-                    model: &::manouche::db::__RegistryEntry::<#name>::new(),
+                    model: &::manouche::__private::RegistryEntry::<#name>::new(),
                 }
             }
         };

@@ -104,7 +104,7 @@ pub(crate) fn text_impl(name: &syn::Ident, def: &ModelDef) -> TokenStream {
                 text: &str,
             ) -> <Self as ::manouche::db::Model>::Query {
                 use diesel::{BoolExpressionMethods as _, ExpressionMethods as _, TextExpressionMethods as _};
-                let pattern = ::manouche::db::__like_pattern(text);
+                let pattern = ::manouche::__private::like_pattern(text);
                 let mut condition: ::core::option::Option<
                     ::std::boxed::Box<
                         dyn diesel::BoxableExpression<
@@ -204,8 +204,8 @@ fn search_term(table: &syn::Ident, f: &FieldDef) -> Option<TokenStream> {
     }
     let column = &f.column;
     Some(if f.nullable {
-        quote!(::manouche::db::__lower(#table::#column.assume_not_null()).like(pattern.clone()).escape('\\'))
+        quote!(::manouche::__private::lower(#table::#column.assume_not_null()).like(pattern.clone()).escape('\\'))
     } else {
-        quote!(::manouche::db::__lower(#table::#column).like(pattern.clone()).escape('\\'))
+        quote!(::manouche::__private::lower(#table::#column).like(pattern.clone()).escape('\\'))
     })
 }

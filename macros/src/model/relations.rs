@@ -73,7 +73,7 @@ pub(crate) fn related_fields(def: &ModelDef, name: &syn::Ident, table: &syn::Ide
                 quote! {
                     use diesel::RunQueryDsl as _;
                     let mut rows: ::std::vec::Vec<#name> = query.load(conn)?;
-                    ::manouche::db::__attach_targets::<#table::#column>(&mut rows, conn)?;
+                    ::manouche::__private::attach_targets::<#table::#column>(&mut rows, conn)?;
                     ::core::result::Result::Ok(rows)
                 }
             } else if f.nullable {
@@ -299,7 +299,7 @@ pub(crate) fn many_to_many(
             ) -> ::core::result::Result<::std::vec::Vec<(#pk_ty, #target)>, ::manouche::db::Error> {
                 use diesel::{ExpressionMethods as _, QueryDsl as _, RunQueryDsl as _};
                 let mut rows = ::std::vec::Vec::new();
-                for chunk in from.chunks(::manouche::db::__BULK_CHUNK) {
+                for chunk in from.chunks(::manouche::__private::BULK_CHUNK) {
                     let loaded: ::std::vec::Vec<(#pk_ty, #target)> =
                         <<#through as ::manouche::db::Model>::Table as ::core::default::Default>::default()
                             .inner_join(<<#target as ::manouche::db::Model>::Table as ::core::default::Default>::default())
