@@ -145,3 +145,50 @@ fn reverse_accessors_are_query_sets() {
         })
         .unwrap();
 }
+
+#[test]
+fn filters_across_relations_are_one_statement() {
+    use example_shop::shop::models::Category;
+    use manouche::db::Lookups as _;
+    let client = crate::shop::seeded_client();
+    client
+        .db()
+        .run_sync(|conn| {
+            // Product.objects.filter(category__slug="green")
+            let (green, statements) = crate::relations::statements(conn, |conn| {
+                Product::objects()
+                    .filter(Product::category.matches(Category::slug.eq("green")))
+                    .order_by(Product::name)
+                    .values_list(Product::name)
+                    .all_sync::<String>(conn)
+            });
+            let green = green?;
+            assert_eq!(statements, 1);
+            assert!(
+                green.contains(&"Sencha Kyoto".to_owned()) && !green.contains(&"Assam Breakfast".to_owned()),
+                "{green:?}"
+            );
+            // Category.objects.filter(product__stock=0): a reverse lookup.
+            let sold_out: Vec<String> = Category::objects()
+                .filter(Product::category.referenced_by(Product::stock.eq(0)))
+                .values_list(Category::slug)
+                .all_sync(conn)?;
+            assert_eq!(sold_out, ["green"]);
+            // Order.objects.filter(items__product__category__slug=...): three levels, one statement,
+            // and no duplicate orders (an IN subquery, not a join).
+            let orders_of = |conn: &mut manouche::db::Connection, slug: &'static str| {
+                crate::relations::statements(conn, |conn| {
+                    Order::objects()
+                        .filter(OrderItem::order.referenced_by(
+                            OrderItem::product.matches(Product::category.matches(Category::slug.eq(slug))),
+                        ))
+                        .count_sync(conn)
+                })
+            };
+            let (green_orders, statements) = orders_of(conn, "green");
+            assert_eq!((green_orders?, statements), (1, 1));
+            assert_eq!(orders_of(conn, "oolong").0?, 0);
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+}

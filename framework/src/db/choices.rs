@@ -144,9 +144,9 @@ macro_rules! __choices_impls {
                             $crate::__private::not_a_choice::<Self>(text.trim(), stringify!($ty)).to_string()
                         })
                 }
-    }
+            }
 
-            $crate::__choices_impls!(@common $ty);
+    $crate::__choices_impls!(@common $ty);
             impl diesel::serialize::ToSql<St, diesel::sqlite::Sqlite> for $ty {
                 fn to_sql<'b>(
                     &'b self,
@@ -223,7 +223,7 @@ macro_rules! __choices_impls {
                 }
             }
 
-            $crate::__choices_impls!(@common $ty);
+    $crate::__choices_impls!(@common $ty);
             impl diesel::serialize::ToSql<St, Db> for $ty {
                 fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, Db>) -> diesel::serialize::Result {
                     <str as diesel::serialize::ToSql<St, Db>>::to_sql($crate::db::Choices::value(*self), out)

@@ -17,6 +17,7 @@ mod database;
 mod error;
 mod field;
 mod field_value;
+mod lookups;
 pub(crate) mod model;
 pub(crate) mod ordering;
 mod paginator;
@@ -41,6 +42,7 @@ pub use self::database::{Database, PoolOptions, atomic, on_commit};
 pub use self::error::Error;
 pub use self::field::{Field, FieldType, Relation, RelationTarget, Value, field, foreign_key};
 pub use self::field_value::{FieldValue, Widget};
+pub use self::lookups::{InSubquery, Lookups};
 
 pub(crate) use self::bulk::BULK_CHUNK;
 pub use self::model::{Model, ModelMeta, Permission, registered_models};
