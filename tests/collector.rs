@@ -192,3 +192,23 @@ fn filters_across_relations_are_one_statement() {
         })
         .unwrap();
 }
+
+#[test]
+fn lookups_go_through_many_to_many_links() {
+    use example_shop::shop::models::{ProductTags, Tag};
+    use manouche::db::Lookups as _;
+    let client = crate::shop::seeded_client();
+    client
+        .db()
+        .run_sync(|conn| {
+            // Product.objects.filter(tags__name="smoky"): through the generated link model.
+            let smoky: Vec<String> = Product::objects()
+                .filter(ProductTags::product.referenced_by(ProductTags::tag.matches(Tag::name.eq("smoky"))))
+                .order_by(Product::name)
+                .values_list(Product::name)
+                .all_sync(conn)?;
+            assert_eq!(smoky, ["Gunpowder", "Lapsang Souchong"]);
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+}

@@ -154,6 +154,18 @@ fn on_delete_is_enforced_and_joins_are_plain_diesel() {
             bio("Born in Beaconsfield").save_sync(conn)?;
             assert!(bio("Again").save_sync(conn).is_err(), "{backend:?}: one biography per author");
 
+            // A lookup through a nullable key: books edited by Ursula (a NULL editor never matches).
+            {
+                use manouche::db::Lookups as _;
+                let edited =
+                    Book::objects().filter(Book::editor.matches(Author::name.eq("Ursula"))).count_sync(conn)?;
+                let expected = Book::objects().filter(Book::editor.eq(ursula.id)).count_sync(conn)?;
+                assert_eq!(edited, expected, "{backend:?}");
+                let editors =
+                    Author::objects().filter(Book::editor.referenced_by(Book::title.eq("Mort"))).count_sync(conn)?;
+                assert_eq!(editors, 1, "{backend:?}: Mort's editor");
+            }
+
             // PROTECT: the shelf holding books cannot go (refused before any SQL, naming the
             // books, as Django's ProtectedError); nothing changes.
             let refused = shelf.clone().delete_sync(conn).unwrap_err();
