@@ -212,3 +212,36 @@ fn lookups_go_through_many_to_many_links() {
         })
         .unwrap();
 }
+
+#[test]
+fn get_or_create_with_the_lookup_written_once() {
+    use example_shop::shop::models::Category;
+    use manouche::db::lookup;
+    let client = crate::shop::seeded_client();
+    client
+        .db()
+        .run_sync(|conn| {
+            let blank = || Category { id: 0, name: String::new(), slug: String::new() };
+            let herbal =
+                (lookup(Category::slug, "herbal".to_owned()), lookup(Category::name, "Herbal teas".to_owned()));
+            let (created, was_created) = Category::objects().get_or_create_by_sync(conn, herbal.clone(), blank)?;
+            assert!(was_created);
+            assert_eq!(
+                (created.slug.as_str(), created.name.as_str()),
+                ("herbal", "Herbal teas"),
+                "set from the lookup"
+            );
+            let (found, was_created) = Category::objects().get_or_create_by_sync(conn, herbal, blank)?;
+            assert!(!was_created);
+            assert_eq!(found.id, created.id);
+            let (renamed, was_created) = Category::objects().update_or_create_by_sync(
+                conn,
+                lookup(Category::slug, "herbal".to_owned()),
+                blank,
+                |category| category.name = "Tisanes".into(),
+            )?;
+            assert_eq!((was_created, renamed.id, renamed.name.as_str()), (false, created.id, "Tisanes"));
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+}
