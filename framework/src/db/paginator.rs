@@ -64,7 +64,7 @@ impl<F> Paginator<F> {
     }
 
     /// The number of pages for `count` rows.
-    fn num_pages(&self, count: i64) -> i64 {
+    pub(crate) fn num_pages(&self, count: i64) -> i64 {
         if count == 0 && !self.allow_empty_first_page {
             return 0;
         }
@@ -73,7 +73,7 @@ impl<F> Paginator<F> {
     }
 
     /// Checks a page number against the page count: Django's `validate_number`.
-    fn validate(&self, number: i64, num_pages: i64) -> Result<(), Error> {
+    pub(crate) fn validate(&self, number: i64, num_pages: i64) -> Result<(), Error> {
         if number < 1 {
             return Err(Error::InvalidPage { message: "that page number is less than 1".into() });
         }

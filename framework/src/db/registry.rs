@@ -290,11 +290,11 @@ where
             Ok(set)
         };
         let count = build()?.count_sync(conn)?;
+        // The paginator's arithmetic and checks, on the two query sets made here.
+        let pages = super::Paginator::new((), request.per_page);
+        let num_pages = pages.num_pages(count);
+        pages.validate(request.page, num_pages)?;
         let per_page = i64::from(request.per_page.max(1));
-        let num_pages = ((count + per_page - 1) / per_page).max(1);
-        if !(1..=num_pages).contains(&request.page) {
-            return Err(Error::InvalidPage { message: format!("page {} of {num_pages}", request.page) });
-        }
         let rows = build()?.offset((request.page - 1) * per_page).limit(per_page).all_sync(conn)?;
         Ok(RowPage { rows: rows.iter().map(row).collect(), count, page: request.page, num_pages })
     }
