@@ -42,13 +42,15 @@ pub(crate) fn is_referred_to(meta: &ModelMeta) -> bool {
 
 /// The models whose foreign keys point to `meta`: `(model, field, on_delete)`.
 fn referring(meta: &ModelMeta) -> Vec<(&'static dyn Registered, &'static str, OnDelete)> {
-    let label = meta.label();
     let mut found = Vec::new();
-    for model in registry::models() {
+    for model in inventory::iter::<super::model::ModelEntry>().map(|e| e.model) {
         for field in model.meta().fields {
-            if let Some(relation) = &field.relation
-                && relation.to.label() == label
-            {
+            // Compiled relations name their target's metadata: compared by address, no label built.
+            let points_here = field.relation.as_ref().is_some_and(|relation| match &relation.to {
+                super::RelationTarget::Model(target) => std::ptr::eq(target(), meta),
+                super::RelationTarget::Label(label) => *label == meta.label(),
+            });
+            if let Some(relation) = field.relation.as_ref().filter(|_| points_here) {
                 found.push((model, field_name(field), relation.on_delete));
             }
         }

@@ -171,7 +171,11 @@ impl<M> fmt::Debug for Entry<M> {
 /// The model registered under `app.Model` (`"shop.Product"`, case-insensitive like Django's
 /// `apps.get_model`).
 pub fn model(label: &str) -> Option<&'static dyn Registered> {
-    models().into_iter().find(|m| m.meta().label().eq_ignore_ascii_case(label))
+    // Run on every delete (the collector): no sorting, no label built per model.
+    let (app, name) = label.split_once('.')?;
+    inventory::iter::<super::model::ModelEntry>()
+        .map(|e| e.model)
+        .find(|m| m.meta().app.eq_ignore_ascii_case(app) && m.meta().name.eq_ignore_ascii_case(name))
 }
 
 /// Every registered model, sorted by app and name.
