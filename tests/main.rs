@@ -6,6 +6,7 @@ mod common;
 mod cli;
 mod collector;
 mod db;
+mod diesel_folders;
 mod fields;
 mod fixtures;
 mod legacy;

@@ -13,12 +13,12 @@ use manouche::{App, Project};
 /// One test at a time changes schemas in the shared PostgreSQL database.
 static SCHEMA: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn lock() -> std::sync::MutexGuard<'static, ()> {
+pub(crate) fn lock() -> std::sync::MutexGuard<'static, ()> {
     SCHEMA.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A fresh SQLite URL and, in CI, the PostgreSQL one: as written, and parsed.
-fn database_urls(what: &str) -> Vec<(String, DatabaseUrl)> {
+pub(crate) fn database_urls(what: &str) -> Vec<(String, DatabaseUrl)> {
     let dir = std::env::temp_dir().join(format!("manouche-migrate-{}-{}", std::process::id(), what.replace(' ', "-")));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -36,7 +36,7 @@ fn database_urls(what: &str) -> Vec<(String, DatabaseUrl)> {
 }
 
 /// Drops what earlier runs of a test left in a (shared) database.
-fn forget(db: &Database, app: &str, tables: &[&str]) {
+pub(crate) fn forget(db: &Database, app: &str, tables: &[&str]) {
     let (app, tables): (String, Vec<String>) = (app.to_owned(), tables.iter().map(|t| (*t).to_owned()).collect());
     db.run_sync(move |conn| {
         use diesel::connection::SimpleConnection;
@@ -52,7 +52,7 @@ fn forget(db: &Database, app: &str, tables: &[&str]) {
 }
 
 /// The columns of a table, in order.
-fn columns(db: &Database, table: &str) -> Vec<String> {
+pub(crate) fn columns(db: &Database, table: &str) -> Vec<String> {
     let table = table.to_owned();
     db.run_sync(move |conn| {
         let sql = match conn.backend() {
@@ -88,7 +88,7 @@ fn rows(db: &Database, sql: &str) -> Vec<(String, Option<i64>)> {
     db.run_sync(move |conn| RawRows::<(Text, Nullable<BigInt>)>::new(sql).all_sync(conn)).unwrap()
 }
 
-fn execute(db: &Database, sql: &str) {
+pub(crate) fn execute(db: &Database, sql: &str) {
     let sql = sql.to_owned();
     db.run_sync(move |conn| Ok(diesel::connection::SimpleConnection::batch_execute(conn, &sql)?)).unwrap();
 }
@@ -200,7 +200,7 @@ fn project(url: &DatabaseUrl) -> Project {
         .app(App::new("migdangling").migrations("/nonexistent/migdangling", dangling_history))
 }
 
-fn ok(project: &Project, args: &[&str]) -> String {
+pub(crate) fn ok(project: &Project, args: &[&str]) -> String {
     let out = project.call_command(args.iter().copied());
     assert!(out.success(), "{args:?} failed: {}{}", out.stdout, out.stderr);
     out.stdout

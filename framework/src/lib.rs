@@ -68,6 +68,9 @@ pub use self::error::{Error, Result};
 pub use self::project::{App, Project};
 /// askama, for code that needs its traits or filters directly.
 pub use askama;
+/// diesel_migrations, for `embed_migrations!` and [`App::diesel_migrations`]: with
+/// `use manouche::diesel_migrations;` in scope the macro needs no dependency of its own.
+pub use diesel_migrations;
 /// The `log` facade the framework logs through; `manouche::log::info!(...)` needs no dependency.
 pub use log;
 pub use manouche_macros::{Choices, Template, many_to_many, model, permission, receiver, view};

@@ -29,7 +29,7 @@ fn refuse_conflicts(graph: &Graph) -> Result<(), CommandError> {
 fn selected_apps<'a>(ctx: &'a CommandContext<'_>, names: &[String]) -> Result<Vec<&'a App>, CommandError> {
     let apps = ctx.project().apps();
     if names.is_empty() {
-        return Ok(apps.iter().filter(|a| a.migrations.is_some()).collect());
+        return Ok(apps.iter().filter(|a| a.has_migrations()).collect());
     }
     names.iter().map(|name| app_with_migrations(ctx, name)).collect()
 }
@@ -40,13 +40,20 @@ fn app_with_migrations<'a>(ctx: &'a CommandContext<'_>, name: &str) -> Result<&'
         let known: Vec<&str> = apps.iter().map(App::name).collect();
         CommandError::usage(format!("no app `{name}` in the project; its apps are: {}", known.join(", ")))
     })?;
-    if app.migrations.is_none() {
+    if !app.has_migrations() {
         return Err(CommandError::new(format!(
             "the app `{name}` has no migrations folder; give it one with \
              `.migrations(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/src/{name}/migrations\"), migrations::all)`"
         )));
     }
     Ok(app)
+}
+
+/// The number of `app`'s next migration: one more than its highest (Diesel migrations, named by
+/// date, do not count).
+fn next_number(graph: &Graph, app: &str) -> u32 {
+    let own = graph.app_nodes(app).into_iter().filter(|key| graph.get(key).is_some_and(|m| m.diesel().is_none()));
+    own.filter_map(|(_, n)| migrations::number_of(n)).max().unwrap_or(0) + 1
 }
 
 /// A migration of `app` by name or by the start of its name (`0002`).
@@ -90,13 +97,29 @@ fn database(settings: &Settings) -> Database {
 /// The applied migrations, read without creating anything: none when the SQLite file or the
 /// tracking table is missing.
 fn recorded(settings: &Settings) -> Result<BTreeSet<Key>, crate::db::Error> {
-    if let DatabaseUrl::Sqlite(path) = &settings.database_url
-        && !path.exists()
-    {
+    if !settings_database_exists(settings) {
         return Ok(BTreeSet::new());
     }
     let db = Database::connect(&settings.database_url, PoolOptions::from_settings(settings).max_size(1));
     db.run_sync(migrations::applied_if_recorded)
+}
+
+/// The applied migrations and those Diesel's table says are (which `migrate` adopts), read
+/// without creating anything.
+fn recorded_or_adoptable(settings: &Settings, graph: &Graph) -> Result<BTreeSet<Key>, crate::db::Error> {
+    let mut applied = recorded(settings)?;
+    if graph.order().iter().any(|key| graph.get(key).is_some_and(|m| m.diesel().is_some()))
+        && settings_database_exists(settings)
+    {
+        let db = Database::connect(&settings.database_url, PoolOptions::from_settings(settings).max_size(1));
+        applied.extend(db.run_sync(|conn| migrations::applied_by_diesel(conn, graph))?);
+    }
+    Ok(applied)
+}
+
+/// False for a SQLite file that is not there yet (opening it would create it).
+fn settings_database_exists(settings: &Settings) -> bool {
+    !matches!(&settings.database_url, DatabaseUrl::Sqlite(path) if !path.exists())
 }
 
 /// How many migrations are not applied, for `check` and `runserver`: `None` when the project
@@ -189,7 +212,7 @@ impl Command for MakeMigrations {
             let Some(folder) = &app.migrations else { continue };
             let on_disk = migrations::on_disk(&folder.dir)
                 .map_err(|e| CommandError::new(format!("cannot read {}: {e}", folder.dir.display())))?;
-            let mut compiled: Vec<String> = app.migration_list().into_iter().map(|m| m.name).collect();
+            let mut compiled: Vec<String> = app.own_migrations().into_iter().map(|m| m.name).collect();
             compiled.sort();
             if folder.dir.is_dir() && on_disk != compiled {
                 return Err(CommandError::new(format!(
@@ -273,7 +296,7 @@ fn write(
     let mut new_names: BTreeMap<String, String> = BTreeMap::new();
     for (app, operations) in &planned {
         let existing = graph.app_nodes(app);
-        let number = existing.iter().filter_map(|(_, n)| migrations::number_of(n)).max().unwrap_or(0) + 1;
+        let number = next_number(&graph, app);
         let name = match ctx.arg("name") {
             Some(name) => format!("{number:04}_{name}"),
             None => migrations::auto_name(number, operations, existing.is_empty()),
@@ -361,8 +384,7 @@ fn merge(ctx: &mut CommandContext<'_>, graph: &Graph, apps: &[App]) -> Result<()
         let Some(folder) = apps.iter().find(|a| a.name() == app_name).and_then(|a| a.migrations.as_ref()) else {
             continue;
         };
-        let number =
-            graph.app_nodes(&app_name).iter().filter_map(|(_, n)| migrations::number_of(n)).max().unwrap_or(0) + 1;
+        let number = next_number(&graph, &app_name);
         let tail: Vec<String> = leaves.iter().map(|l| l.chars().take_while(char::is_ascii_digit).collect()).collect();
         let name = format!("{number:04}_merge_{}", tail.join("_"));
         let dependencies: Vec<(String, String)> = leaves.iter().map(|l| (app_name.clone(), l.clone())).collect();
@@ -419,7 +441,16 @@ impl Command for Migrate {
         let db = database(&settings);
         let (show_plan, fake) = (ctx.flag("plan"), ctx.flag("fake"));
         let outcome = db.run_sync(|conn| {
-            let applied = migrations::applied(conn)?;
+            let mut applied = migrations::applied(conn)?;
+            if show_plan {
+                applied.extend(migrations::applied_by_diesel(conn, &graph)?);
+            } else {
+                let adopted = migrations::adopt_diesel(conn, &graph, &applied)?;
+                if let Err(error) = adopted_report(ctx, &adopted) {
+                    return Ok(Err(error));
+                }
+                applied.extend(adopted);
+            }
             Ok(migrate(ctx, conn, &graph, &applied, &target, show_plan, fake))
         });
         match outcome {
@@ -427,6 +458,18 @@ impl Command for Migrate {
             Err(error) => Err(CommandError::new(format!("cannot migrate {}: {error}", settings.database_url))),
         }
     }
+}
+
+/// Names the Diesel migrations `migrate` adopted from Diesel's table.
+fn adopted_report(ctx: &mut CommandContext<'_>, adopted: &[Key]) -> Result<(), CommandError> {
+    if adopted.is_empty() {
+        return Ok(());
+    }
+    ctx.write_line(&format!("Adopting what Diesel applied ({}):", migrations::DIESEL_TABLE))?;
+    for (app, name) in adopted {
+        ctx.write_line(&format!("  Adopted {app}.{name} (not run again)"))?;
+    }
+    Ok(())
 }
 
 fn migrate(
@@ -490,7 +533,7 @@ impl Command for ShowMigrations {
         let apps: Vec<String> = selected_apps(ctx, &names)?.iter().map(|a| a.name().to_owned()).collect();
         let graph = graph(ctx)?;
         let settings = ctx.settings()?.clone();
-        let applied = recorded(&settings).map_err(|e| {
+        let applied = recorded_or_adoptable(&settings, &graph).map_err(|e| {
             CommandError::new(format!("cannot read the migrations applied to {}: {e}", settings.database_url))
         })?;
         for app in &apps {
@@ -545,6 +588,11 @@ impl Command for SqlMigrate {
                 match step {
                     Step::Sql(sql) => ctx.write_line(&format!("{sql};"))?,
                     Step::Rust(_) => ctx.write_line("-- (a Rust data migration step: not SQL)")?,
+                    Step::Diesel(diesel, backwards) => ctx.write_line(&format!(
+                        "-- (the {} of the Diesel migration {})",
+                        if backwards { "down.sql" } else { "up.sql" },
+                        diesel.name()
+                    ))?,
                 }
             }
         }

@@ -46,6 +46,20 @@ pub enum Error {
         /// The database's message.
         cause: String,
     },
+    /// A statement of a non-atomic migration failed: the statements before it stay applied.
+    #[error(
+        "{migration} failed at operation {index} ({operation}): {cause}; {migration} is not atomic, so what ran before operation {index} stays applied and it is not recorded"
+    )]
+    FailedPartway {
+        /// `app.name` of the migration.
+        migration: String,
+        /// The operation's position, from 1.
+        index: usize,
+        /// The operation, described.
+        operation: String,
+        /// The database's message.
+        cause: String,
+    },
     /// The database could not be reached or read.
     #[error(transparent)]
     Database(#[from] crate::db::Error),

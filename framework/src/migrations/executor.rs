@@ -192,13 +192,15 @@ pub(crate) fn steps(
     Ok(out)
 }
 
-/// Applies (or unapplies) one migration in a transaction, recording it; with `fake`, only records.
-/// On SQLite, foreign keys are checked at the end instead of per statement, since rebuilding a
-/// table drops it while others point to it.
+/// Applies (or unapplies) one migration in a transaction (unless it is not atomic), recording it;
+/// with `fake`, only records. A Diesel migration is recorded in Diesel's table too. On SQLite,
+/// foreign keys are checked at the end instead of per statement, since rebuilding a table drops it
+/// while others point to it.
 ///
 /// # Errors
 ///
-/// [`Error::Failed`] naming the operation that failed; the database is left as it was.
+/// [`Error::Failed`] naming the operation that failed; the database is left as it was (for a
+/// non-atomic migration, [`Error::FailedPartway`]).
 pub(crate) fn run(
     conn: &mut AnyConnection,
     graph: &Graph,
@@ -208,8 +210,9 @@ pub(crate) fn run(
 ) -> Result<(), Error> {
     let backend = conn.backend();
     let label = format!("{}.{}", key.0, key.1);
+    let migration = graph.get(key).ok_or_else(|| Error::Unknown(format!("no migration {label}")))?;
     let steps = if fake { Vec::new() } else { steps(graph, key, backwards, backend)? };
-    let describe = |index: usize| match index.checked_sub(1).and_then(|i| graph.get(key)?.operations.get(i)) {
+    let describe = |index: usize| match index.checked_sub(1).and_then(|i| migration.operations.get(i)) {
         Some(operation) => operation.describe(),
         None => "recording and checking it".to_owned(),
     };
@@ -221,18 +224,22 @@ pub(crate) fn run(
     let mut failed_at = 0;
     // A table whose rows point to missing rows, found by the final foreign key check.
     let mut broken_table: Option<String> = None;
-    let result = crate::db::atomic(conn, |conn| {
+    let mut body = |conn: &mut AnyConnection| -> Result<(), crate::db::Error> {
         for (index, steps) in &steps {
             failed_at = *index;
             for step in steps {
                 match step {
                     Step::Sql(statement) => conn.batch_execute(statement)?,
                     Step::Rust(step) => step(conn)?,
+                    Step::Diesel(diesel, backwards) => diesel.run(conn, *backwards)?,
                 }
             }
         }
         failed_at = 0;
         record(conn, key, !backwards)?;
+        if let Some(diesel) = migration.diesel() {
+            diesel.record(conn, !backwards)?;
+        }
         if sqlite {
             let broken: Vec<String> =
                 RawRows::<Text>::new("SELECT \"table\" FROM pragma_foreign_key_check").all_sync(conn)?;
@@ -243,7 +250,8 @@ pub(crate) fn run(
             }
         }
         Ok(())
-    });
+    };
+    let result = if migration.atomic { crate::db::atomic(conn, body) } else { body(conn) };
     if sqlite {
         conn.batch_execute("PRAGMA foreign_keys = ON").map_err(crate::db::Error::from)?;
     }
@@ -252,6 +260,33 @@ pub(crate) fn run(
             Some(table) => format!("rows of {table} point to rows that do not exist (foreign key check)"),
             None => error.to_string(),
         };
-        Error::Failed { migration: label, index: failed_at, operation: describe(failed_at), cause }
+        let atomic = migration.atomic;
+        let (migration, index, operation) = (label, failed_at, describe(failed_at));
+        if atomic {
+            Error::Failed { migration, index, operation, cause }
+        } else {
+            Error::FailedPartway { migration, index, operation, cause }
+        }
     })
+}
+
+/// Records as applied, without running them, the Diesel migrations of `graph` that Diesel's CLI
+/// applied (its table lists them) and Manouche has not recorded: adopting a database Diesel
+/// migrated. Returns them, in order.
+///
+/// # Errors
+///
+/// [`crate::db::Error`] when the database cannot be read or written.
+pub(crate) fn adopt_diesel(
+    conn: &mut AnyConnection,
+    graph: &Graph,
+    recorded: &BTreeSet<Key>,
+) -> Result<Vec<Key>, crate::db::Error> {
+    let by_diesel = super::applied_by_diesel(conn, graph)?;
+    let adopted: Vec<Key> =
+        graph.order().iter().filter(|k| by_diesel.contains(*k) && !recorded.contains(*k)).cloned().collect();
+    if !adopted.is_empty() {
+        crate::db::atomic(conn, |conn| adopted.iter().try_for_each(|key| record(conn, key, true)))?;
+    }
+    Ok(adopted)
 }

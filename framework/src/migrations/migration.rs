@@ -21,12 +21,20 @@ pub struct Migration {
     pub(crate) name: String,
     pub(crate) dependencies: Vec<(String, String)>,
     pub(crate) operations: Vec<Operation>,
+    /// Applied in one transaction (Django's `Migration.atomic`, on by default).
+    pub(crate) atomic: bool,
 }
 
 impl Migration {
     /// A migration named `name` (`0001_initial`), with no operations yet.
     pub fn new(name: &str) -> Self {
-        Migration { app: String::new(), name: name.to_owned(), dependencies: Vec::new(), operations: Vec::new() }
+        Migration {
+            app: String::new(),
+            name: name.to_owned(),
+            dependencies: Vec::new(),
+            operations: Vec::new(),
+            atomic: true,
+        }
     }
 
     /// Runs after the migration `name` of `app`.
@@ -41,6 +49,23 @@ impl Migration {
     pub fn operation(mut self, operation: impl Into<Operation>) -> Self {
         self.operations.push(operation.into());
         self
+    }
+
+    /// Whether it runs in one transaction (the default): `atomic(false)` for statements a
+    /// transaction refuses, such as PostgreSQL's `CREATE INDEX CONCURRENTLY`. A non-atomic
+    /// migration that fails part-way leaves its earlier statements applied.
+    #[must_use]
+    pub fn atomic(mut self, atomic: bool) -> Self {
+        self.atomic = atomic;
+        self
+    }
+
+    /// The Diesel migration this is, when it comes from a Diesel migrations folder.
+    pub fn diesel(&self) -> Option<&super::DieselMigration> {
+        match self.operations.as_slice() {
+            [Operation::RunDiesel(diesel)] => Some(diesel),
+            _ => None,
+        }
     }
 
     /// The migration's name, e.g. `0001_initial`.

@@ -22,6 +22,7 @@
 //! by `makemigrations` too. Applied migrations are recorded in the table `manouche_migrations`.
 
 mod autodetect;
+mod diesel;
 mod error;
 mod executor;
 mod graph;
@@ -31,6 +32,7 @@ mod sql;
 mod state;
 mod writer;
 
+pub use self::diesel::{DIESEL_TABLE, DieselMigration};
 pub use self::error::Error;
 pub use self::executor::TABLE;
 pub use self::migration::Migration;
@@ -42,7 +44,8 @@ pub use self::operation::{
 pub use self::state::{Field, field, foreign_key};
 
 pub(crate) use self::autodetect::{Questioner, changes};
-pub(crate) use self::executor::{Target, applied, applied_if_recorded, conflict, plan, run, steps};
+pub(crate) use self::diesel::{applied_by_diesel, diesel_folder};
+pub(crate) use self::executor::{Target, adopt_diesel, applied, applied_if_recorded, conflict, plan, run, steps};
 pub(crate) use self::graph::{Graph, Key};
 pub(crate) use self::migration::number_of;
 pub(crate) use self::sql::Step;

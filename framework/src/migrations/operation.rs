@@ -119,6 +119,9 @@ pub enum Operation {
         /// Run when unapplying.
         backward: Option<RustStep>,
     },
+    /// A migration of a Diesel migrations folder: its `up.sql` applies it, its `down.sql`
+    /// unapplies it (see [`crate::App::diesel_migrations`]). Changes no model state.
+    RunDiesel(super::DieselMigration),
 }
 
 impl fmt::Debug for Operation {
@@ -316,6 +319,7 @@ impl Operation {
             }
             Operation::RunSql { .. } => "Raw SQL".to_owned(),
             Operation::RunRust { .. } => "Rust data migration".to_owned(),
+            Operation::RunDiesel(diesel) => format!("Diesel migration {}", diesel.name()),
         }
     }
 
@@ -337,7 +341,7 @@ impl Operation {
             Operation::RemoveConstraint { model, fields } => {
                 format!("remove_{}_{}_uniq", lower(model), fields.join("_"))
             }
-            Operation::RunSql { .. } | Operation::RunRust { .. } => "data".to_owned(),
+            Operation::RunSql { .. } | Operation::RunRust { .. } | Operation::RunDiesel(_) => "data".to_owned(),
         }
     }
 
@@ -467,7 +471,7 @@ impl Operation {
                     return Err(bad(format!("{model} has no such index or constraint")));
                 }
             }
-            Operation::RunSql { .. } | Operation::RunRust { .. } => {}
+            Operation::RunSql { .. } | Operation::RunRust { .. } | Operation::RunDiesel(_) => {}
         }
         Ok(())
     }
@@ -513,6 +517,11 @@ impl Operation {
                 "run_rust(compile_error!(\"a Rust data migration step cannot be written back; write its function here\"))"
                     .to_owned()
             }
+            // Nor a Diesel one: it lives in its own folder, as `up.sql` and `down.sql`.
+            Operation::RunDiesel(diesel) => format!(
+                "compile_error!(\"the Diesel migration {} lives in its Diesel folder, not in a migration file\")",
+                diesel.name()
+            ),
         }
     }
 }

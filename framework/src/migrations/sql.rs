@@ -15,6 +15,8 @@ use crate::db::{Backend, FieldType, Value};
 pub(crate) enum Step {
     Sql(String),
     Rust(RustStep),
+    /// A Diesel migration's `up.sql` (`false`) or `down.sql` (`true`).
+    Diesel(super::DieselMigration, bool),
 }
 
 /// `"name"`, with inner quotes doubled.
@@ -470,6 +472,7 @@ pub(crate) fn forwards(
         Operation::DeleteModel { name } => sql(drop_table(model(before, app, name)?)),
         Operation::RunSql { forward, .. } => vec![Step::Sql(forward.clone())],
         Operation::RunRust { forward, .. } => vec![Step::Rust(*forward)],
+        Operation::RunDiesel(diesel) => vec![Step::Diesel(diesel.clone(), false)],
         _ => sql(model_change(operation, app, before, after, false, backend)?),
     })
 }
@@ -493,6 +496,7 @@ pub(crate) fn backwards(
         Operation::DeleteModel { name } => sql(create_table(model(before, app, name)?, before, backend)?),
         Operation::RunSql { backward, .. } => vec![Step::Sql(backward.clone().ok_or_else(irreversible)?)],
         Operation::RunRust { backward, .. } => vec![Step::Rust(backward.ok_or_else(irreversible)?)],
+        Operation::RunDiesel(diesel) => vec![Step::Diesel(diesel.clone(), true)],
         _ => sql(model_change(operation, app, after, before, true, backend)?),
     })
 }
@@ -522,7 +526,8 @@ fn model_change(
         Operation::CreateModel { .. }
         | Operation::DeleteModel { .. }
         | Operation::RunSql { .. }
-        | Operation::RunRust { .. } => {
+        | Operation::RunRust { .. }
+        | Operation::RunDiesel(_) => {
             return Ok(Vec::new());
         }
     };

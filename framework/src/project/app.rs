@@ -29,6 +29,7 @@ pub struct App {
     pub(crate) commands: Vec<Arc<dyn Command>>,
     pub(crate) middleware: Vec<(String, Factory)>,
     pub(crate) migrations: Option<Migrations>,
+    pub(crate) diesel_migrations: Option<&'static diesel_migrations::EmbeddedMigrations>,
 }
 
 /// An app's migration folder and the list compiled from it.
@@ -56,6 +57,7 @@ impl App {
             commands: Vec::new(),
             middleware: Vec::new(),
             migrations: None,
+            diesel_migrations: None,
         }
     }
 
@@ -115,8 +117,55 @@ impl App {
         self
     }
 
-    /// The app's migrations, labelled with its name (none when it has no migrations folder).
+    /// A Diesel migrations folder (`<version>_<name>/up.sql` and `down.sql`, as Diesel's CLI
+    /// writes them), embedded with diesel_migrations' `embed_migrations!`, as the start of the
+    /// app's history: each is a migration named like its folder, after the one before it, and the
+    /// app's own migrations (if it has a folder too) come after the last. `migrate` applies and
+    /// unapplies them, `showmigrations` lists them, and a database Diesel's CLI migrated is
+    /// adopted: what its `__diesel_schema_migrations` table records is not run again.
+    ///
+    /// ```
+    /// use manouche::prelude::*;
+    /// use manouche::diesel_migrations::{self, EmbeddedMigrations, embed_migrations};
+    ///
+    /// const BLOG: EmbeddedMigrations = embed_migrations!("../tests/fixtures/diesel_migrations");
+    /// let blog = App::new("blog").diesel_migrations(&BLOG);
+    /// let names: Vec<String> = blog.migration_list().iter().map(|m| m.name().to_owned()).collect();
+    /// assert_eq!(names, ["2024-01-10-090000_create_authors", "2024-01-11-090000_create_posts", "2024-02-01-120000_add_published"]);
+    /// ```
+    #[must_use]
+    pub fn diesel_migrations(mut self, folder: &'static diesel_migrations::EmbeddedMigrations) -> Self {
+        self.diesel_migrations = Some(folder);
+        self
+    }
+
+    /// Whether the app has migrations: a folder of its own, or a Diesel one.
+    pub(crate) fn has_migrations(&self) -> bool {
+        self.migrations.is_some() || self.diesel_migrations.is_some()
+    }
+
+    /// The app's migrations, labelled with its name: its Diesel ones first, then those of its
+    /// folder (none when it has neither).
     pub fn migration_list(&self) -> Vec<crate::migrations::Migration> {
+        let mut list = self
+            .diesel_migrations
+            .map(|folder| crate::migrations::diesel_folder(&self.name, folder))
+            .unwrap_or_default();
+        let last_diesel = list.last().map(|m| m.name().to_owned());
+        list.extend(self.own_migrations().into_iter().map(|mut migration| {
+            // The app's first migration runs after its Diesel history.
+            if let Some(last) = &last_diesel
+                && !migration.dependencies.iter().any(|(app, _)| *app == self.name)
+            {
+                migration.dependencies.push((self.name.clone(), last.clone()));
+            }
+            migration
+        }));
+        list
+    }
+
+    /// The migrations of the app's folder, labelled with its name.
+    pub(crate) fn own_migrations(&self) -> Vec<crate::migrations::Migration> {
         self.migrations.as_ref().map_or_else(Vec::new, |m| {
             (m.list)()
                 .into_iter()
