@@ -13,17 +13,63 @@ fn full_type(f: &FieldDef) -> TokenStream {
     if f.nullable { quote!(::core::option::Option<#inner>) } else { quote!(#inner) }
 }
 
-/// `impl manouche::db::ModelText for Model`.
-pub(crate) fn text_impl(name: &syn::Ident, def: &ModelDef) -> TokenStream {
-    let table = format_ident!("{}", def.table);
-    let fields: Vec<&FieldDef> = def.fields.iter().collect();
-    let names: Vec<String> = fields.iter().map(|f| f.ident.to_string()).collect();
-    let idents: Vec<&syn::Ident> = fields.iter().map(|f| &f.ident).collect();
-    let types: Vec<TokenStream> = fields.iter().map(|f| full_type(f)).collect();
-    let filters = fields.iter().map(|f| filter_arm(&table, f));
-    let in_filters = fields.iter().map(|f| in_filter_arm(&table, f));
-    let searches = fields.iter().filter_map(|f| search_term(&table, f));
-    let orders = fields.iter().map(|f| {
+/// The per-field lists the text methods repeat over.
+struct Lists {
+    names: Vec<String>,
+    idents: Vec<syn::Ident>,
+    types: Vec<TokenStream>,
+}
+
+/// `to_texts`, `from_texts` (every field's error, not the first) and `set_text`.
+fn value_methods(lists: &Lists) -> TokenStream {
+    let Lists { names, idents, types } = lists;
+    quote! {
+        fn to_texts(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
+            ::std::vec![#((#names, ::manouche::db::FieldValue::to_text(&self.#idents)),)*]
+        }
+
+        fn from_texts(
+            text: &dyn ::core::ops::Fn(&str) -> ::std::string::String,
+        ) -> ::core::result::Result<Self, ::std::vec::Vec<(&'static str, ::std::string::String)>> {
+            let mut errors = ::std::vec::Vec::new();
+            #(
+                let #idents: ::core::option::Option<#types> =
+                    match <#types as ::manouche::db::FieldValue>::from_text(&text(#names)) {
+                        ::core::result::Result::Ok(value) => ::core::option::Option::Some(value),
+                        ::core::result::Result::Err(message) => {
+                            errors.push((#names, message));
+                            ::core::option::Option::None
+                        }
+                    };
+            )*
+            let (#(::core::option::Option::Some(#idents),)*) = (#(#idents,)*) else {
+                return ::core::result::Result::Err(errors);
+            };
+            ::core::result::Result::Ok(Self { #(#idents,)* })
+        }
+
+        fn set_text(
+            &mut self,
+            field: &str,
+            text: &str,
+        ) -> ::core::option::Option<::core::result::Result<(), ::std::string::String>> {
+            match field {
+                #(
+                    #names => ::core::option::Option::Some(
+                        <#types as ::manouche::db::FieldValue>::from_text(text).map(|value| self.#idents = value),
+                    ),
+                )*
+                _ => ::core::option::Option::None,
+            }
+        }
+    }
+}
+
+/// `filter_text`, `filter_in_text` and `order_text`: by field name, a wrong name an error.
+fn query_methods(table: &syn::Ident, def: &ModelDef, model_name: &str) -> TokenStream {
+    let filters = def.fields.iter().map(|f| filter_arm(table, f));
+    let in_filters = def.fields.iter().map(|f| in_filter_arm(table, f));
+    let orders = def.fields.iter().map(|f| {
         let (field, column) = (f.ident.to_string(), &f.column);
         quote! {
             #field => ::core::result::Result::Ok(if descending {
@@ -33,111 +79,95 @@ pub(crate) fn text_impl(name: &syn::Ident, def: &ModelDef) -> TokenStream {
             }),
         }
     });
-    let model_name = name.to_string();
+    quote! {
+        fn filter_text(
+            query: <Self as ::manouche::db::Model>::Query,
+            field: &str,
+            text: &str,
+        ) -> ::core::result::Result<<Self as ::manouche::db::Model>::Query, ::std::string::String> {
+            use diesel::ExpressionMethods as _;
+            match field {
+                #(#filters)*
+                _ => ::core::result::Result::Err(::std::format!("{} has no field `{field}`", #model_name)),
+            }
+        }
+
+        fn filter_in_text(
+            query: <Self as ::manouche::db::Model>::Query,
+            field: &str,
+            texts: &[::std::string::String],
+        ) -> ::core::result::Result<<Self as ::manouche::db::Model>::Query, ::std::string::String> {
+            use diesel::ExpressionMethods as _;
+            match field {
+                #(#in_filters)*
+                _ => ::core::result::Result::Err(::std::format!("{} has no field `{field}`", #model_name)),
+            }
+        }
+
+        fn order_text(
+            query: <Self as ::manouche::db::Model>::Query,
+            field: &str,
+            descending: bool,
+        ) -> ::core::result::Result<<Self as ::manouche::db::Model>::Query, <Self as ::manouche::db::Model>::Query> {
+            use diesel::ExpressionMethods as _;
+            match field {
+                #(#orders)*
+                _ => ::core::result::Result::Err(query),
+            }
+        }
+    }
+}
+
+/// `search_text`: the text fields, each `LIKE '%text%'`, or-ed.
+fn search_method(table: &syn::Ident, def: &ModelDef) -> TokenStream {
+    let searches = def.fields.iter().filter_map(|f| search_term(table, f));
+    quote! {
+        fn search_text(
+            query: <Self as ::manouche::db::Model>::Query,
+            text: &str,
+        ) -> <Self as ::manouche::db::Model>::Query {
+            use diesel::{BoolExpressionMethods as _, ExpressionMethods as _, TextExpressionMethods as _};
+            let pattern = ::manouche::__private::like_pattern(text);
+            let mut condition: ::core::option::Option<
+                ::std::boxed::Box<
+                    dyn diesel::BoxableExpression<
+                            #table::table,
+                            ::manouche::db::MultiBackend,
+                            SqlType = diesel::sql_types::Bool,
+                        >,
+                >,
+            > = ::core::option::Option::None;
+            #(
+                let term = ::std::boxed::Box::new(#searches);
+                condition = ::core::option::Option::Some(match condition {
+                    ::core::option::Option::Some(before) => ::std::boxed::Box::new(before.or(term)),
+                    ::core::option::Option::None => term,
+                });
+            )*
+            match condition {
+                ::core::option::Option::Some(condition) => diesel::QueryDsl::filter(query, condition),
+                ::core::option::Option::None => query,
+            }
+        }
+    }
+}
+
+/// `impl manouche::db::ModelText for Model`.
+pub(crate) fn text_impl(name: &syn::Ident, def: &ModelDef) -> TokenStream {
+    let table = format_ident!("{}", def.table);
+    let lists = Lists {
+        names: def.fields.iter().map(|f| f.ident.to_string()).collect(),
+        idents: def.fields.iter().map(|f| f.ident.clone()).collect(),
+        types: def.fields.iter().map(full_type).collect(),
+    };
+    let values = value_methods(&lists);
+    let queries = query_methods(&table, def, &name.to_string());
+    let search = search_method(&table, def);
     quote! {
         impl ::manouche::db::ModelText for #name {
-            fn to_texts(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
-                ::std::vec![#((#names, ::manouche::db::FieldValue::to_text(&self.#idents)),)*]
-            }
-
-            fn from_texts(
-                text: &dyn ::core::ops::Fn(&str) -> ::std::string::String,
-            ) -> ::core::result::Result<Self, ::std::vec::Vec<(&'static str, ::std::string::String)>> {
-                let mut errors = ::std::vec::Vec::new();
-                #(
-                    let #idents: ::core::option::Option<#types> =
-                        match <#types as ::manouche::db::FieldValue>::from_text(&text(#names)) {
-                            ::core::result::Result::Ok(value) => ::core::option::Option::Some(value),
-                            ::core::result::Result::Err(message) => {
-                                errors.push((#names, message));
-                                ::core::option::Option::None
-                            }
-                        };
-                )*
-                let (#(::core::option::Option::Some(#idents),)*) = (#(#idents,)*) else {
-                    return ::core::result::Result::Err(errors);
-                };
-                ::core::result::Result::Ok(Self { #(#idents,)* })
-            }
-
-            fn set_text(
-                &mut self,
-                field: &str,
-                text: &str,
-            ) -> ::core::option::Option<::core::result::Result<(), ::std::string::String>> {
-                match field {
-                    #(
-                        #names => ::core::option::Option::Some(
-                            <#types as ::manouche::db::FieldValue>::from_text(text).map(|value| self.#idents = value),
-                        ),
-                    )*
-                    _ => ::core::option::Option::None,
-                }
-            }
-
-            fn filter_text(
-                query: <Self as ::manouche::db::Model>::Query,
-                field: &str,
-                text: &str,
-            ) -> ::core::result::Result<<Self as ::manouche::db::Model>::Query, ::std::string::String> {
-                use diesel::ExpressionMethods as _;
-                match field {
-                    #(#filters)*
-                    _ => ::core::result::Result::Err(::std::format!("{} has no field `{field}`", #model_name)),
-                }
-            }
-
-            fn filter_in_text(
-                query: <Self as ::manouche::db::Model>::Query,
-                field: &str,
-                texts: &[::std::string::String],
-            ) -> ::core::result::Result<<Self as ::manouche::db::Model>::Query, ::std::string::String> {
-                use diesel::ExpressionMethods as _;
-                match field {
-                    #(#in_filters)*
-                    _ => ::core::result::Result::Err(::std::format!("{} has no field `{field}`", #model_name)),
-                }
-            }
-
-            fn search_text(
-                query: <Self as ::manouche::db::Model>::Query,
-                text: &str,
-            ) -> <Self as ::manouche::db::Model>::Query {
-                use diesel::{BoolExpressionMethods as _, ExpressionMethods as _, TextExpressionMethods as _};
-                let pattern = ::manouche::__private::like_pattern(text);
-                let mut condition: ::core::option::Option<
-                    ::std::boxed::Box<
-                        dyn diesel::BoxableExpression<
-                                #table::table,
-                                ::manouche::db::MultiBackend,
-                                SqlType = diesel::sql_types::Bool,
-                            >,
-                    >,
-                > = ::core::option::Option::None;
-                #(
-                    let term = ::std::boxed::Box::new(#searches);
-                    condition = ::core::option::Option::Some(match condition {
-                        ::core::option::Option::Some(before) => ::std::boxed::Box::new(before.or(term)),
-                        ::core::option::Option::None => term,
-                    });
-                )*
-                match condition {
-                    ::core::option::Option::Some(condition) => diesel::QueryDsl::filter(query, condition),
-                    ::core::option::Option::None => query,
-                }
-            }
-
-            fn order_text(
-                query: <Self as ::manouche::db::Model>::Query,
-                field: &str,
-                descending: bool,
-            ) -> ::core::result::Result<<Self as ::manouche::db::Model>::Query, <Self as ::manouche::db::Model>::Query> {
-                use diesel::ExpressionMethods as _;
-                match field {
-                    #(#orders)*
-                    _ => ::core::result::Result::Err(query),
-                }
-            }
+            #values
+            #queries
+            #search
 
             fn display(&self) -> ::std::string::String {
                 use ::manouche::__private::{ViaDisplay as _, ViaPk as _};

@@ -88,3 +88,43 @@ pub(crate) fn field_literals(def: &ModelDef) -> Vec<TokenStream> {
         })
         .collect()
 }
+
+/// `Model::meta()`: the fields, permissions, default ordering, unique groups and indexes as one
+/// static `ModelMeta`.
+pub(super) fn meta_method(cx: &super::expand::Model<'_>, permissions: &[TokenStream]) -> TokenStream {
+    let def = cx.def;
+    let sql_name_of = |ident: &syn::Ident| {
+        def.fields
+            .iter()
+            .find(|f| f.ident == *ident)
+            .map_or_else(|| ident.to_string(), super::parse::FieldDef::sql_name)
+    };
+    let metas = field_literals(def);
+    let ordering = def.ordering.iter().map(|(field, descending)| {
+        let column = sql_name_of(field);
+        quote!((#column, #descending))
+    });
+    let groups = |groups: &[Vec<syn::Ident>]| -> Vec<TokenStream> {
+        groups
+            .iter()
+            .map(|group| {
+                let columns = group.iter().map(&sql_name_of);
+                quote!(&[#(#columns),*])
+            })
+            .collect()
+    };
+    let (together, indexes) = (groups(&def.unique_together), groups(&def.indexes));
+    let (app, model_name, table_name, verbose_name, managed) =
+        (&def.app, &cx.model_name, &def.table, &def.verbose_name, def.managed);
+    quote! {
+        fn meta() -> &'static ::manouche::db::ModelMeta {
+            static FIELDS: &[::manouche::db::Field] = &[#(#metas),*];
+            static PERMISSIONS: &[::manouche::db::Permission] = &[#(#permissions),*];
+            static META: ::manouche::db::ModelMeta = ::manouche::db::ModelMeta::__new(
+                #app, #model_name, #table_name, #verbose_name, FIELDS, PERMISSIONS,
+                &[#(#ordering),*], &[#(#together),*], &[#(#indexes),*], #managed,
+            );
+            &META
+        }
+    }
+}

@@ -1,11 +1,16 @@
 //! `#[model]`: parse the struct into a `ModelDef`, then generate the Diesel table, derives,
 //! column handles and the `Model` impl.
 
+mod bulk;
 mod expand;
+mod fields;
 mod forms;
 mod metadata;
 mod parse;
+mod permissions;
 mod relations;
+mod save;
+mod table;
 
 use proc_macro2::TokenStream;
 use quote::quote;
