@@ -74,6 +74,35 @@ pub struct Biography {
     pub text: String,
 }
 
+/// A room; room 1 is where furniture goes when its room is removed.
+#[model(app = "reltests")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Room {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub name: String,
+}
+
+/// Moved to room 1 when its room is deleted (Django's `SET_DEFAULT`).
+#[model(app = "reltests")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desk {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    #[field(on_delete = set_default, default = 1)]
+    pub room: ForeignKey<Room>,
+}
+
+/// Left to the database when its room is deleted (Django's `DO_NOTHING`).
+#[model(app = "reltests")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lamp {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    #[field(on_delete = do_nothing)]
+    pub room: ForeignKey<Room>,
+}
+
 static TABLES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn databases() -> Vec<crate::common::TestDb> {
@@ -86,6 +115,9 @@ fn databases() -> Vec<crate::common::TestDb> {
         Genre::meta(),
         BookGenres::meta(),
         Expertise::meta(),
+        Room::meta(),
+        Desk::meta(),
+        Lamp::meta(),
     ];
     for db in &databases {
         crate::common::recreate_tables(db, &tables);
@@ -519,6 +551,159 @@ fn many_to_many_links_lists_and_prefetches() {
             assert!(refused.to_string().contains("save a `Expertise`"), "{refused}");
             let experts = Author::objects().prefetch_many::<Expertise>().all_sync(conn)?;
             assert_eq!(experts[0].1.len(), 1);
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn query_sets_nest_as_subqueries_in_one_statement() {
+    use manouche::db::{SubqueryLookups as _, count_related, exists, subquery};
+    let _turn = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let ursula = Author { id: 0, name: "Ursula".into() }.save_sync(conn)?;
+            let terry = Author { id: 0, name: "Terry".into() }.save_sync(conn)?;
+            let shelf = Shelf { code: "S1".into(), room: "study".into() }.save_sync(conn)?;
+            let mut book = |title: &str, author: &Author, editor: Option<&Author>| {
+                Book {
+                    id: 0,
+                    title: title.into(),
+                    author: ForeignKey::new(author.id),
+                    shelf: ForeignKey::new(shelf.code.clone()),
+                    editor: editor.map(|e| ForeignKey::new(e.id)),
+                }
+                .save_sync(conn)
+            };
+            let earthsea = book("Earthsea", &ursula, None)?;
+            let mort = book("Mort", &terry, Some(&ursula))?;
+            let dispossessed = book("Dispossessed", &ursula, None)?;
+            let fantasy = Genre { id: 0, name: "fantasy".into() }.save_sync(conn)?;
+            let sf = Genre { id: 0, name: "sf".into() }.save_sync(conn)?;
+            earthsea.genres().add_sync(conn, &fantasy)?;
+            mort.genres().add_sync(conn, &fantasy)?;
+            dispossessed.genres().add_sync(conn, &sf)?;
+            let titles = |books: Vec<Book>| books.into_iter().map(|b| b.title).collect::<Vec<_>>();
+            let by_title = || Book::objects().order_by(Book::title.asc());
+
+            // Book.objects.filter(author__in=Author.objects.filter(name="Ursula")): one statement.
+            let (found, n) = statements(conn, |conn| {
+                by_title()
+                    .filter(Book::author.is_in(Author::objects().filter(Author::name.eq("Ursula"))))
+                    .all_sync(conn)
+            });
+            assert_eq!((titles(found?), n), (vec!["Dispossessed".to_owned(), "Earthsea".to_owned()], 1), "{backend:?}");
+
+            // Three levels: authors of a book filed under "sf", through the link table.
+            let (found, n) = statements(conn, |conn| {
+                let sf_links = BookGenres::objects()
+                    .filter(BookGenres::genre.is_in(Genre::objects().filter(Genre::name.eq("sf"))));
+                let sf_books = Book::objects().filter(Book::id.is_in(sf_links.values_list(BookGenres::book)));
+                Author::objects().filter(Author::id.is_in(sf_books.values_list(Book::author))).all_sync(conn)
+            });
+            assert_eq!((found?, n), (vec![ursula.clone()], 1), "{backend:?}");
+
+            // A nullable column's values: authors who edited a book; and the negation.
+            let (found, n) = statements(conn, |conn| {
+                Author::objects().filter(Author::id.is_in(Book::objects().values_list(Book::editor))).all_sync(conn)
+            });
+            assert_eq!((found?, n), (vec![ursula.clone()], 1), "{backend:?}");
+            let others = by_title().exclude(Book::author.is_in(Author::objects().filter(Author::name.eq("Ursula"))));
+            assert_eq!(titles(others.all_sync(conn)?), ["Mort"]);
+
+            // Order and limit are kept inside: the first author by name is Terry.
+            let first = Author::objects().order_by(Author::name.asc()).limit(1);
+            assert_eq!(titles(by_title().filter(Book::author.is_in(first)).all_sync(conn)?), ["Mort"], "{backend:?}");
+
+            // Exists(qs) and Subquery(qs), in filters and in annotate.
+            let (found, n) = statements(conn, |conn| {
+                Author::objects().filter(exists(Book::objects().filter(Book::title.eq("Mort")))).count_sync(conn)
+            });
+            assert_eq!((found?, n), (2, 1));
+            let none =
+                Author::objects().filter(exists(Book::objects().filter(Book::title.eq("Nope")))).count_sync(conn)?;
+            assert_eq!(none, 0);
+            let newest = Book::objects().aggregate(diesel::dsl::max(Book::id));
+            let (found, n) = statements(conn, |conn| {
+                Book::objects().filter(Book::id.nullable().eq(subquery(newest))).all_sync(conn)
+            });
+            assert_eq!((titles(found?), n), (vec!["Dispossessed".to_owned()], 1), "{backend:?}");
+            let (counted, n) = statements(conn, |conn| {
+                Author::objects()
+                    .order_by(Author::name.asc())
+                    .annotate(subquery(
+                        Book::objects().filter(Book::shelf.eq("S1")).aggregate(diesel::dsl::count_star()),
+                    ))
+                    .all_sync(conn)
+            });
+            let counted: Vec<(String, Option<i64>)> = counted?.into_iter().map(|(a, c)| (a.name, c)).collect();
+            assert_eq!(counted, [("Terry".to_owned(), Some(3)), ("Ursula".to_owned(), Some(3))]);
+            assert_eq!(n, 1);
+
+            // Count("books") per author, by the foreign key: a row nothing points to counts 0.
+            let (counted, n) = statements(conn, |conn| {
+                Author::objects()
+                    .order_by(Author::name.asc())
+                    .values_list((Author::name, count_related(Book::author), count_related(Book::editor)))
+                    .all_sync(conn)
+            });
+            let counted: Vec<(String, i64, i64)> = counted?;
+            assert_eq!(counted, [("Terry".to_owned(), 1, 0), ("Ursula".to_owned(), 2, 1)], "{backend:?}");
+            assert_eq!(n, 1);
+            let prolific = Author::objects().filter(count_related(Book::author).gt(1)).all_sync(conn)?;
+            assert_eq!(prolific, [ursula.clone()]);
+            // Count("books", filter=Q(books__title__startswith="E")).
+            let early = count_related(Book::author).filter(Book::title.like("E%"));
+            let counted: Vec<(String, i64)> =
+                Author::objects().order_by(Author::name.asc()).values_list((Author::name, early)).all_sync(conn)?;
+            assert_eq!(counted, [("Terry".to_owned(), 0), ("Ursula".to_owned(), 1)], "{backend:?}");
+            Ok(())
+        })
+        .unwrap();
+    }
+}
+
+#[test]
+fn set_default_moves_rows_and_do_nothing_leaves_the_database_to_refuse() {
+    let sql = schema::create_table(Desk::meta(), manouche::db::Backend::Postgres).unwrap().join(";\n");
+    assert!(sql.contains(r#"REFERENCES "reltests_room" ("id") ON DELETE NO ACTION"#), "{sql}");
+    assert_eq!(Lamp::meta().field("room").unwrap().relation.as_ref().unwrap().on_delete, OnDelete::DoNothing);
+    let _turn = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let lobby = Room { id: 0, name: "lobby".into() }.save_sync(conn)?;
+            assert_eq!(lobby.id, 1, "the default room");
+            let attic = Room { id: 0, name: "attic".into() }.save_sync(conn)?;
+            let desk = Desk { id: 0, room: ForeignKey::new(attic.id) }.save_sync(conn)?;
+
+            // The attic goes; its desk moves to the lobby, and the collector says so.
+            let rooms = manouche::db::model("reltests.Room").unwrap();
+            let gone = rooms.delete(conn, &attic.id.to_string())?;
+            assert_eq!(gone.total(), 1);
+            assert_eq!(
+                gone.defaulted,
+                [(
+                    "reltests.Desk".to_owned(),
+                    "room".to_owned(),
+                    vec![(desk.id.to_string(), format!("Desk object ({})", desk.id))]
+                )]
+            );
+            assert_eq!(Desk::objects().get_sync(conn)?.room.id(), &lobby.id, "{backend:?}");
+
+            // A lamp in the lobby: deleting the lobby is refused by the database, and nothing goes.
+            Lamp { id: 0, room: ForeignKey::new(lobby.id) }.save_sync(conn)?;
+            let refused = lobby.clone().delete_sync(conn);
+            assert!(matches!(refused, Err(Error::Query(_))), "{backend:?}: {refused:?}");
+            assert_eq!(Room::objects().count_sync(conn)?, 1);
+            assert_eq!(Desk::objects().get_sync(conn)?.room.id(), &lobby.id, "the desk was not moved either");
+            // Once nothing points to it, the lobby can go.
+            Lamp::objects().delete_sync(conn)?;
+            Desk::objects().delete_sync(conn)?;
+            lobby.delete_sync(conn)?;
+            assert_eq!(Room::objects().count_sync(conn)?, 0);
             Ok::<_, Error>(())
         })
         .unwrap();

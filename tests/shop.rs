@@ -245,9 +245,12 @@ fn product_pages_and_the_json_api() {
 #[test]
 fn pages_run_a_fixed_number_of_queries() {
     let client = client();
-    // Categories, the count, then one page of products joined with their categories.
+    // Categories with their counts of active products, the count, then one page of products
+    // joined with their categories.
     let page = manouche::test::assert_num_queries(client.db(), 3, || client.get("/products/").send());
     assert_eq!(page.status(), 200);
+    let text = page.text();
+    assert!(text.contains(">Green teas (4)</option>"), "{text}");
     // The product, its tags and its reviews with their customers: three queries in all.
     manouche::test::assert_num_queries(client.db(), 3, || client.get("/products/sencha-kyoto/").send());
     let wrong = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -256,4 +259,14 @@ fn pages_run_a_fixed_number_of_queries() {
     let message = *wrong.unwrap_err().downcast::<String>().unwrap();
     assert!(message.starts_with("3 queries executed, 1 expected"), "{message}");
     assert!(message.contains("2. SELECT COUNT(*)"), "the statements are listed: {message}");
+    // Only active products count.
+    client
+        .db()
+        .run_sync(|conn| {
+            use example_shop::shop::models::Product;
+            use manouche::prelude::*;
+            Product::objects().filter(Product::slug.eq("sencha-kyoto")).update_sync(conn, Product::active.eq(false))
+        })
+        .unwrap();
+    assert!(client.get("/products/").send().text().contains(">Green teas (3)</option>"));
 }

@@ -65,7 +65,8 @@ struct ProductList {
     ctx: RequestContext,
     shop_name: String,
     products: Vec<Product>,
-    categories: Vec<Category>,
+    /// Each category with how many active products it holds.
+    categories: Vec<(Category, i64)>,
     category: Option<String>,
     q: String,
     page: i64,
@@ -92,11 +93,14 @@ impl ProductList {
 pub async fn product_list(req: Request, query: Query<ListQuery>) -> manouche::Result<HttpResponse> {
     let db = req.db();
     let query = query.into_inner();
-    let categories = Category::objects().order_by(Category::name.asc()).all(&db).await?;
+    // Count("products", filter=Q(products__active=True)): in the same query as the categories.
+    let active = manouche::db::count_related(Product::category).filter(Product::active.eq(true));
+    let categories = Category::objects().order_by(Category::name.asc()).annotate(active).all(&db).await?;
     let category = match &query.category {
         Some(slug) => Some(
             categories
                 .iter()
+                .map(|(c, _)| c)
                 .find(|c| &c.slug == slug)
                 .cloned()
                 .ok_or_else(|| manouche::http::Error::not_found(format!("no category `{slug}`")))?,

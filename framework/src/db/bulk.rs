@@ -94,6 +94,15 @@ impl<M: Model> QuerySet<M> {
 fn bulk_update<M: Model, C: Columns<M::Table>>(conn: &mut AnyConnection, instances: &[M]) -> Result<usize, Error> {
     let mut names = Vec::new();
     C::__names(&mut names);
+    update_columns(conn, instances, names)
+}
+
+/// `bulk_update` of the columns named: one statement per batch of rows, no signals.
+pub(crate) fn update_columns<M: Model>(
+    conn: &mut AnyConnection,
+    instances: &[M],
+    mut names: Vec<&str>,
+) -> Result<usize, Error> {
     names.dedup();
     let meta = M::meta();
     let pk = meta.primary_key().map_or("id", |f| &*f.column);

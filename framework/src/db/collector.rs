@@ -17,6 +17,9 @@ pub struct Collected {
     /// `(model label, field, [(primary key, display)])` of rows whose reference is cleared
     /// (`set_null`) by the database.
     pub cleared: Vec<(String, String, Vec<(String, String)>)>,
+    /// `(model label, field, [(primary key, display)])` of rows whose reference is set to the
+    /// field's default (`set_default`) before the delete.
+    pub defaulted: Vec<(String, String, Vec<(String, String)>)>,
 }
 
 impl Collected {
@@ -105,6 +108,9 @@ pub fn collect(conn: &mut AnyConnection, model: &'static dyn Registered, keys: &
                 OnDelete::Protect => protected.extend(rows.into_iter().map(|(k, d)| (label.clone(), k, d))),
                 OnDelete::Restrict => restricted.extend(rows.into_iter().map(|(k, d)| (label.clone(), k, d))),
                 OnDelete::SetNull => collected.cleared.push((label, field.to_owned(), rows)),
+                OnDelete::SetDefault => collected.defaulted.push((label, field.to_owned(), rows)),
+                // The database decides (and refuses while they point here).
+                OnDelete::DoNothing => {}
             }
         }
     }
@@ -133,6 +139,7 @@ pub fn collect(conn: &mut AnyConnection, model: &'static dyn Registered, keys: &
 pub fn delete(conn: &mut AnyConnection, model: &'static dyn Registered, keys: &[String]) -> Result<Collected, Error> {
     super::atomic(conn, |conn| {
         let collected = collect(conn, model, keys)?;
+        set_defaults(conn, &collected)?;
         for (label, rows) in &collected.deleted {
             let Some(target) = registry::model(label) else { continue };
             let keys: Vec<String> = rows.iter().map(|(k, _)| k.clone()).collect();
@@ -140,6 +147,16 @@ pub fn delete(conn: &mut AnyConnection, model: &'static dyn Registered, keys: &[
         }
         Ok(collected)
     })
+}
+
+/// Moves the `set_default` rows to their field's default, before anything is deleted.
+fn set_defaults(conn: &mut AnyConnection, collected: &Collected) -> Result<(), Error> {
+    for (label, field, rows) in &collected.defaulted {
+        let Some(model) = registry::model(label) else { continue };
+        let keys: Vec<String> = rows.iter().map(|(k, _)| k.clone()).collect();
+        model.set_default_keys(conn, field, &keys)?;
+    }
+    Ok(())
 }
 
 /// What `#[model]`'s `delete_sync` runs before deleting its own row: the rows that refer to it,
@@ -151,6 +168,7 @@ pub fn __delete_related(conn: &mut AnyConnection, meta: &'static ModelMeta, key:
         return Ok(());
     }
     let collected = collect(conn, model, std::slice::from_ref(&key))?;
+    set_defaults(conn, &collected)?;
     let label = meta.label();
     for (model_label, rows) in &collected.deleted {
         if *model_label == label && rows.iter().all(|(k, _)| *k == key) {

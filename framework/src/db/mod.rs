@@ -28,6 +28,7 @@ mod raw;
 pub(crate) mod registry;
 mod relations;
 mod signals;
+mod subqueries;
 pub(crate) mod text;
 pub mod types;
 pub mod values;
@@ -57,5 +58,9 @@ pub use self::raw::{RawQuery, RawRows};
 pub use self::registry::{ListRequest, Registered, Row, RowPage, model, models};
 pub use self::relations::{ForeignKey, ManyRelated, ManyToManyThrough, OnDelete, OneToOne, RelatedField};
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};
+pub use self::subqueries::{
+    Comparable, CountCondition, CountRelated, ExistsQuery, Filtered, InQuery, ScalarQuery, Subquery, SubqueryLookups,
+    Unfiltered, count_related, exists, subquery,
+};
 pub use self::text::ModelText;
 pub use self::types::{Date, DateTime, Decimal, Json, Uuid, now, sql_types, today};

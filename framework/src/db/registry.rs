@@ -143,6 +143,11 @@ pub trait Registered: Send + Sync {
     /// collecting: the collector has done that.
     #[doc(hidden)]
     fn delete_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<usize, Error>;
+
+    /// Sets `field` of the rows with these keys to its default, in bulk and without signals
+    /// (the collector's `set_default`, as Django's field updates).
+    #[doc(hidden)]
+    fn set_default_keys(&self, conn: &mut AnyConnection, field: &str, keys: &[String]) -> Result<usize, Error>;
 }
 
 impl fmt::Debug for dyn Registered {
@@ -413,6 +418,20 @@ where
             found.extend(rows.iter().map(|m| (super::FieldValue::to_text(&m.pk()), m.display())));
         }
         Ok(found)
+    }
+
+    fn set_default_keys(&self, conn: &mut AnyConnection, field: &str, keys: &[String]) -> Result<usize, Error> {
+        let meta = M::meta();
+        let described =
+            meta.field(field).ok_or_else(|| invalid(meta, vec![(field.to_owned(), "no such field".into())]))?;
+        let default = initial_text(described);
+        let mut rows = load_keys::<M>(conn, keys)?;
+        for row in &mut rows {
+            if let Some(Err(message)) = row.set_text(field, &default) {
+                return Err(invalid(meta, vec![(field.to_owned(), message)]));
+            }
+        }
+        super::bulk::update_columns(conn, &rows, vec![&*described.column])
     }
 
     fn delete_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<usize, Error> {

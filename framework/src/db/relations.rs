@@ -183,6 +183,12 @@ pub enum OnDelete {
     Restrict,
     /// Clear their reference (the field is an `Option`).
     SetNull,
+    /// Set their reference to the field's default (Django's `SET_DEFAULT`; the field needs a
+    /// `default`). The delete collector updates them, without save signals, as Django does.
+    SetDefault,
+    /// Nothing: the database refuses the delete while they exist, unless something else removes
+    /// them first (Django's `DO_NOTHING`).
+    DoNothing,
 }
 
 impl OnDelete {
@@ -193,6 +199,9 @@ impl OnDelete {
             // PROTECT and RESTRICT both refuse; NO ACTION would defer the check to commit.
             OnDelete::Protect | OnDelete::Restrict => "RESTRICT",
             OnDelete::SetNull => "SET NULL",
+            // The collector moves the rows to the default before the delete; the database only
+            // checks (no `DEFAULT` clause is rendered for the column to fall back on).
+            OnDelete::SetDefault | OnDelete::DoNothing => "NO ACTION",
         }
     }
 }

@@ -562,6 +562,8 @@ fn on_delete_name(on_delete: OnDelete) -> &'static str {
         OnDelete::Protect => "Protect",
         OnDelete::Restrict => "Restrict",
         OnDelete::SetNull => "SetNull",
+        OnDelete::SetDefault => "SetDefault",
+        OnDelete::DoNothing => "DoNothing",
     }
 }
 

@@ -25,7 +25,7 @@ pub(crate) struct FieldDef {
     pub(crate) target: Option<Type>,
     /// The reverse accessor's name on the target (`#[field(related_name = "products")]`).
     pub(crate) related_name: Option<Ident>,
-    /// `cascade`, `protect`, `restrict` or `set_null`, for a foreign key.
+    /// `cascade`, `protect`, `restrict`, `set_null`, `set_default` or `do_nothing`, for a foreign key.
     pub(crate) on_delete: Option<Ident>,
     /// The target's primary key type, for a foreign key (`key_type = i32`; default `i64`).
     pub(crate) key_type: Option<(Type, Kind)>,
@@ -421,10 +421,11 @@ fn relation_option(def: &mut FieldDef, key: &str, meta: &ParseNestedMeta<'_>) ->
         }
         "on_delete" => {
             let action: Ident = meta.value()?.parse()?;
-            if !matches!(action.to_string().as_str(), "cascade" | "protect" | "restrict" | "set_null") {
+            let known = ["cascade", "protect", "restrict", "set_null", "set_default", "do_nothing"];
+            if !known.contains(&action.to_string().as_str()) {
                 return Err(syn::Error::new(
                     action.span(),
-                    "`on_delete` is `cascade`, `protect`, `restrict` or `set_null`",
+                    "`on_delete` is `cascade`, `protect`, `restrict`, `set_null`, `set_default` or `do_nothing`",
                 ));
             }
             def.on_delete = Some(action);
@@ -527,6 +528,10 @@ fn check_relation(def: &mut FieldDef, field: &syn::Field, errors: &mut Errors) {
             Some(action) if action == "set_null" && !def.nullable => errors.push(syn::Error::new(
                 action.span(),
                 "`on_delete = set_null` needs a nullable field: `Option<ForeignKey<...>>`",
+            )),
+            Some(action) if action == "set_default" && def.default.is_none() => errors.push(syn::Error::new(
+                action.span(),
+                "`on_delete = set_default` needs the key to set: add `default = ...` (the default target's key)",
             )),
             Some(_) => {}
         }

@@ -29,6 +29,8 @@ pub(crate) fn field_literals(def: &ModelDef) -> Vec<TokenStream> {
                             "cascade" => "Cascade",
                             "protect" => "Protect",
                             "restrict" => "Restrict",
+                            "set_default" => "SetDefault",
+                            "do_nothing" => "DoNothing",
                             _ => "SetNull",
                         }
                     );

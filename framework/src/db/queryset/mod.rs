@@ -152,6 +152,12 @@ impl<M: Model> QuerySet<M> {
         (query, related)
     }
 
+    /// The query to nest in another statement: ordered only when `order_by` was called (an
+    /// order matters there only with a limit).
+    pub(crate) fn into_subquery(self) -> M::Query {
+        if self.orders.is_empty() { self.query } else { self.ordered(false).0 }
+    }
+
     /// At most `n` rows: Django's `[:n]`.
     #[must_use]
     pub fn limit(self, n: i64) -> Self

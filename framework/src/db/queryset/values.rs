@@ -11,7 +11,7 @@ use crate::db::{AnyConnection, Database, Error};
 /// Selected values of a query set: typed tuples, a flat list or an aggregate.
 #[derive(Debug)]
 pub struct Values<Q> {
-    pub(super) query: Q,
+    pub(crate) query: Q,
 }
 
 impl<Q> Values<Q> {
@@ -81,7 +81,7 @@ impl<Q> Values<Q> {
 
 /// Rows as name → value maps: see [`QuerySet::values`].
 pub struct ValueMaps<Q, C> {
-    pub(super) query: Q,
+    pub(crate) query: Q,
     pub(super) _columns: PhantomData<fn() -> C>,
 }
 

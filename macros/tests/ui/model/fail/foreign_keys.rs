@@ -16,6 +16,8 @@ pub struct Product {
     pub shelf: ForeignKey<Category>,
     #[field(on_delete = vanish)]
     pub other: ForeignKey<Category>,
+    #[field(on_delete = set_default)]
+    pub fallback: ForeignKey<Category>,
     #[field(on_delete = cascade)]
     pub name: String,
 }
