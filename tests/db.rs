@@ -351,7 +351,8 @@ fn terminated_postgres_connections_cost_one_failure_and_recover() {
         }
     });
     assert_eq!(scratch.terminate_backends(), 3);
-    let paths: [(&str, Box<dyn Fn() -> Result<(), Error>>); 4] = [
+    type Path<'a> = (&'a str, Box<dyn Fn() -> Result<(), Error> + 'a>);
+    let paths: [Path<'_>; 4] = [
         ("list", Box::new(|| db.run_sync(|conn| Category::objects().all_sync(conn)).map(drop))),
         (
             "get",

@@ -653,7 +653,7 @@ fn query_sets_nest_as_subqueries_in_one_statement() {
             assert_eq!(counted, [("Terry".to_owned(), 1, 0), ("Ursula".to_owned(), 2, 1)], "{backend:?}");
             assert_eq!(n, 1);
             let prolific = Author::objects().filter(count_related(Book::author).gt(1)).all_sync(conn)?;
-            assert_eq!(prolific, [ursula.clone()]);
+            assert_eq!(prolific, std::slice::from_ref(&ursula));
             // Count("books", filter=Q(books__title__startswith="E")).
             let early = count_related(Book::author).filter(Book::title.like("E%"));
             let counted: Vec<(String, i64)> =

@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use super::registry::{self, Registered};
 use super::{AnyConnection, Error, ModelMeta, OnDelete};
 
+/// `(model label, field, [(primary key, display)])`: rows whose reference a delete changes.
+pub type Updated = Vec<(String, String, Vec<(String, String)>)>;
+
 /// What deleting some rows does, model by model: Django's collector result, and the admin's
 /// "are you sure?" page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,10 +19,10 @@ pub struct Collected {
     pub deleted: Vec<(String, Vec<(String, String)>)>,
     /// `(model label, field, [(primary key, display)])` of rows whose reference is cleared
     /// (`set_null`) by the database.
-    pub cleared: Vec<(String, String, Vec<(String, String)>)>,
+    pub cleared: Updated,
     /// `(model label, field, [(primary key, display)])` of rows whose reference is set to the
     /// field's default (`set_default`) before the delete.
-    pub defaulted: Vec<(String, String, Vec<(String, String)>)>,
+    pub defaulted: Updated,
 }
 
 impl Collected {

@@ -162,7 +162,7 @@ impl TextForm for Vec<u8> {
     fn from_text(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let invalid = || "Enter bytes as hexadecimal digits.".to_owned();
-        if text.len() % 2 != 0 {
+        if !text.len().is_multiple_of(2) {
             return Err(invalid());
         }
         (0..text.len())

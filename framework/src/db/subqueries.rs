@@ -101,6 +101,8 @@ pub struct ScalarQuery<S, ST> {
 /// A subquery selecting another SQL type than the expression's does not compile.
 pub trait SubqueryLookups: Expression + Sized {
     /// Rows whose value is one the subquery selects.
+    // Django's `__in`; an expression builder takes `self`, as Diesel's `is_null` and `eq_any` do.
+    #[allow(clippy::wrong_self_convention)]
     fn is_in<S>(self, subquery: S) -> InQuery<Self, S::Statement>
     where
         S: Subquery,

@@ -134,27 +134,6 @@ pub(crate) fn parse(spec: &[Argument], args: &[String]) -> Result<ParsedArgs, St
     Ok(parsed)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn strings(args: &[&str]) -> Vec<String> {
-        args.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    #[test]
-    fn parses_positionals_flags_and_options() {
-        let spec = [Argument::required("app", ""), Argument::flag("dry-run", ""), Argument::option("name", "NAME", "")];
-        let parsed = parse(&spec, &strings(&["shop", "--dry-run", "--name=x"])).unwrap();
-        assert_eq!(parsed.get("app"), Some("shop"));
-        assert!(parsed.flag("dry-run"));
-        assert_eq!(parsed.get("name"), Some("x"));
-        assert_eq!(parse(&spec, &strings(&[])).unwrap_err(), "missing argument APP");
-        assert_eq!(parse(&spec, &strings(&["a", "b"])).unwrap_err(), "unexpected argument `b`");
-        assert_eq!(parse(&spec, &strings(&["a", "--name"])).unwrap_err(), "`--name` needs a value NAME");
-    }
-}
-
 /// The candidate closest to `typed` by edit distance, when close enough to be a typo: at most a
 /// third of its length, as command-line tools suggest.
 pub(crate) fn closest<'a>(typed: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
@@ -174,8 +153,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -188,4 +167,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn parses_positionals_flags_and_options() {
+        let spec = [Argument::required("app", ""), Argument::flag("dry-run", ""), Argument::option("name", "NAME", "")];
+        let parsed = parse(&spec, &strings(&["shop", "--dry-run", "--name=x"])).unwrap();
+        assert_eq!(parsed.get("app"), Some("shop"));
+        assert!(parsed.flag("dry-run"));
+        assert_eq!(parsed.get("name"), Some("x"));
+        assert_eq!(parse(&spec, &strings(&[])).unwrap_err(), "missing argument APP");
+        assert_eq!(parse(&spec, &strings(&["a", "b"])).unwrap_err(), "unexpected argument `b`");
+        assert_eq!(parse(&spec, &strings(&["a", "--name"])).unwrap_err(), "`--name` needs a value NAME");
+    }
 }

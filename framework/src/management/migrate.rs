@@ -296,7 +296,7 @@ fn write(
     let mut new_names: BTreeMap<String, String> = BTreeMap::new();
     for (app, operations) in &planned {
         let existing = graph.app_nodes(app);
-        let number = next_number(&graph, app);
+        let number = next_number(graph, app);
         let name = match ctx.arg("name") {
             Some(name) => format!("{number:04}_{name}"),
             None => migrations::auto_name(number, operations, existing.is_empty()),
@@ -384,7 +384,7 @@ fn merge(ctx: &mut CommandContext<'_>, graph: &Graph, apps: &[App]) -> Result<()
         let Some(folder) = apps.iter().find(|a| a.name() == app_name).and_then(|a| a.migrations.as_ref()) else {
             continue;
         };
-        let number = next_number(&graph, &app_name);
+        let number = next_number(graph, &app_name);
         let tail: Vec<String> = leaves.iter().map(|l| l.chars().take_while(char::is_ascii_digit).collect()).collect();
         let name = format!("{number:04}_merge_{}", tail.join("_"));
         let dependencies: Vec<(String, String)> = leaves.iter().map(|l| (app_name.clone(), l.clone())).collect();

@@ -142,7 +142,7 @@ impl Kind {
         let from = |crates: &[&[&str]]| prefix.is_empty() || crates.contains(&prefix.as_slice());
         const MANOUCHE: &[&str] = &["manouche", "db"];
         const DB: &[&str] = &["db"];
-        let kind = match segment.ident.to_string().as_str() {
+        match segment.ident.to_string().as_str() {
             "i16" if prefix.is_empty() => Kind::SmallInt,
             "i32" if prefix.is_empty() => Kind::Integer,
             "i64" if prefix.is_empty() => Kind::BigInt,
@@ -166,8 +166,7 @@ impl Kind {
                 _ => Kind::Custom,
             },
             _ => Kind::Custom,
-        };
-        kind
+        }
     }
 
     pub(crate) fn is_integer(self) -> bool {
