@@ -3,7 +3,10 @@
 
 use std::sync::Mutex;
 
-use example_shop::shop::models::{Customer, Order, OrderItem, Product, Review};
+use example_shop::shop::models::{
+    Customer, Order, OrderItem, OrderItemOrderReverse as _, Product, ProductCategoryReverse as _, Review,
+    ReviewProductReverse as _,
+};
 use manouche::db::{DeleteEvent, Error, Model};
 use manouche::prelude::ExpressionMethods as _;
 

@@ -46,7 +46,7 @@ pub struct Book {
     pub author: ForeignKey<Author>,
     #[field(on_delete = protect, key_type = String)]
     pub shelf: ForeignKey<Shelf>,
-    #[field(on_delete = set_null)]
+    #[field(on_delete = set_null, related_name = "edited_books")]
     pub editor: Option<ForeignKey<Author>>,
 }
 
@@ -557,6 +557,11 @@ fn many_to_many_links_lists_and_prefetches() {
     }
 }
 
+/// `expertise_set()` on an author: the declared through model's key has Django's default accessor.
+fn expertise_count(conn: &mut manouche::db::Connection, author: &Author) -> Result<i64, Error> {
+    author.expertise_set().count_sync(conn)
+}
+
 #[test]
 fn query_sets_nest_as_subqueries_in_one_statement() {
     use manouche::db::{SubqueryLookups as _, count_related, exists, subquery};
@@ -587,6 +592,12 @@ fn query_sets_nest_as_subqueries_in_one_statement() {
             dispossessed.genres().add_sync(conn, &sf)?;
             let titles = |books: Vec<Book>| books.into_iter().map(|b| b.title).collect::<Vec<_>>();
             let by_title = || Book::objects().order_by(Book::title.asc());
+
+            // Reverse accessors: Django's default `book_set`, and a `related_name`.
+            let written = ursula.book_set().order_by(Book::title.asc()).all_sync(conn)?;
+            assert_eq!(titles(written), ["Dispossessed", "Earthsea"]);
+            assert_eq!(titles(ursula.edited_books().all_sync(conn)?), ["Mort"]);
+            assert_eq!(expertise_count(conn, &terry)?, 0, "through models declared by the user have theirs too");
 
             // Book.objects.filter(author__in=Author.objects.filter(name="Ursula")): one statement.
             let (found, n) = statements(conn, |conn| {

@@ -7,7 +7,7 @@ use manouche::db::Paginator;
 use manouche::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::models::{Category, Product, Review, Tag};
+use super::models::{Category, Product, Review, ReviewProductReverse as _, Tag};
 use super::views::shop_name;
 
 /// Products per page.

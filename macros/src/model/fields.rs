@@ -25,6 +25,8 @@ pub(crate) struct FieldDef {
     pub(crate) target: Option<Type>,
     /// The reverse accessor's name on the target (`#[field(related_name = "products")]`).
     pub(crate) related_name: Option<Ident>,
+    /// `related_name = "+"`: no reverse accessor.
+    pub(crate) no_reverse: bool,
     /// `cascade`, `protect`, `restrict`, `set_null`, `set_default` or `do_nothing`, for a foreign key.
     pub(crate) on_delete: Option<Ident>,
     /// The target's primary key type, for a foreign key (`key_type = i32`; default `i64`).
@@ -93,6 +95,17 @@ fn not_a_literal(expr: &Expr) -> syn::Error {
 }
 
 impl FieldDef {
+    /// The reverse accessor on the target of a foreign key: its `related_name`, or Django's
+    /// `<model>_set`; none for `related_name = "+"` and for other fields.
+    pub(crate) fn reverse_accessor(&self, model: &Ident) -> Option<Ident> {
+        if self.target.is_none() || self.no_reverse {
+            return None;
+        }
+        Some(self.related_name.clone().unwrap_or_else(|| {
+            quote::format_ident!("{}_set", model.to_string().to_lowercase(), span = self.ident.span())
+        }))
+    }
+
     /// The column's name in SQL: `db_column`, or the Diesel column's name.
     pub(crate) fn sql_name(&self) -> String {
         self.db_column.clone().unwrap_or_else(|| self.column.to_string())
@@ -292,6 +305,7 @@ fn plain(ident: Ident, inner: &Type, nullable: bool, kind: Kind) -> FieldDef {
         target,
         on_delete: None,
         related_name: None,
+        no_reverse: false,
         key_type: None,
         ident,
         inner_ty: inner.clone(),
@@ -431,7 +445,9 @@ fn relation_option(def: &mut FieldDef, key: &str, meta: &ParseNestedMeta<'_>) ->
         }
         _ => {
             let lit: syn::LitStr = meta.value()?.parse()?;
-            if lit.value() != "+" {
+            if lit.value() == "+" {
+                def.no_reverse = true;
+            } else {
                 def.related_name = Some(lit.parse::<Ident>().map_err(|_| {
                     syn::Error::new(lit.span(), "`related_name` is a method name, e.g. `related_name = \"products\"`")
                 })?);

@@ -177,6 +177,28 @@ fn parse_fields(item: &mut syn::ItemStruct, errors: &mut Errors) -> (Vec<FieldDe
     (fields, failed)
 }
 
+/// Two foreign keys to one target cannot give it the same reverse accessor (Django's
+/// `fields.E304`).
+fn check_reverse_clashes(model: &Ident, fields: &[FieldDef], errors: &mut Errors) {
+    use quote::ToTokens as _;
+    let mut seen: Vec<(String, Ident)> = Vec::new();
+    for field in fields {
+        let (Some(target), Some(accessor)) = (&field.target, field.reverse_accessor(model)) else { continue };
+        let target = target.to_token_stream().to_string();
+        if seen.iter().any(|(t, a)| *t == target && *a == accessor) {
+            errors.push(syn::Error::new(
+                field.ident.span(),
+                format!(
+                    "the reverse accessor `{accessor}` of this foreign key clashes with another key's to `{}`\n\
+                     help: give one of them `related_name = \"...\"` (or `related_name = \"+\"` for none)",
+                    target.replace(' ', "")
+                ),
+            ));
+        }
+        seen.push((target, accessor));
+    }
+}
+
 /// One primary key, and a field besides it.
 fn check_key(item: &syn::ItemStruct, fields: &[FieldDef], field_errors: bool, errors: &mut Errors) {
     let keys: Vec<&FieldDef> = fields.iter().filter(|f| f.primary_key).collect();
@@ -286,6 +308,7 @@ impl ModelDef {
         let ordering = names.ordering(&options.ordering, &mut errors);
         let unique_together = names.groups(&options.unique_together, "unique_together", &mut errors);
         let indexes = names.groups(&options.indexes, "indexes", &mut errors);
+        check_reverse_clashes(&item.ident, &fields, &mut errors);
         for ManyToManyDef { name, .. } in &many_to_many {
             if fields.iter().any(|f| f.ident == *name) {
                 errors.push(syn::Error::new(name.span(), format!("`{name}` is a field already")));

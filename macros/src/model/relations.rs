@@ -142,20 +142,27 @@ pub(crate) fn related_fields(def: &ModelDef, name: &syn::Ident, table: &syn::Ide
         .collect()
 }
 
-/// `target.<related_name>()` for each foreign key with a `related_name`: the rows pointing to a
-/// target, as a query set (an inherent method on the target, so the target is a model of the
-/// same crate).
+/// `target.<related_name>()` (Django's `<model>_set` when none is given) for each foreign key:
+/// the rows pointing to a target, as a query set. A trait per key (`ProductCategoryReverse`),
+/// implemented for the target, so the target may be a model of another crate (`auth.User`);
+/// importing the model's module (`use shop::models::*`) brings it in.
 pub(crate) fn reverse_accessors(def: &ModelDef, name: &syn::Ident, vis: &syn::Visibility) -> Vec<TokenStream> {
     def.fields
         .iter()
         .filter_map(|f| {
-            let (target, accessor) = (f.target.as_ref()?, f.related_name.as_ref()?);
+            let (target, accessor) = (f.target.as_ref()?, f.reverse_accessor(name)?);
             let field = &f.ident;
+            let trait_name = format_ident!("{}{}Reverse", name, camel(&field.to_string()), span = field.span());
             let doc = format!("The {name} rows whose `{field}` is this one (Django's reverse accessor).");
+            let trait_doc = format!("`{accessor}()` on the target of `{name}::{field}`: import it to call it.");
             Some(quote! {
-                impl #target {
+                #[doc = #trait_doc]
+                #vis trait #trait_name {
                     #[doc = #doc]
-                    #vis fn #accessor(&self) -> ::manouche::db::QuerySet<#name> {
+                    fn #accessor(&self) -> ::manouche::db::QuerySet<#name>;
+                }
+                impl #trait_name for #target {
+                    fn #accessor(&self) -> ::manouche::db::QuerySet<#name> {
                         ::manouche::db::Model::related(self, #name::#field)
                     }
                 }

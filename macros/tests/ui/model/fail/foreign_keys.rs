@@ -22,4 +22,15 @@ pub struct Product {
     pub name: String,
 }
 
+// Two keys to one target give it the same reverse accessor, `swap_set`.
+#[model(app = "shop")]
+pub struct Swap {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    #[field(on_delete = cascade)]
+    pub given: ForeignKey<Category>,
+    #[field(on_delete = cascade)]
+    pub taken: ForeignKey<Category>,
+}
+
 fn main() {}
