@@ -44,6 +44,11 @@ fn the_registry_drives_a_shop_product_from_text() {
             )?;
             assert_eq!((all.count, all.num_pages, all.rows.len()), (9, 3, 4));
             assert!(all.rows.windows(2).all(|w| w[0].display <= w[1].display));
+            // `#[model(display = "{name} <{email}>")]` on customers: Django's `__str__`.
+            let customers = manouche::db::model("shop.Customer").unwrap();
+            let shown: Vec<String> =
+                customers.list(conn, &ListRequest::default())?.rows.into_iter().map(|r| r.display).collect();
+            assert!(shown.contains(&"Ada Lovelace <ada@example.com>".to_owned()), "{shown:?}");
             let bad_filter = products
                 .list(conn, &ListRequest { filters: vec![("stock".into(), "many".into())], ..ListRequest::default() });
             assert!(

@@ -4,7 +4,7 @@ use manouche::prelude::*;
 use serde::Serialize;
 
 /// A shelf of the shop.
-#[model(app = "shop", verbose_name = "category")]
+#[model(app = "shop", verbose_name = "category", display = "{name}")]
 #[derive(Debug, Clone, Serialize)]
 pub struct Category {
     /// The key.
@@ -19,7 +19,7 @@ pub struct Category {
 }
 
 /// A label customers browse by ("organic", "caffeine-free").
-#[model(app = "shop", ordering = ["name"])]
+#[model(app = "shop", ordering = ["name"], display = "{name}")]
 #[derive(Debug, Clone, Serialize)]
 pub struct Tag {
     /// The key.
@@ -75,7 +75,7 @@ impl std::fmt::Display for Product {
 }
 
 /// Someone who buys (the user model replaces this when authentication lands).
-#[model(app = "shop", ordering = ["name"])]
+#[model(app = "shop", ordering = ["name"], display = "{name} <{email}>")]
 #[derive(Debug, Clone, Serialize)]
 pub struct Customer {
     /// The key.
@@ -106,7 +106,7 @@ pub enum OrderStatus {
 }
 
 /// An order of a customer; its lines are `OrderItem`s.
-#[model(app = "shop", ordering = ["-placed_at"])]
+#[model(app = "shop", ordering = ["-placed_at"], display = "Order {reference}")]
 #[derive(Debug, Clone, Serialize)]
 pub struct Order {
     /// The key.

@@ -163,6 +163,21 @@ pub(crate) fn text_impl(name: &syn::Ident, def: &ModelDef) -> TokenStream {
     let values = value_methods(&lists);
     let queries = query_methods(&table, def, &name.to_string());
     let search = search_method(&table, def);
+    let display = match &def.display {
+        // The format string names fields: each is a local here, so `{nmae}` fails on the string.
+        Some(format) => {
+            let idents = &lists.idents;
+            quote! {
+                #[allow(unused_variables)]
+                let Self { #(#idents,)* } = self;
+                ::std::format!(#format)
+            }
+        }
+        None => quote! {
+            use ::manouche::__private::{ViaDisplay as _, ViaPk as _};
+            (&::manouche::__private::Shown(self)).__shown()
+        },
+    };
     quote! {
         impl ::manouche::db::ModelText for #name {
             #values
@@ -170,8 +185,7 @@ pub(crate) fn text_impl(name: &syn::Ident, def: &ModelDef) -> TokenStream {
             #search
 
             fn display(&self) -> ::std::string::String {
-                use ::manouche::__private::{ViaDisplay as _, ViaPk as _};
-                (&::manouche::__private::Shown(self)).__shown()
+                #display
             }
         }
     }

@@ -27,6 +27,8 @@ pub(crate) struct ModelDef {
     pub(crate) many_to_many: Vec<ManyToManyDef>,
     /// Django's `managed`: `false` for a table the project maps but does not create or alter.
     pub(crate) managed: bool,
+    /// `display = "{name} ({sku})"`: how a row is shown (Django's `__str__`), fields by name.
+    pub(crate) display: Option<syn::LitStr>,
 }
 
 /// `#[many_to_many(tags = Tag)]`, or `#[many_to_many(tags = Tag, through = ProductTag)]`.
@@ -39,8 +41,8 @@ pub(crate) struct ManyToManyDef {
 
 const MODEL_OPTIONS: &str = "unknown `model` option; expected `app = \"...\"`, `table = \"...\"`, \
                              `verbose_name = \"...\"`, `ordering = [\"-field\", ...]`, \
-                             `unique_together = [[\"a\", \"b\"], ...]`, `indexes = [[\"a\", \"b\"], ...]` \
-                             or `managed = false`";
+                             `unique_together = [[\"a\", \"b\"], ...]`, `indexes = [[\"a\", \"b\"], ...]`, \
+                             `display = \"{field} ...\"` or `managed = false`";
 
 /// `["a", "-b"]` as `(text, span)` pairs.
 fn string_list(expr: &Expr, what: &str) -> syn::Result<Vec<(String, Span)>> {
@@ -101,6 +103,7 @@ struct Options {
     unique_together: Vec<Vec<(String, Span)>>,
     indexes: Vec<Vec<(String, Span)>>,
     managed: Option<bool>,
+    display: Option<syn::LitStr>,
 }
 
 impl Options {
@@ -136,6 +139,18 @@ impl Options {
                         Ok(())
                     }
                     other => Err(syn::Error::new(other.span(), "`managed` is `true` or `false`")),
+                };
+            }
+            "display" => {
+                return match &nv.value {
+                    Expr::Lit(syn::ExprLit { lit: Lit::Str(format), .. }) if !format.value().is_empty() => {
+                        self.display = Some(format.clone());
+                        Ok(())
+                    }
+                    other => Err(syn::Error::new(
+                        other.span(),
+                        "`display` is a format string naming fields, e.g. `display = \"{name} ({sku})\"`",
+                    )),
                 };
             }
             "ordering" => return string_list(&nv.value, &key).map(|v| self.ordering = v),
@@ -326,6 +341,7 @@ impl ModelDef {
             indexes,
             many_to_many,
             managed: options.managed.unwrap_or(true),
+            display: options.display,
         })
     }
 }

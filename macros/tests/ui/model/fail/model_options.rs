@@ -7,4 +7,12 @@ pub struct Product {
     pub name: String,
 }
 
+// An empty `display` is refused.
+#[model(app = "shop", display = "")]
+pub struct Cup {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub name: String,
+}
+
 fn main() {}
