@@ -223,3 +223,49 @@ fn a_field_type_of_the_projects_own_is_stored_and_read_back() {
         .unwrap();
     }
 }
+
+#[test]
+fn json_is_jsonb_on_postgresql_and_its_keys_filter_as_text() {
+    use manouche::db::JsonLookups as _;
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let mut upstairs = parcel("20", Status::Pending);
+            upstairs.details = serde_json::json!({"note": "ring twice", "floor": 3, "tags": ["fragile"]});
+            let upstairs = upstairs.save_sync(conn)?;
+            let mut door = parcel("5", Status::Pending);
+            door.details = serde_json::json!({"note": "leave at the door"});
+            let door = door.save_sync(conn)?;
+
+            // Parcel.objects.filter(details__note="ring twice"), details__floor=3, a missing key.
+            let ids = |query: manouche::db::QuerySet<Parcel>, conn: &mut manouche::db::Connection| {
+                query.order_by(Parcel::id.asc()).values_list(Parcel::id).all_sync::<i64>(conn)
+            };
+            assert_eq!(ids(Parcel::objects().filter(Parcel::details.key("note").eq("ring twice")), conn)?, [upstairs.id]);
+            assert_eq!(ids(Parcel::objects().filter(Parcel::details.key("floor").eq("3")), conn)?, [upstairs.id], "{backend:?}");
+            assert_eq!(ids(Parcel::objects().filter(Parcel::details.key("floor").is_null()), conn)?, [door.id]);
+            let notes: Vec<Option<String>> =
+                Parcel::objects().order_by(Parcel::id.asc()).values_list(Parcel::details.key("note")).all_sync(conn)?;
+            assert_eq!(notes, [Some("ring twice".to_owned()), Some("leave at the door".to_owned())]);
+            let tags: Option<String> =
+                Parcel::objects().filter(Parcel::id.eq(upstairs.id)).values_list(Parcel::details.key("tags")).one_sync(conn)?;
+            let tags: serde_json::Value = serde_json::from_str(&tags.unwrap()).unwrap();
+            assert_eq!(tags, serde_json::json!(["fragile"]), "{backend:?}: an array reads as JSON text");
+
+            if backend == manouche::db::Backend::Postgres {
+                let kind: String = manouche::db::RawRows::<diesel::sql_types::Text>::new(
+                    "SELECT data_type::text FROM information_schema.columns WHERE table_name = 'fieldtests_parcel' AND column_name = 'details'",
+                )
+                .one_sync(conn)?;
+                assert_eq!(kind, "jsonb");
+                // A column made as JSON before still reads and writes.
+                diesel::connection::SimpleConnection::batch_execute(conn, "ALTER TABLE fieldtests_parcel ALTER COLUMN details TYPE json")?;
+                assert_eq!(Parcel::objects().filter(Parcel::id.eq(door.id)).get_sync(conn)?.details["note"], "leave at the door");
+                parcel("1", Status::Pending).save_sync(conn)?;
+            }
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}

@@ -17,6 +17,7 @@ mod database;
 mod error;
 mod field;
 mod field_value;
+mod json;
 mod lookup_values;
 mod lookups;
 pub(crate) mod model;
@@ -44,6 +45,7 @@ pub use self::database::{Database, PoolOptions, atomic, on_commit};
 pub use self::error::Error;
 pub use self::field::{Field, FieldType, Relation, RelationTarget, Value, field, foreign_key};
 pub use self::field_value::{FieldValue, Widget};
+pub use self::json::{JsonKey, JsonLookups, JsonSql};
 pub use self::lookup_values::{Lookup, LookupValues, lookup};
 pub use self::lookups::{InSubquery, Lookups};
 

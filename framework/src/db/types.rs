@@ -6,7 +6,7 @@
 //! | [`Date`]           | `DATE`                          | `DATE` (text `YYYY-MM-DD`)               |
 //! | [`DateTime`] (UTC) | `TIMESTAMP`                     | `DATETIME` (text)                        |
 //! | [`Uuid`]           | `UUID`                          | `CHAR(36)` (hyphenated text)             |
-//! | [`Json`]           | `JSON`                          | `TEXT`                                   |
+//! | [`Json`]           | `JSONB`                         | `TEXT`                                   |
 //!
 //! Diesel's operators and aggregates work on these columns as on integers:
 //! `Product::price.gt(Decimal::new(1000, 2))`, `sum(Product::price)`, `Product::price + Product::price`.
@@ -297,7 +297,48 @@ macro_rules! multi_backend {
 
 multi_backend!(Decimal, sql_types::Decimal);
 multi_backend!(Uuid, sql_types::Uuid);
-multi_backend!(Json, diesel::sql_types::Json);
+
+// JSON: PostgreSQL columns are `JSONB` (Django's `JSONField`), older ones `JSON`; values are bound
+// as `json` text, which PostgreSQL casts on assignment, and read in either column's binary form.
+impl diesel::sql_types::HasSqlType<diesel::sql_types::Json> for MultiBackend {
+    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+        MultiBackend::lookup_sql_type::<diesel::sql_types::Json>(lookup)
+    }
+}
+
+impl ToSql<diesel::sql_types::Json, MultiBackend> for Json {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((diesel::sql_types::Json, self));
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<diesel::sql_types::Json, MultiBackend> for Json {
+    fn from_sql(bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        bytes.from_sql::<JsonValue, diesel::sql_types::Json>().map(|value| value.0)
+    }
+}
+
+/// A JSON value read from a `JSON` or a `JSONB` column.
+struct JsonValue(Json);
+
+impl FromSql<diesel::sql_types::Json, Pg> for JsonValue {
+    fn from_sql(bytes: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
+        let raw = bytes.as_bytes();
+        // JSONB's binary form is a version byte (1) and the text; JSON text never starts so.
+        let text = match raw.split_first() {
+            Some((1, rest)) => rest,
+            _ => raw,
+        };
+        serde_json::from_slice(text).map(JsonValue).map_err(|e| format!("invalid JSON in the database: {e}").into())
+    }
+}
+
+impl FromSql<diesel::sql_types::Json, Sqlite> for JsonValue {
+    fn from_sql(value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        <Json as FromSql<diesel::sql_types::Json, Sqlite>>::from_sql(value).map(JsonValue)
+    }
+}
 
 // Decimal: PostgreSQL's NUMERIC. On SQLite the value is bound as text and the column's NUMERIC
 // affinity stores it as an integer or a double, which reads back exactly for up to 15

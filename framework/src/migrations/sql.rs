@@ -84,7 +84,7 @@ fn column_type(field: &Field, state: &ProjectState, backend: Backend) -> Result<
         FieldType::DateTime => "DATETIME".into(),
         FieldType::Uuid if pg => "UUID".into(),
         FieldType::Uuid => "CHAR(36)".into(),
-        FieldType::Json if pg => "JSON".into(),
+        FieldType::Json if pg => "JSONB".into(),
         FieldType::Json => "TEXT".into(),
         // The target's key type; an auto key is a 64-bit integer on both backends.
         FieldType::ForeignKey => match target(field, state)?.and_then(ModelState::primary_key) {
