@@ -269,3 +269,101 @@ fn json_is_jsonb_on_postgresql_and_its_keys_filter_as_text() {
         .unwrap();
     }
 }
+
+/// A meeting across time zones: aware instants, Django's `USE_TZ = True`.
+#[model(app = "fieldtests")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meeting {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub title: String,
+    pub starts_at: DateTimeTz,
+    pub ends_at: Option<DateTimeTz>,
+    #[field(auto_now_add)]
+    pub booked_at: DateTimeTz,
+}
+
+#[test]
+fn aware_datetimes_are_stored_as_utc_instants_and_compare_across_zones() {
+    use manouche::chrono::{FixedOffset, TimeZone};
+    let at = |offset_hours: i32, (y, mo, d, h, mi): (i32, u32, u32, u32, u32)| -> DateTimeTz {
+        FixedOffset::east_opt(offset_hours * 3600).unwrap().with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap().into()
+    };
+    assert_eq!(Meeting::meta().field("starts_at").unwrap().ty, FieldType::DateTimeTz);
+    let sql = manouche::migrations::create_table(Meeting::meta(), manouche::db::Backend::Postgres).unwrap().join(";");
+    assert!(sql.contains(r#""starts_at" TIMESTAMPTZ NOT NULL"#), "{sql}");
+    let _turn = TABLE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in crate::common::test_databases("aware datetimes are") {
+        crate::common::recreate_tables(&db, &[Meeting::meta()]);
+        let backend = db.backend();
+        db.run_sync(move |conn| {
+            let before = manouche::db::now_tz();
+            // 10:00 in Paris is 09:00 UTC; 23:30 in New York is 04:30 UTC the next day, later
+            // than 01:00 the next day in Athens (23:00 UTC): written text would sort them wrong.
+            let paris = Meeting {
+                id: 0,
+                title: "paris".into(),
+                starts_at: at(1, (2026, 12, 3, 10, 0)),
+                ends_at: None,
+                booked_at: DateTimeTz::UNIX_EPOCH,
+            }
+            .save_sync(conn)?;
+            let new_york = Meeting {
+                id: 0,
+                title: "new york".into(),
+                starts_at: at(-5, (2026, 12, 3, 23, 30)),
+                ends_at: Some(at(0, (2026, 12, 4, 6, 0))),
+                booked_at: DateTimeTz::UNIX_EPOCH,
+            }
+            .save_sync(conn)?;
+            let athens = Meeting {
+                id: 0,
+                title: "athens".into(),
+                starts_at: at(2, (2026, 12, 4, 1, 0)),
+                ends_at: None,
+                booked_at: DateTimeTz::UNIX_EPOCH,
+            }
+            .save_sync(conn)?;
+            assert!(paris.booked_at >= before, "auto_now_add on an aware field");
+
+            let loaded = Meeting::objects().filter(Meeting::id.eq(paris.id)).get_sync(conn)?;
+            assert_eq!(loaded, paris, "{backend:?}: the same instant reads back");
+            assert_eq!(loaded.starts_at.to_string(), "2026-12-03T09:00:00Z");
+            let order: Vec<String> =
+                Meeting::objects().order_by(Meeting::starts_at.asc()).values_list(Meeting::title).all_sync(conn)?;
+            assert_eq!(order, ["paris", "athens", "new york"], "{backend:?}: ordered by instant");
+            // Compared with a value from another zone: 17:30 in Tokyo is 08:30 UTC.
+            let after_tokyo =
+                Meeting::objects().filter(Meeting::starts_at.gt(at(9, (2026, 12, 3, 17, 30)))).count_sync(conn)?;
+            assert_eq!(after_tokyo, 3);
+            let late = Meeting::objects()
+                .filter(Meeting::starts_at.ge(at(0, (2026, 12, 4, 0, 0))))
+                .values_list(Meeting::title)
+                .all_sync::<String>(conn)?;
+            assert_eq!(late, ["new york"], "{backend:?}");
+            assert_eq!(new_york.ends_at, Some(at(0, (2026, 12, 4, 6, 0))));
+
+            // The registry's text form: ISO 8601 in UTC out, any offset in.
+            let meetings = manouche::db::model("fieldtests.Meeting").unwrap();
+            assert_eq!(meetings.get(conn, &athens.id.to_string())?.value("starts_at"), Some("2026-12-03T23:00:00Z"));
+            let values = [("title", "tokyo"), ("starts_at", "2026-12-03T17:30:00+09:00")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            let tokyo = meetings.create(conn, &values)?;
+            assert_eq!(tokyo.value("starts_at"), Some("2026-12-03T08:30:00Z"));
+
+            if backend == manouche::db::Backend::Postgres {
+                // The session's zone changes how PostgreSQL would print it, not the instant read.
+                diesel::connection::SimpleConnection::batch_execute(conn, "SET TIME ZONE 'Asia/Tokyo'")?;
+                assert_eq!(
+                    Meeting::objects().filter(Meeting::id.eq(paris.id)).get_sync(conn)?.starts_at,
+                    paris.starts_at
+                );
+                diesel::connection::SimpleConnection::batch_execute(conn, "SET TIME ZONE 'UTC'")?;
+            }
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}

@@ -68,6 +68,8 @@ pub use self::error::{Error, Result};
 pub use self::project::{App, Project};
 /// askama, for code that needs its traits or filters directly.
 pub use askama;
+/// chrono, whose types `Date`, `DateTime` and `DateTimeTz` are: for time zones and formatting.
+pub use chrono;
 /// diesel_migrations, for `embed_migrations!` and [`App::diesel_migrations`]: with
 /// `use manouche::diesel_migrations;` in scope the macro needs no dependency of its own.
 pub use diesel_migrations;

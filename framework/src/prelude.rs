@@ -2,7 +2,8 @@
 
 pub use crate::conf::Settings;
 pub use crate::db::{
-    Choices, Date, DateTime, Decimal, ForeignKey, Model, OneToOne, Uuid, post_delete, post_save, pre_delete, pre_save,
+    Choices, Date, DateTime, DateTimeTz, Decimal, ForeignKey, Model, OneToOne, Uuid, post_delete, post_save,
+    pre_delete, pre_save,
 };
 pub use crate::http::{Form, HttpRequest, HttpResponse, Json, Path, Query, Request, RequestContext, Responder};
 pub use crate::project::{App, Project};

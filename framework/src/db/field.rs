@@ -31,6 +31,8 @@ pub enum FieldType {
     Date,
     /// [`super::DateTime`], in UTC.
     DateTime,
+    /// [`super::DateTimeTz`]: an instant, `TIMESTAMPTZ` on PostgreSQL.
+    DateTimeTz,
     /// [`super::Uuid`].
     Uuid,
     /// [`super::Json`].
@@ -53,6 +55,7 @@ impl fmt::Display for FieldType {
             FieldType::Decimal => "decimal",
             FieldType::Date => "date",
             FieldType::DateTime => "datetime",
+            FieldType::DateTimeTz => "datetimetz",
             FieldType::Uuid => "uuid",
             FieldType::Json => "json",
             FieldType::ForeignKey => "foreign key",
@@ -304,7 +307,7 @@ pub fn field(name: &str, ty: FieldType) -> Field {
             FieldType::Bool => super::Widget::Checkbox,
             FieldType::Bytes => super::Widget::Hidden,
             FieldType::Date => super::Widget::Date,
-            FieldType::DateTime => super::Widget::DateTime,
+            FieldType::DateTime | FieldType::DateTimeTz => super::Widget::DateTime,
             FieldType::Json => super::Widget::TextArea,
             FieldType::ForeignKey => super::Widget::Related,
             FieldType::Text | FieldType::Uuid => super::Widget::Text,

@@ -2,7 +2,7 @@
 
 use diesel::sql_types;
 
-use super::{Date, DateTime, Decimal, FieldType, ForeignKey, Json, Model, Uuid};
+use super::{Date, DateTime, DateTimeTz, Decimal, FieldType, ForeignKey, Json, Model, Uuid};
 
 /// How forms and the admin present a field: the input they show for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,7 +37,7 @@ pub enum Widget {
 /// with the error on the field's type.
 ///
 /// Implemented for `i16`, `i32`, `i64`, `f32`, `f64`, `bool`, `String`, `Vec<u8>`, [`Decimal`],
-/// [`Date`], [`DateTime`], [`Uuid`], [`Json`], [`ForeignKey<T>`] (and `OneToOne<T>`, its alias), every
+/// [`Date`], [`DateTime`], [`DateTimeTz`], [`Uuid`], [`Json`], [`ForeignKey<T>`] (and `OneToOne<T>`, its alias), every
 /// `#[derive(Choices)]` enum, and `Option` of each. A type of your own gets it, with Diesel's
 /// conversions on both backends, from [`crate::newtype_field!`] when it wraps a stored type; its
 /// fields name the SQL type with `#[field(sql_type = ...)]` (Diesel's `table!` needs it written
@@ -73,7 +73,7 @@ pub enum Widget {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a model field",
     label = "not a field type",
-    note = "a field is an i16, i32, i64, f32, f64, bool, String, Vec<u8>, Decimal, Date, DateTime, Uuid, Json, \
+    note = "a field is an i16, i32, i64, f32, f64, bool, String, Vec<u8>, Decimal, Date, DateTime, DateTimeTz, Uuid, Json, \
             ForeignKey<Model>, OneToOne<Model>, a `#[derive(Choices)]` enum, or an `Option` of one of them",
     note = "for a type of your own, implement `manouche::db::FieldValue` (see its documentation)"
 )]
@@ -194,6 +194,16 @@ impl TextForm for DateTime {
     }
 }
 
+impl TextForm for DateTimeTz {
+    fn to_text(&self) -> String {
+        self.to_string()
+    }
+    fn from_text(text: &str) -> Result<Self, String> {
+        DateTimeTz::parse(text)
+            .map_err(|_| "Enter a valid date and time (YYYY-MM-DD HH:MM, with an offset or in UTC).".to_owned())
+    }
+}
+
 impl TextForm for Json {
     fn to_text(&self) -> String {
         self.to_string()
@@ -231,6 +241,7 @@ field_values! {
     Decimal => super::sql_types::Decimal, Decimal, Number;
     Date => sql_types::Date, Date, Date;
     DateTime => sql_types::Timestamp, DateTime, DateTime;
+    DateTimeTz => super::sql_types::TimestampTz, DateTimeTz, DateTime;
     Uuid => super::sql_types::Uuid, Uuid, Text;
     Json => sql_types::Json, Json, TextArea;
 }

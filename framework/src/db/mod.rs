@@ -65,4 +65,4 @@ pub use self::subqueries::{
     Unfiltered, count_related, exists, subquery,
 };
 pub use self::text::ModelText;
-pub use self::types::{Date, DateTime, Decimal, Json, Uuid, now, sql_types, today};
+pub use self::types::{Date, DateTime, DateTimeTz, Decimal, Json, Uuid, now, now_tz, sql_types, today};

@@ -5,6 +5,7 @@
 //! | [`Decimal`]        | `NUMERIC(max_digits, places)`   | `DECIMAL(...)`, read back at its scale   |
 //! | [`Date`]           | `DATE`                          | `DATE` (text `YYYY-MM-DD`)               |
 //! | [`DateTime`] (UTC) | `TIMESTAMP`                     | `DATETIME` (text)                        |
+//! | [`DateTimeTz`]     | `TIMESTAMPTZ`                   | `DATETIME` (UTC text with `+00:00`)      |
 //! | [`Uuid`]           | `UUID`                          | `CHAR(36)` (hyphenated text)             |
 //! | [`Json`]           | `JSONB`                         | `TEXT`                                   |
 //!
@@ -39,6 +40,100 @@ pub fn now() -> DateTime {
     use chrono::{DurationRound, TimeDelta};
     let now = chrono::Utc::now().naive_utc();
     now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+/// The current instant, as `auto_now` and `auto_now_add` store it on [`DateTimeTz`] fields: to the
+/// microsecond.
+pub fn now_tz() -> DateTimeTz {
+    DateTimeTz(now().and_utc())
+}
+
+/// An aware date and time, held in UTC: Django's `DateTimeField` with `USE_TZ = True`. A value
+/// made in any time zone is converted (`DateTimeTz::from(paris_time)`), stored as UTC
+/// (`TIMESTAMPTZ` on PostgreSQL) and read back as the same instant; show it in a zone with
+/// [`DateTimeTz::with_timezone`] (it derefs to `chrono::DateTime<Utc>`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(transparent)]
+#[diesel(sql_type = sql_types::TimestampTz)]
+pub struct DateTimeTz(pub chrono::DateTime<chrono::Utc>);
+
+impl DateTimeTz {
+    /// The Unix epoch: the value an unsaved `auto_now` field holds.
+    pub const UNIX_EPOCH: DateTimeTz = DateTimeTz(chrono::DateTime::UNIX_EPOCH);
+
+    /// Parses RFC 3339 / ISO 8601 with an offset (`2026-12-03T10:00:00+01:00`, `...Z`), or a
+    /// date and time without one, taken as UTC.
+    ///
+    /// # Errors
+    ///
+    /// When `text` is neither.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if let Ok(aware) = chrono::DateTime::parse_from_rfc3339(text) {
+            return Ok(aware.into());
+        }
+        for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+            if let Ok(aware) = chrono::DateTime::parse_from_str(text, format) {
+                return Ok(aware.into());
+            }
+        }
+        ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+            .iter()
+            .find_map(|format| chrono::NaiveDateTime::parse_from_str(text, format).ok())
+            .map(|naive| DateTimeTz(naive.and_utc()))
+            .ok_or_else(|| format!("`{text}` is not a date and time (YYYY-MM-DD HH:MM[:SS][+HH:MM])"))
+    }
+
+    /// The fixed-width UTC text SQLite stores: `2026-12-03 09:00:00.000000+00:00`.
+    fn sqlite_text(&self) -> String {
+        self.0.format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string()
+    }
+}
+
+impl Default for DateTimeTz {
+    fn default() -> Self {
+        DateTimeTz::UNIX_EPOCH
+    }
+}
+
+impl<Tz: chrono::TimeZone> From<chrono::DateTime<Tz>> for DateTimeTz {
+    fn from(value: chrono::DateTime<Tz>) -> Self {
+        DateTimeTz(value.with_timezone(&chrono::Utc))
+    }
+}
+
+impl std::ops::Deref for DateTimeTz {
+    type Target = chrono::DateTime<chrono::Utc>;
+    fn deref(&self) -> &chrono::DateTime<chrono::Utc> {
+        &self.0
+    }
+}
+
+/// ISO 8601 in UTC, as Django's serializers write it: `2026-12-03T09:00:00.5Z`.
+impl fmt::Display for DateTimeTz {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    }
+}
+
+impl FromStr for DateTimeTz {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        DateTimeTz::parse(text)
+    }
 }
 
 /// Today's date in UTC, for `auto_now`/`auto_now_add` on [`Date`] fields.
@@ -77,6 +172,15 @@ pub mod sql_types {
     #[diesel(postgres_type(oid = 2950, array_oid = 2951))]
     #[diesel(sqlite_type(name = "Text"))]
     pub struct Uuid;
+
+    /// An instant: PostgreSQL's `TIMESTAMPTZ`; on SQLite fixed-width UTC text, which sorts and
+    /// compares in time order.
+    #[derive(Debug, Clone, Copy, Default, QueryId, SqlType)]
+    #[diesel(postgres_type(oid = 1184, array_oid = 1185))]
+    #[diesel(sqlite_type(name = "Text"))]
+    pub struct TimestampTz;
+
+    impl diesel::sql_types::SqlOrd for TimestampTz {}
 }
 
 /// An exact decimal number, for money and quantities: never a float.
@@ -297,6 +401,32 @@ macro_rules! multi_backend {
 
 multi_backend!(Decimal, sql_types::Decimal);
 multi_backend!(Uuid, sql_types::Uuid);
+multi_backend!(DateTimeTz, sql_types::TimestampTz);
+
+impl ToSql<sql_types::TimestampTz, Pg> for DateTimeTz {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <chrono::DateTime<chrono::Utc> as ToSql<diesel::sql_types::Timestamptz, Pg>>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<sql_types::TimestampTz, Pg> for DateTimeTz {
+    fn from_sql(bytes: diesel::pg::PgValue<'_>) -> deserialize::Result<Self> {
+        <chrono::DateTime<chrono::Utc> as FromSql<diesel::sql_types::Timestamptz, Pg>>::from_sql(bytes).map(DateTimeTz)
+    }
+}
+
+impl ToSql<sql_types::TimestampTz, Sqlite> for DateTimeTz {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.sqlite_text());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<sql_types::TimestampTz, Sqlite> for DateTimeTz {
+    fn from_sql(mut value: diesel::sqlite::SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        DateTimeTz::parse(value.read_text()).map_err(Into::into)
+    }
+}
 
 // JSON: PostgreSQL columns are `JSONB` (Django's `JSONField`), older ones `JSON`; values are bound
 // as `json` text, which PostgreSQL casts on assignment, and read in either column's binary form.

@@ -550,6 +550,7 @@ pub(crate) fn type_name(ty: FieldType) -> &'static str {
         FieldType::Decimal => "Decimal",
         FieldType::Date => "Date",
         FieldType::DateTime => "DateTime",
+        FieldType::DateTimeTz => "DateTimeTz",
         FieldType::Uuid => "Uuid",
         FieldType::Json => "Json",
         FieldType::ForeignKey => "ForeignKey",

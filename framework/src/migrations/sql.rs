@@ -82,6 +82,8 @@ fn column_type(field: &Field, state: &ProjectState, backend: Backend) -> Result<
         FieldType::Date => "DATE".into(),
         FieldType::DateTime if pg => "TIMESTAMP".into(),
         FieldType::DateTime => "DATETIME".into(),
+        FieldType::DateTimeTz if pg => "TIMESTAMPTZ".into(),
+        FieldType::DateTimeTz => "DATETIME".into(),
         FieldType::Uuid if pg => "UUID".into(),
         FieldType::Uuid => "CHAR(36)".into(),
         FieldType::Json if pg => "JSONB".into(),
@@ -199,6 +201,9 @@ fn fill_value(field: &Field, backend: Backend) -> Result<Option<String>, Error> 
     if field.auto_now || field.auto_now_add {
         return Ok(Some(match (field.ty, backend) {
             (FieldType::Date, _) => "CURRENT_DATE".to_owned(),
+            (FieldType::DateTimeTz, Backend::Postgres) => "CURRENT_TIMESTAMP".to_owned(),
+            // The fixed-width UTC text the field stores, so rows compare in time order.
+            (FieldType::DateTimeTz, _) => "(strftime('%Y-%m-%d %H:%M:%f', 'now') || '000+00:00')".to_owned(),
             (_, Backend::Postgres) => "(CURRENT_TIMESTAMP AT TIME ZONE 'UTC')".to_owned(),
             _ => "CURRENT_TIMESTAMP".to_owned(),
         }));

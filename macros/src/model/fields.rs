@@ -126,6 +126,7 @@ pub(crate) enum Kind {
     Decimal,
     Date,
     DateTime,
+    DateTimeTz,
     Uuid,
     Json,
     /// A `#[derive(Choices)]` enum stored as text.
@@ -168,6 +169,7 @@ impl Kind {
             "NaiveDate" if from(&[&["chrono"]]) => Kind::Date,
             "DateTime" if from(&[MANOUCHE, DB]) => Kind::DateTime,
             "NaiveDateTime" if from(&[&["chrono"]]) => Kind::DateTime,
+            "DateTimeTz" if from(&[MANOUCHE, DB]) => Kind::DateTimeTz,
             "Uuid" if from(&[MANOUCHE, DB]) => Kind::Uuid,
             "Json" if from(&[MANOUCHE, DB]) => Kind::Json,
             "Value" if prefix == ["serde_json"] => Kind::Json,
@@ -199,6 +201,7 @@ impl Kind {
             Kind::Decimal => "Decimal",
             Kind::Date => "Date",
             Kind::DateTime => "DateTime",
+            Kind::DateTimeTz => "DateTimeTz",
             Kind::Uuid => "Uuid",
             Kind::Json => "Json",
             Kind::Choices => "Text",
@@ -228,6 +231,7 @@ impl Kind {
             Kind::Decimal => quote!(::manouche::db::sql_types::Decimal),
             Kind::Date => quote!(diesel::sql_types::Date),
             Kind::DateTime => quote!(diesel::sql_types::Timestamp),
+            Kind::DateTimeTz => quote!(::manouche::db::sql_types::TimestampTz),
             Kind::Uuid => quote!(::manouche::db::sql_types::Uuid),
             Kind::Json => quote!(diesel::sql_types::Json),
             // Named through an alias beside the model; see `expand`.
@@ -472,7 +476,7 @@ fn check_options(def: &FieldDef, field: &syn::Field, spans: Spans, errors: &mut 
             inner.span(),
             format!(
                 "`{}` is not a built-in field type (i16, i32, i64, f32, f64, bool, String, Vec<u8>, Decimal, Date, \
-                 DateTime, Uuid, Json, ForeignKey<Model>, a `#[field(choices)]` enum, or an Option of one)\n\
+                 DateTime, DateTimeTz, Uuid, Json, ForeignKey<Model>, a `#[field(choices)]` enum, or an Option of one)\n\
                  help: for a type of your own, implement `manouche::db::FieldValue` (`manouche::newtype_field!` does \
                  it for a wrapper) and name its SQL type: `#[field(sql_type = diesel::sql_types::Text)]`",
                 inner.to_token_stream().to_string().replace(' ', "")
@@ -507,9 +511,12 @@ fn check_options(def: &FieldDef, field: &syn::Field, spans: Spans, errors: &mut 
     }
     check_decimal(def, field, errors);
     if let Some(span) = spans.auto_now
-        && !matches!(def.kind, Kind::DateTime | Kind::Date)
+        && !matches!(def.kind, Kind::DateTime | Kind::DateTimeTz | Kind::Date)
     {
-        errors.push(syn::Error::new(span, "`auto_now` and `auto_now_add` apply to `DateTime` and `Date` fields"));
+        errors.push(syn::Error::new(
+            span,
+            "`auto_now` and `auto_now_add` apply to `DateTime`, `DateTimeTz` and `Date` fields",
+        ));
     }
 }
 

@@ -13,6 +13,7 @@ pub(super) fn stamp_into(instance: &TokenStream, def: &FieldDef) -> TokenStream 
     let field = &def.ident;
     let now = match def.kind {
         Kind::Date => quote!(::manouche::db::today()),
+        Kind::DateTimeTz => quote!(::manouche::db::now_tz()),
         _ => quote!(::manouche::db::now()),
     };
     if def.nullable {
