@@ -720,3 +720,33 @@ fn set_default_moves_rows_and_do_nothing_leaves_the_database_to_refuse() {
         .unwrap();
     }
 }
+
+// Tables without a key between them meet in one plain Diesel query once declared together, as
+// in Diesel; pairs joined by a key are declared by `#[model]` already.
+diesel::allow_tables_to_appear_in_same_query!(reltests_room, reltests_genre);
+
+#[test]
+fn unrelated_tables_meet_in_plain_diesel_once_declared_together() {
+    let _turn = TABLES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for db in databases() {
+        db.run_sync(|conn| {
+            Room { id: 0, name: "fable".into() }.save_sync(conn)?;
+            Room { id: 0, name: "attic".into() }.save_sync(conn)?;
+            Genre { id: 0, name: "fable".into() }.save_sync(conn)?;
+            // Rooms named like a genre: a subquery on another, unrelated table.
+            let named: Vec<String> = reltests_room::table
+                .filter(reltests_room::name.eq_any(reltests_genre::table.select(reltests_genre::name)))
+                .select(reltests_room::name)
+                .load(conn)?;
+            assert_eq!(named, ["fable"]);
+            // And a join on a condition of the user's.
+            let pairs: Vec<(String, String)> = reltests_room::table
+                .inner_join(reltests_genre::table.on(reltests_genre::name.eq(reltests_room::name)))
+                .select((reltests_room::name, reltests_genre::name))
+                .load(conn)?;
+            assert_eq!(pairs, [("fable".to_owned(), "fable".to_owned())]);
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    }
+}
