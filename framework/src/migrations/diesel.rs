@@ -18,7 +18,7 @@ use diesel_migrations::EmbeddedMigrations;
 use super::graph::{Graph, Key};
 use super::migration::Migration;
 use super::operation::Operation;
-use crate::db::{AnyConnection, Backend, RawQuery, RawRows};
+use crate::db::{AnyConnection, RawQuery, RawRows};
 
 /// The table in which Diesel records the versions it applied.
 pub const DIESEL_TABLE: &str = "__diesel_schema_migrations";
@@ -109,14 +109,7 @@ pub(crate) fn diesel_folder(app: &str, source: &'static EmbeddedMigrations) -> V
 
 /// The versions in Diesel's table, or none when the table is not there. Reads only.
 fn diesel_versions(conn: &mut AnyConnection) -> Result<BTreeSet<String>, crate::db::Error> {
-    let probe = match conn.backend() {
-        Backend::Postgres => {
-            "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = ? AND schemaname = ANY (current_schemas(false))"
-        }
-        _ => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-    };
-    let found: i64 = RawRows::<diesel::sql_types::BigInt>::new(probe).bind::<Text, _>(DIESEL_TABLE).one_sync(conn)?;
-    if found == 0 {
+    if !super::executor::table_exists(conn, DIESEL_TABLE)? {
         return Ok(BTreeSet::new());
     }
     let rows: Vec<String> = RawRows::<Text>::new(format!("SELECT version FROM {DIESEL_TABLE}")).all_sync(conn)?;

@@ -48,19 +48,25 @@ pub(crate) fn applied(conn: &mut AnyConnection) -> Result<BTreeSet<Key>, crate::
 ///
 /// [`crate::db::Error`] when the database cannot be read.
 pub(crate) fn applied_if_recorded(conn: &mut AnyConnection) -> Result<BTreeSet<Key>, crate::db::Error> {
+    if !table_exists(conn, TABLE)? {
+        return Ok(BTreeSet::new());
+    }
+    let rows: Vec<(String, String)> =
+        RawRows::<(Text, Text)>::new(format!("SELECT app, name FROM {TABLE}")).all_sync(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Whether the table `name` exists (in the search path, on PostgreSQL). Reads only.
+pub(crate) fn table_exists(conn: &mut AnyConnection, name: &str) -> Result<bool, crate::db::Error> {
     let probe = match conn.backend() {
         Backend::Postgres => {
             "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = ? AND schemaname = ANY (current_schemas(false))"
         }
         _ => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
     };
-    let found: i64 = RawRows::<diesel::sql_types::BigInt>::new(probe).bind::<Text, _>(TABLE).one_sync(conn)?;
-    if found == 0 {
-        return Ok(BTreeSet::new());
-    }
-    let rows: Vec<(String, String)> =
-        RawRows::<(Text, Text)>::new(format!("SELECT app, name FROM {TABLE}")).all_sync(conn)?;
-    Ok(rows.into_iter().collect())
+    let found: i64 =
+        RawRows::<diesel::sql_types::BigInt>::new(probe).bind::<Text, _>(name.to_owned()).one_sync(conn)?;
+    Ok(found > 0)
 }
 
 fn record(conn: &mut AnyConnection, key: &Key, applied: bool) -> Result<(), crate::db::Error> {
