@@ -136,3 +136,71 @@ fn app_settings_sections() {
     let bad = Settings::from_toml_str("[apps.shop]\ncurrency = 3\n", "/p".as_ref(), env(&[])).unwrap();
     assert!(bad.app_settings::<Shop>("shop").unwrap_err().to_string().contains("[apps.shop]"));
 }
+
+/// A section of the tests' own, as the sessions, CSRF and cache sections are the framework's.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Newsletter {
+    sender: String,
+    batch_size: u32,
+    send_on: Vec<String>,
+}
+
+impl Default for Newsletter {
+    fn default() -> Self {
+        Newsletter { sender: "news@localhost".into(), batch_size: 100, send_on: vec!["monday".into()] }
+    }
+}
+
+impl manouche::conf::Section for Newsletter {
+    const NAME: &'static str = "newsletter";
+    const ENV_PREFIX: &'static str = "NEWSLETTER";
+}
+
+manouche::conf::register_section!(Newsletter);
+
+#[test]
+fn sections_are_one_struct_with_defaults_file_values_and_the_environment_on_top() {
+    let read = |text: &str, vars: &[(&str, &str)]| {
+        let (_, file) = write_settings(text);
+        let settings = Settings::load_with_env(&file, env(vars)).unwrap();
+        (settings.section::<Newsletter>(), file)
+    };
+    assert_eq!(read("", &[]).0.unwrap(), Newsletter::default(), "no table: every default");
+    let (newsletter, _) = read(
+        "[newsletter]\nsender = \"tea@shop.example\"\nbatch_size = 20\n",
+        &[("MANOUCHE_NEWSLETTER_BATCH_SIZE", "500"), ("MANOUCHE_NEWSLETTER_SEND_ON", "[\"friday\"]")],
+    );
+    assert_eq!(
+        newsletter.unwrap(),
+        Newsletter { sender: "tea@shop.example".into(), batch_size: 500, send_on: vec!["friday".into()] },
+        "the environment wins over the file"
+    );
+
+    // Errors name the section's key and where its value came from.
+    let (bad, _) = read("", &[("MANOUCHE_NEWSLETTER_BATCH_SIZE", "lots")]);
+    let Err(Error::InvalidSection { section: "newsletter", key, origin: Origin::Env(var), .. }) = bad else {
+        panic!("{bad:?}")
+    };
+    assert_eq!((key.as_str(), var.as_str()), ("batch_size", "MANOUCHE_NEWSLETTER_BATCH_SIZE"));
+    let (bad, file) = read("[newsletter]\nbatch_size = -1\n", &[]);
+    let text = bad.unwrap_err().to_string();
+    assert!(text.starts_with("invalid value for `newsletter.batch_size` from settings file"), "{text}");
+    assert!(text.contains(&file.display().to_string()), "{text}");
+    let (typo, _) = read("[newsletter]\nsendr = \"x\"\n", &[]);
+    assert!(typo.unwrap_err().to_string().contains("`newsletter.sendr`"), "an unknown key is named");
+    let (typo, _) = read("", &[("MANOUCHE_NEWSLETTER_SENDR", "x")]);
+    let text = typo.unwrap_err().to_string();
+    assert!(text.contains("`newsletter.sendr`") && text.contains("MANOUCHE_NEWSLETTER_SENDR"), "{text}");
+
+    // A table no section registers is an unknown key of the file, as a misspelled key is.
+    let (_, file) = write_settings("[newsleter]\nsender = \"x\"\n");
+    let text = Settings::load_with_env(&file, env(&[])).unwrap_err().to_string();
+    assert!(text.contains("newsleter"), "{text}");
+
+    // `check` reads every registered section.
+    let (_, file) = write_settings("debug = true\n[newsletter]\nbatch_size = \"many\"\n");
+    let project = Project::new(Settings::load_with_env(&file, env(&[])).unwrap());
+    let check = project.call_command(["check"]);
+    assert!(!check.success() && check.stderr.contains("`newsletter.batch_size`"), "{}{}", check.stdout, check.stderr);
+}

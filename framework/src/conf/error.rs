@@ -53,6 +53,18 @@ pub enum Error {
         /// What is wrong and what is expected.
         message: String,
     },
+    /// A value of a `[section]` does not fit it.
+    #[error("invalid value for `{section}.{key}` from {origin}: {message}")]
+    InvalidSection {
+        /// The section, e.g. `sessions`.
+        section: &'static str,
+        /// The key within it, e.g. `cookie_age`.
+        key: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// What is wrong and what is expected.
+        message: String,
+    },
     /// `debug` is off and no secret key is set.
     #[error(
         "`secret_key` is required when `debug` is false: set it in {} or in the SECRET_KEY environment variable",

@@ -5,8 +5,13 @@
 
 mod database_url;
 mod error;
+mod section;
 mod settings;
 
 pub use self::database_url::DatabaseUrl;
 pub use self::error::{Error, Origin};
+pub use self::section::{Section, SectionEntry};
+pub(crate) use self::section::{Sections, registered as registered_sections};
 pub use self::settings::{SecretKey, Settings};
+#[doc(inline)]
+pub use crate::register_section;

@@ -87,6 +87,8 @@ pub struct Settings {
     /// The settings file that was read, if any.
     pub source: Option<PathBuf>,
     apps: toml::Table,
+    /// The registered `[section]` tables and their environment variables.
+    pub(crate) sections: super::Sections,
 }
 
 /// The file as written: every key optional, unknown keys rejected.
@@ -232,11 +234,15 @@ impl Settings {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, Error> {
         let file_origin = file.map_or(Origin::Default, |p| Origin::File(p.to_path_buf()));
-        let raw: RawSettings = toml::from_str(text).map_err(|e| Error::Syntax {
+        let syntax = |message: String| Error::Syntax {
             path: file.map_or_else(|| PathBuf::from("<settings>"), Path::to_path_buf),
-            message: e.to_string().trim_end().to_owned(),
-        })?;
+            message: message.trim_end().to_owned(),
+        };
         let env: HashMap<String, String> = env.into_iter().collect();
+        // The registered sections' tables come out first; what stays must be a known key.
+        let mut document: toml::Table = toml::from_str(text).map_err(|e| syntax(e.to_string()))?;
+        let sections = super::Sections::take(&mut document, &env);
+        let raw: RawSettings = document.try_into().map_err(|e: toml::de::Error| syntax(e.to_string()))?;
         let mut b = Builder { env: &env, file_origin };
 
         let debug = b.value("debug", raw.debug, parse_bool)?.unwrap_or(false);
@@ -347,6 +353,7 @@ impl Settings {
             base_dir: base_dir.to_path_buf(),
             source: None,
             apps: raw.apps.unwrap_or_default(),
+            sections,
         })
     }
 }

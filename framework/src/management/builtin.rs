@@ -40,6 +40,12 @@ fn system_checks(ctx: &CommandContext<'_>, deploy: bool) -> Vec<Issue> {
     if let Err(e) = settings.validate_for_serving() {
         issues.push(error(e.to_string()));
     }
+    // Every registered `[section]`, with its environment variables, must fit its struct.
+    for section in crate::conf::registered_sections() {
+        if let Err(e) = (section.check)(settings) {
+            issues.push(error(e.to_string()));
+        }
+    }
     match project.build() {
         Ok(site) => {
             for name in site.resolver.duplicate_names() {
