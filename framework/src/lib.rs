@@ -56,6 +56,7 @@ pub mod migrations;
 pub mod prelude;
 pub mod project;
 pub mod signals;
+pub mod signing;
 pub mod templates;
 pub mod test;
 pub mod urls;
