@@ -19,6 +19,7 @@ mod relations;
 mod responses;
 mod scaffold;
 mod server;
+mod sessions;
 mod settings;
 mod shop;
 mod signals;

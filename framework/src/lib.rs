@@ -55,6 +55,7 @@ pub mod middleware;
 pub mod migrations;
 pub mod prelude;
 pub mod project;
+pub mod sessions;
 pub mod signals;
 pub mod signing;
 pub mod templates;

@@ -60,6 +60,20 @@ impl Request {
         }
     }
 
+    /// The visitor's session (Django's `request.session`).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::ImproperlyConfigured`] (a 500) when the `manouche.sessions` middleware is
+    /// not in the `middleware` setting.
+    pub fn session(&self) -> Result<crate::sessions::Session, crate::Error> {
+        self.inner.extensions().get::<crate::sessions::Session>().cloned().ok_or_else(|| {
+            crate::Error::ImproperlyConfigured(
+                "the session needs the `manouche.sessions` middleware: add it to `middleware` in the settings".into(),
+            )
+        })
+    }
+
     /// The context every template of this request can use (`{{ ctx.static_url }}`).
     pub fn context(&self) -> RequestContext {
         RequestContext::from_request(&self.inner)

@@ -110,5 +110,11 @@ pub(crate) fn builtin_factories() -> Vec<(&'static str, Factory)> {
             Arc::new(|s: &Settings| Ok(Arc::new(SecurityHeaders::from_settings(s)) as Arc<dyn Middleware>)),
         ),
         ("manouche.logging", Arc::new(|_: &Settings| Ok(Arc::new(RequestLogging) as Arc<dyn Middleware>))),
+        (
+            "manouche.sessions",
+            Arc::new(|s: &Settings| {
+                crate::sessions::SessionMiddleware::from_settings(s).map(|m| Arc::new(m) as Arc<dyn Middleware>)
+            }),
+        ),
     ]
 }

@@ -1,0 +1,71 @@
+//! Sessions, Django's `SessionMiddleware`: per-visitor data kept between requests, read and
+//! written by views through [`crate::http::Request::session`].
+//!
+//! List `"manouche.sessions"` in the `middleware` setting (before what reads the session); the
+//! `[sessions]` section ([`SessionSettings`]) has Django's settings under their Django names
+//! (`cookie_age` for `SESSION_COOKIE_AGE`, overridable as `MANOUCHE_SESSION_COOKIE_AGE`).
+//!
+//! A session is written only when a view changed it (or every request with
+//! `save_every_request`); a request that did not touch it sets no cookie, and one that read it
+//! gets `Vary: Cookie`. Stores: `signed_cookies` (the data in the cookie, signed with the secret
+//! key: a tampered or expired cookie reads as an empty session); the [`SessionStore`] trait is
+//! where the database and cache stores plug in.
+
+mod middleware;
+mod session;
+mod store;
+
+pub use self::middleware::SessionMiddleware;
+pub use self::session::{Expiry, Session};
+pub use self::store::{SessionStore, SignedCookieStore, StoreFuture, Stored};
+
+/// The `[sessions]` settings, Django's `SESSION_*` names without the prefix.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SessionSettings {
+    /// Where sessions live: `signed_cookies` (Django's `signed_cookies` engine).
+    pub engine: String,
+    /// The cookie's name (`sessionid`).
+    pub cookie_name: String,
+    /// Seconds a session lasts (two weeks).
+    pub cookie_age: u64,
+    /// The cookie's domain, for sessions shared by subdomains (`.shop.example`); none: this host.
+    pub cookie_domain: Option<String>,
+    /// The cookie's path (`/`).
+    pub cookie_path: String,
+    /// Send the cookie over HTTPS only.
+    pub cookie_secure: bool,
+    /// Hide the cookie from JavaScript (on).
+    pub cookie_httponly: bool,
+    /// `Lax` (the default), `Strict` or `None`.
+    pub cookie_samesite: String,
+    /// End sessions when the browser closes (a cookie without `Max-Age`).
+    pub expire_at_browser_close: bool,
+    /// Write the session (and refresh its expiry) on every request, not only when changed.
+    pub save_every_request: bool,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            engine: "signed_cookies".into(),
+            cookie_name: "sessionid".into(),
+            cookie_age: 60 * 60 * 24 * 7 * 2,
+            cookie_domain: None,
+            cookie_path: "/".into(),
+            cookie_secure: false,
+            cookie_httponly: true,
+            cookie_samesite: "Lax".into(),
+            expire_at_browser_close: false,
+            save_every_request: false,
+        }
+    }
+}
+
+impl crate::conf::Section for SessionSettings {
+    const NAME: &'static str = "sessions";
+    const ENV_PREFIX: &'static str = "SESSION";
+}
+
+crate::register_section!(SessionSettings);

@@ -1,0 +1,191 @@
+//! Sessions through the test client, mirroring Django's `sessions_tests`: written only when
+//! changed, cookie flags and expiry, `Vary: Cookie`, tampered and expired cookies, flush and
+//! `cycle_key`, settings errors.
+
+use manouche::prelude::*;
+use manouche::sessions::Expiry;
+use manouche::test::Client;
+use manouche::urls::path;
+
+#[view(GET)]
+async fn count(req: Request) -> manouche::Result<String> {
+    let session = req.session()?;
+    let n: u32 = session.get("count")?.unwrap_or(0) + 1;
+    session.insert("count", &n)?;
+    Ok(n.to_string())
+}
+
+#[view(GET)]
+async fn peek(req: Request) -> manouche::Result<String> {
+    Ok(req.session()?.get::<u32>("count")?.unwrap_or(0).to_string())
+}
+
+#[view(GET)]
+async fn untouched() -> &'static str {
+    "no session here"
+}
+
+#[view(GET)]
+async fn flush(req: Request) -> manouche::Result<&'static str> {
+    req.session()?.flush();
+    Ok("flushed")
+}
+
+#[view(GET)]
+async fn cycle(req: Request) -> manouche::Result<String> {
+    let session = req.session()?;
+    session.cycle_key();
+    Ok(session.keys().join(","))
+}
+
+#[view(GET)]
+async fn until_browser_closes(req: Request) -> manouche::Result<&'static str> {
+    let session = req.session()?;
+    session.set_expiry(Expiry::BrowserClose);
+    session.insert("kept", "until the browser closes")?;
+    Ok("set")
+}
+
+#[view(GET)]
+async fn typed(req: Request) -> manouche::Result<String> {
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Cart {
+        lines: Vec<(i64, u32)>,
+    }
+    let session = req.session()?;
+    session.insert("cart", &Cart { lines: vec![(3, 2), (7, 1)] })?;
+    let cart: Cart = session.get("cart")?.unwrap_or(Cart { lines: Vec::new() });
+    // A value read as another type is a server error, not the visitor's.
+    let wrong = session.get::<String>("cart").is_err();
+    Ok(format!("{} lines, wrong type refused: {wrong}", cart.lines.len()))
+}
+
+fn client(sessions: &str, middleware: &[&str]) -> Client {
+    let middleware: Vec<String> = middleware.iter().map(|m| format!("\"{m}\"")).collect();
+    let text = format!(
+        "debug = true\nsecret_key = \"sessions-test-secret\"\nallowed_hosts = [\"testserver\"]\nmiddleware = [{}]\n{sessions}",
+        middleware.join(", ")
+    );
+    let mut settings = Settings::from_toml_str(&text, "/tmp".as_ref(), std::iter::empty()).unwrap();
+    settings.database_url = manouche::conf::DatabaseUrl::SqliteMemory;
+    let app = App::new("sess").urls(urlpatterns![
+        path("count/", count),
+        path("peek/", peek),
+        path("untouched/", untouched),
+        path("flush/", flush),
+        path("cycle/", cycle),
+        path("browser/", until_browser_closes),
+        path("typed/", typed),
+    ]);
+    Client::new(Project::new(settings).app(app)).unwrap()
+}
+
+fn set_cookies(response: &manouche::test::Response) -> Vec<String> {
+    response.headers().get_all("set-cookie").filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+}
+
+#[test]
+fn a_session_is_written_only_when_changed_with_djangos_cookie_flags() {
+    let client = client("", &["manouche.sessions"]);
+    // Not touched: no cookie, no Vary.
+    let plain = client.get("/untouched/").send();
+    assert!(set_cookies(&plain).is_empty() && plain.header("vary").is_none());
+
+    let first = client.get("/count/").send();
+    assert_eq!(first.text(), "1");
+    let cookie = set_cookies(&first).join("; ");
+    for flag in ["sessionid=", "HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=1209600"] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert_eq!(first.header("vary"), Some("Cookie"));
+    assert_eq!(client.get("/count/").send().text(), "2");
+
+    // Read only: varies on the cookie, writes nothing.
+    let read = client.get("/peek/").send();
+    assert_eq!((read.text().as_str(), read.header("vary")), ("2", Some("Cookie")));
+    assert!(set_cookies(&read).is_empty(), "an unchanged session is not saved again");
+
+    // Typed values round-trip; another type is refused.
+    assert_eq!(client.get("/typed/").send().text(), "2 lines, wrong type refused: true");
+}
+
+#[test]
+fn tampered_expired_and_flushed_sessions_read_as_empty() {
+    let client = client("", &["manouche.sessions"]);
+    client.get("/count/").send();
+    let cookie = client.cookies()["sessionid"].clone();
+
+    // Tampered: the data changed, the signature kept. An empty session, and the cookie removed.
+    let (payload, rest) = cookie.split_once(':').unwrap();
+    assert_eq!(payload, "eyJjb3VudCI6MX0", "the data, readable: {{\"count\":1}}");
+    let forged = format!("eyJjb3VudCI6OX0:{rest}"); // {"count":9} under the old signature
+    client.set_cookie("sessionid", &forged);
+    let read = client.get("/peek/").send();
+    assert_eq!(read.text(), "0", "a tampered cookie is no session, not an error");
+    assert!(set_cookies(&read).join(";").contains("Max-Age=0"), "the bad cookie is deleted");
+    assert!(!client.cookies().contains_key("sessionid"));
+
+    // Expired: signed with the session's salt three weeks ago.
+    let signer = manouche::signing::TimestampSigner::new("sessions-test-secret", "manouche.sessions.signed_cookies");
+    let three_weeks_ago =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 21 * 86_400;
+    let old = signer.sign_at("eyJjb3VudCI6NX0", three_weeks_ago); // {"count":5}
+    client.set_cookie("sessionid", &old);
+    assert_eq!(client.get("/peek/").send().text(), "0", "older than cookie_age");
+    let fresh = signer.sign("eyJjb3VudCI6NX0");
+    client.set_cookie("sessionid", &fresh);
+    assert_eq!(client.get("/peek/").send().text(), "5", "the same data, signed now, is read");
+
+    // cycle_key keeps the data (a new cookie); flush drops it and the cookie.
+    let cycled = client.get("/cycle/").send();
+    assert_eq!(cycled.text(), "count");
+    assert!(!set_cookies(&cycled).is_empty(), "a new key is a write");
+    assert_eq!(client.get("/peek/").send().text(), "5");
+    let flushed = client.get("/flush/").send();
+    assert!(set_cookies(&flushed).join(";").contains("Max-Age=0"));
+    assert_eq!(client.get("/peek/").send().text(), "0");
+}
+
+#[test]
+fn settings_shape_the_cookie_and_bad_ones_are_named() {
+    let client = client(
+        "[sessions]\ncookie_name = \"shop_session\"\ncookie_secure = true\ncookie_samesite = \"Strict\"\ncookie_domain = \".shop.example\"\nsave_every_request = true\n",
+        &["manouche.sessions"],
+    );
+    let cookie = set_cookies(&client.get("/count/").send()).join("; ");
+    for flag in ["shop_session=", "Secure", "SameSite=Strict", "Domain=.shop.example"] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    // save_every_request: even a read refreshes the cookie.
+    assert!(!set_cookies(&client.get("/peek/").send()).is_empty());
+
+    // A session ending with the browser: no Max-Age.
+    let browser = client.get("/browser/").send();
+    assert!(!set_cookies(&browser).join(";").contains("Max-Age"), "{:?}", set_cookies(&browser));
+
+    // Without the middleware, `req.session()` is a configuration error (500), said in debug.
+    let bare = client_without_sessions();
+    let response = bare.get("/count/").send();
+    assert_eq!(response.status(), 500);
+    assert!(response.text().contains("manouche.sessions"), "{}", response.text());
+
+    // Bad settings name the key and refuse to build.
+    let text = "debug = true\nsecret_key = \"x\"\nmiddleware = [\"manouche.sessions\"]\n[sessions]\ncookie_samesite = \"Sometimes\"\n";
+    let settings = Settings::from_toml_str(text, "/tmp".as_ref(), std::iter::empty()).unwrap();
+    let error = Client::new(Project::new(settings)).unwrap_err().to_string();
+    assert!(error.contains("sessions.cookie_samesite"), "{error}");
+    let env = [("MANOUCHE_SESSION_COOKIE_AGE".to_owned(), "soon".to_owned())];
+    let settings = Settings::from_toml_str(
+        "debug = true\nsecret_key = \"x\"\nmiddleware = [\"manouche.sessions\"]\n",
+        "/tmp".as_ref(),
+        env,
+    )
+    .unwrap();
+    let error = Client::new(Project::new(settings)).unwrap_err().to_string();
+    assert!(error.contains("sessions.cookie_age") && error.contains("MANOUCHE_SESSION_COOKIE_AGE"), "{error}");
+}
+
+fn client_without_sessions() -> Client {
+    client("", &[])
+}
