@@ -86,7 +86,7 @@ fn set_cookies(response: &manouche::test::Response) -> Vec<String> {
 
 #[test]
 fn a_session_is_written_only_when_changed_with_djangos_cookie_flags() {
-    let client = client("", &["manouche.sessions"]);
+    let client = client("[sessions]\nengine = \"signed_cookies\"\n", &["manouche.sessions"]);
     // Not touched: no cookie, no Vary.
     let plain = client.get("/untouched/").send();
     assert!(set_cookies(&plain).is_empty() && plain.header("vary").is_none());
@@ -112,7 +112,7 @@ fn a_session_is_written_only_when_changed_with_djangos_cookie_flags() {
 
 #[test]
 fn tampered_expired_and_flushed_sessions_read_as_empty() {
-    let client = client("", &["manouche.sessions"]);
+    let client = client("[sessions]\nengine = \"signed_cookies\"\n", &["manouche.sessions"]);
     client.get("/count/").send();
     let cookie = client.cookies()["sessionid"].clone();
 
@@ -150,7 +150,7 @@ fn tampered_expired_and_flushed_sessions_read_as_empty() {
 #[test]
 fn settings_shape_the_cookie_and_bad_ones_are_named() {
     let client = client(
-        "[sessions]\ncookie_name = \"shop_session\"\ncookie_secure = true\ncookie_samesite = \"Strict\"\ncookie_domain = \".shop.example\"\nsave_every_request = true\n",
+        "[sessions]\nengine = \"signed_cookies\"\ncookie_name = \"shop_session\"\ncookie_secure = true\ncookie_samesite = \"Strict\"\ncookie_domain = \".shop.example\"\nsave_every_request = true\n",
         &["manouche.sessions"],
     );
     let cookie = set_cookies(&client.get("/count/").send()).join("; ");
@@ -188,4 +188,85 @@ fn settings_shape_the_cookie_and_bad_ones_are_named() {
 
 fn client_without_sessions() -> Client {
     client("", &[])
+}
+
+/// A project on a fresh test database with the `sessions` app migrated and the database store.
+fn database_clients() -> Vec<(manouche::test::TestDatabase, Client)> {
+    manouche::test::TestDatabase::all("database sessions are")
+        .into_iter()
+        .map(|test_db| {
+            let text = "debug = true\nsecret_key = \"sessions-test-secret\"\nallowed_hosts = [\"testserver\"]\nmiddleware = [\"manouche.sessions\"]\n";
+            let settings = Settings::from_toml_str(text, "/tmp".as_ref(), std::iter::empty()).unwrap();
+            let app = App::new("sess").urls(urlpatterns![
+                path("count/", count),
+                path("peek/", peek),
+                path("flush/", flush),
+                path("cycle/", cycle),
+            ]);
+            let project = Project::new(settings).app(manouche::sessions::app()).app(app);
+            let project = test_db.migrated(project).unwrap();
+            let client = Client::new(project).unwrap();
+            (test_db, client)
+        })
+        .collect()
+}
+
+fn stored_keys(client: &Client) -> Vec<String> {
+    use manouche::db::Model as _;
+    use manouche::sessions::models::Session as Row;
+    client.db().run_sync(|conn| Row::objects().values_list(Row::session_key).all_sync::<String>(conn)).unwrap()
+}
+
+#[test]
+fn the_database_store_keeps_a_random_key_in_the_cookie_and_never_adopts_a_strange_one() {
+    for (test_db, client) in database_clients() {
+        let backend = test_db.backend();
+        assert_eq!(client.get("/count/").send().text(), "1");
+        let key = client.cookies()["sessionid"].clone();
+        assert_eq!(key.len(), 32, "{backend:?}");
+        assert!(key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{key}");
+        assert_eq!(stored_keys(&client), [key.clone()], "one row, under the cookie's key");
+        // A read takes one query, and no write.
+        let read = manouche::test::assert_num_queries(client.db(), 1, || client.get("/peek/").send());
+        assert_eq!(read.text(), "1");
+        assert_eq!(client.get("/count/").send().text(), "2");
+        assert_eq!(client.cookies()["sessionid"], key, "an update keeps the key");
+
+        // A key the server never issued is not adopted (no session fixation).
+        client.set_cookie("sessionid", "attackerchosenkey0000000000000000");
+        let fresh = client.get("/count/").send();
+        assert_eq!(fresh.text(), "1");
+        let issued = client.cookies()["sessionid"].clone();
+        assert_ne!(issued, "attackerchosenkey0000000000000000", "{backend:?}");
+        assert!(!stored_keys(&client).contains(&"attackerchosenkey0000000000000000".to_owned()));
+
+        // cycle_key: the data moves to a new key, the old one stops working.
+        client.get("/cycle/").send();
+        let cycled = client.cookies()["sessionid"].clone();
+        assert_ne!(cycled, issued);
+        assert!(!stored_keys(&client).contains(&issued), "the old row is gone");
+        assert_eq!(client.get("/peek/").send().text(), "1");
+        // flush: the row and the cookie go.
+        client.get("/flush/").send();
+        assert!(!stored_keys(&client).contains(&cycled));
+        assert!(!client.cookies().contains_key("sessionid"));
+
+        // Expired rows read as empty, and `clearsessions` deletes them.
+        client.get("/count/").send();
+        client
+            .db()
+            .run_sync(|conn| {
+                use manouche::db::Model as _;
+                use manouche::sessions::models::Session as Row;
+                Row::objects()
+                    .update_sync(conn, Row::expire_date.eq(manouche::db::now() - manouche::chrono::TimeDelta::hours(1)))
+            })
+            .unwrap();
+        assert_eq!(client.get("/peek/").send().text(), "0", "{backend:?}: expired");
+        let project = test_db.project(Project::new(Settings::for_tests()).app(manouche::sessions::app())).unwrap();
+        let out = project.call_command(["clearsessions"]);
+        assert!(out.success(), "{}", out.stderr);
+        assert!(out.stdout.starts_with("Deleted "), "{}", out.stdout);
+        assert!(stored_keys(&client).is_empty());
+    }
 }

@@ -11,5 +11,8 @@ pub fn project() -> Project {
 
 /// Adds the shop's apps and error pages to a project (tests give it their own settings).
 pub fn configure(project: Project) -> Project {
-    project.app(shop::app()).error_page(manouche::http::StatusCode::NOT_FOUND, shop::views::not_found)
+    project
+        .app(manouche::sessions::app())
+        .app(shop::app())
+        .error_page(manouche::http::StatusCode::NOT_FOUND, shop::views::not_found)
 }

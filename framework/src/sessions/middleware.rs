@@ -44,8 +44,11 @@ impl SessionMiddleware {
             .as_ref()
             .ok_or("sessions are signed with `secret_key`: set it (or SECRET_KEY in the environment)")?;
         let store: Arc<dyn SessionStore> = match section.engine.as_str() {
+            "database" => Arc::new(super::DatabaseStore),
             "signed_cookies" => Arc::new(SignedCookieStore::new(secret.expose(), section.cookie_age)),
-            other => return Err(format!("unknown `sessions.engine` `{other}`; expected `signed_cookies`")),
+            other => {
+                return Err(format!("unknown `sessions.engine` `{other}`; expected `database` or `signed_cookies`"));
+            }
         };
         Ok(SessionMiddleware { settings: section, same_site, store })
     }
@@ -79,7 +82,13 @@ impl SessionMiddleware {
 
     /// After the view: `Vary: Cookie` if the session was read, then save, or drop the cookie of
     /// an empty session.
-    async fn finish(&self, session: &Session, cookie: Option<&str>, mut response: ServiceResponse) -> ServiceResponse {
+    async fn finish(
+        &self,
+        session: &Session,
+        cookie: Option<&str>,
+        stale: bool,
+        mut response: ServiceResponse,
+    ) -> ServiceResponse {
         let (data, accessed, modified, new_key) = session.outcome();
         if accessed {
             vary_on_cookie(&mut response);
@@ -87,10 +96,12 @@ impl SessionMiddleware {
         let empty = data.keys().all(|k| k == EXPIRY_KEY);
         let request = response.request().clone();
         if empty {
-            if let Some(previous) = cookie {
-                if let Err(error) = self.store.delete(&request, previous).await {
-                    return failed(response, &error);
-                }
+            if let Some(previous) = cookie
+                && let Err(error) = self.store.delete(&request, previous).await
+            {
+                return failed(response, &error);
+            }
+            if cookie.is_some() || stale {
                 let _ = response.response_mut().add_removal_cookie(&self.cookie(String::new(), None));
             }
             return response;
@@ -139,10 +150,14 @@ fn vary_on_cookie(response: &mut ServiceResponse) {
 impl Middleware for SessionMiddleware {
     fn call<'a>(&'a self, req: ServiceRequest, next: Next<'a>) -> MiddlewareFuture<'a> {
         Box::pin(async move {
-            let cookie = req.cookie(&self.settings.cookie_name).map(|c| c.value().to_owned());
+            let mut cookie = req.cookie(&self.settings.cookie_name).map(|c| c.value().to_owned());
+            let mut found = false;
             let session = match &cookie {
                 Some(value) => match self.store.load(req.request(), value).await {
-                    Ok(Some(data)) => Session::from_data(data),
+                    Ok(Some(data)) => {
+                        found = true;
+                        Session::from_data(data)
+                    }
                     Ok(None) => Session::default(),
                     Err(error) => {
                         log::error!(target: "manouche.sessions", "the session could not be loaded: {error}");
@@ -156,7 +171,11 @@ impl Middleware for SessionMiddleware {
             };
             req.extensions_mut().insert(session.clone());
             let response = next.run(req).await;
-            self.finish(&session, cookie.as_deref(), response).await
+            // A key the store does not know is never adopted: saving makes a new one. The cookie
+            // itself is still removed if the session stays empty.
+            let previous = if found { cookie.take() } else { None };
+            let stale = cookie.is_some();
+            self.finish(&session, previous.as_deref(), stale, response).await
         })
     }
 }

@@ -7,24 +7,38 @@
 //!
 //! A session is written only when a view changed it (or every request with
 //! `save_every_request`); a request that did not touch it sets no cookie, and one that read it
-//! gets `Vary: Cookie`. Stores: `signed_cookies` (the data in the cookie, signed with the secret
-//! key: a tampered or expired cookie reads as an empty session); the [`SessionStore`] trait is
-//! where the database and cache stores plug in.
+//! gets `Vary: Cookie`. Stores: `database` (the default: rows of `manouche_session`, from the
+//! built-in [`app`]'s migration; the cookie holds a random key only) and `signed_cookies` (the
+//! data in the cookie, signed with the secret key: a tampered or expired cookie reads as an empty
+//! session); the [`SessionStore`] trait is where the cache stores plug in.
 
+mod database;
 mod middleware;
+pub mod migrations;
+pub mod models;
 mod session;
 mod store;
 
+pub use self::database::{DatabaseStore, new_session_key};
 pub use self::middleware::SessionMiddleware;
 pub use self::session::{Expiry, Session};
 pub use self::store::{SessionStore, SignedCookieStore, StoreFuture, Stored};
+
+/// The built-in `sessions` app: the database store's table (`manouche_session`, by its
+/// migration) and the `clearsessions` command. Add it to the project for the `database` engine:
+/// `Project::new(settings).app(manouche::sessions::app())`.
+pub fn app() -> crate::App {
+    crate::App::new("sessions")
+        .migrations(concat!(env!("CARGO_MANIFEST_DIR"), "/src/sessions/migrations"), migrations::all)
+        .command(database::ClearSessions)
+}
 
 /// The `[sessions]` settings, Django's `SESSION_*` names without the prefix.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SessionSettings {
-    /// Where sessions live: `signed_cookies` (Django's `signed_cookies` engine).
+    /// Where sessions live: `database` (the default, with the `sessions` app) or `signed_cookies`.
     pub engine: String,
     /// The cookie's name (`sessionid`).
     pub cookie_name: String,
@@ -49,7 +63,7 @@ pub struct SessionSettings {
 impl Default for SessionSettings {
     fn default() -> Self {
         SessionSettings {
-            engine: "signed_cookies".into(),
+            engine: "database".into(),
             cookie_name: "sessionid".into(),
             cookie_age: 60 * 60 * 24 * 7 * 2,
             cookie_domain: None,
