@@ -270,3 +270,43 @@ fn the_database_store_keeps_a_random_key_in_the_cookie_and_never_adopts_a_strang
         assert!(stored_keys(&client).is_empty());
     }
 }
+
+#[view(GET)]
+async fn notify(req: Request) -> manouche::Result<HttpResponse> {
+    let messages = req.messages()?;
+    messages.success("Saved.")?;
+    messages.debug("below the minimum level: dropped")?;
+    messages.add(manouche::messages::Level::Error, "Card <declined>", "sticky")?;
+    Ok(HttpResponse::SeeOther().insert_header(("Location", "/shown/")).finish())
+}
+
+#[derive(Template)]
+#[template(source = "{% for m in ctx.messages() %}<p class=\"{{ m.tags() }}\">{{ m }}</p>{% endfor %}|", ext = "html")]
+struct Shown {
+    ctx: RequestContext,
+}
+
+#[view(GET)]
+async fn shown(req: Request) -> manouche::Result<HttpResponse> {
+    manouche::templates::render(&Shown { ctx: req.context() })
+}
+
+#[test]
+fn messages_are_shown_once_on_the_next_page_escaped_with_their_level_as_class() {
+    let mut settings = Settings::from_toml_str(
+        "debug = true\nsecret_key = \"s\"\nallowed_hosts = [\"testserver\"]\nmiddleware = [\"manouche.sessions\"]\n[sessions]\nengine = \"signed_cookies\"\n",
+        "/tmp".as_ref(),
+        std::iter::empty(),
+    )
+    .unwrap();
+    settings.database_url = manouche::conf::DatabaseUrl::SqliteMemory;
+    let app = App::new("msg").urls(urlpatterns![path("notify/", notify), path("shown/", shown)]);
+    let client = Client::new(Project::new(settings).app(app)).unwrap();
+    let page = client.get("/notify/").follow().send();
+    assert_eq!(
+        page.text(),
+        "<p class=\"success\">Saved.</p><p class=\"sticky error\">Card &#60;declined&#62;</p>|",
+        "in order, escaped, the debug one dropped"
+    );
+    assert_eq!(client.get("/shown/").send().text(), "|", "shown once");
+}

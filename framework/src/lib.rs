@@ -51,6 +51,7 @@ pub mod db;
 mod error;
 pub mod http;
 pub mod management;
+pub mod messages;
 pub mod middleware;
 pub mod migrations;
 pub mod prelude;

@@ -74,6 +74,15 @@ impl Request {
         })
     }
 
+    /// The visitor's messages (Django's `messages`), kept in the session.
+    ///
+    /// # Errors
+    ///
+    /// As [`Request::session`]: the sessions middleware is required.
+    pub fn messages(&self) -> Result<crate::messages::Messages, crate::Error> {
+        self.session().map(crate::messages::Messages::new)
+    }
+
     /// The context every template of this request can use (`{{ ctx.static_url }}`).
     pub fn context(&self) -> RequestContext {
         RequestContext::from_request(&self.inner)
@@ -116,6 +125,8 @@ pub struct RequestContext {
     pub debug: bool,
     /// The static files prefix, e.g. `/static/`.
     pub static_url: String,
+    /// The session, when the sessions middleware runs: for [`RequestContext::messages`].
+    session: Option<crate::sessions::Session>,
 }
 
 impl RequestContext {
@@ -130,9 +141,16 @@ impl RequestContext {
             path: req.path().to_owned(),
             debug: settings.debug,
             static_url: settings.static_url.clone(),
+            session: req.extensions().get::<crate::sessions::Session>().cloned(),
         };
         req.extensions_mut().insert(ctx.clone());
         ctx
+    }
+
+    /// The visitor's pending messages, consumed: shown once. Empty without sessions. In a
+    /// template: `{% for m in ctx.messages() %}<p class="{{ m.tags() }}">{{ m }}</p>{% endfor %}`.
+    pub fn messages(&self) -> Vec<crate::messages::Message> {
+        self.session.clone().map(|s| crate::messages::Messages::new(s).take()).unwrap_or_default()
     }
 
     /// The URL of a static file: `ctx.static_file("shop/site.css")` → `/static/shop/site.css`.
