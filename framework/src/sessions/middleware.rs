@@ -33,12 +33,7 @@ impl SessionMiddleware {
     /// `cookie_samesite`, or no `secret_key` to sign with.
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {
         let section: SessionSettings = settings.section().map_err(|e| e.to_string())?;
-        let same_site = match section.cookie_samesite.to_ascii_lowercase().as_str() {
-            "lax" => SameSite::Lax,
-            "strict" => SameSite::Strict,
-            "none" => SameSite::None,
-            other => return Err(format!("`sessions.cookie_samesite` is `Lax`, `Strict` or `None`, not `{other}`")),
-        };
+        let same_site = same_site(&section.cookie_samesite)?;
         let secret = settings
             .secret_key
             .as_ref()
@@ -54,13 +49,13 @@ impl SessionMiddleware {
     }
 
     /// The middleware with a store of the project's own.
-    pub fn with_store(settings: SessionSettings, store: Arc<dyn SessionStore>) -> Self {
-        let same_site = match settings.cookie_samesite.to_ascii_lowercase().as_str() {
-            "strict" => SameSite::Strict,
-            "none" => SameSite::None,
-            _ => SameSite::Lax,
-        };
-        SessionMiddleware { settings, same_site, store }
+    ///
+    /// # Errors
+    ///
+    /// A message naming `sessions.cookie_samesite` when it is not `Lax`, `Strict` or `None`.
+    pub fn with_store(settings: SessionSettings, store: Arc<dyn SessionStore>) -> Result<Self, String> {
+        let same_site = same_site(&settings.cookie_samesite)?;
+        Ok(SessionMiddleware { settings, same_site, store })
     }
 
     fn cookie<'c>(&self, value: String, max_age: Option<u64>) -> Cookie<'c> {
@@ -123,6 +118,15 @@ impl SessionMiddleware {
             }
             Err(error) => failed(response, &error),
         }
+    }
+}
+
+fn same_site(text: &str) -> Result<SameSite, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "lax" => Ok(SameSite::Lax),
+        "strict" => Ok(SameSite::Strict),
+        "none" => Ok(SameSite::None),
+        other => Err(format!("`sessions.cookie_samesite` is `Lax`, `Strict` or `None`, not `{other}`")),
     }
 }
 
