@@ -126,7 +126,10 @@ fn search_method(table: &syn::Ident, def: &ModelDef) -> TokenStream {
             query: <Self as ::manouche::db::Model>::Query,
             text: &str,
         ) -> <Self as ::manouche::db::Model>::Query {
-            use diesel::{BoolExpressionMethods as _, EscapeExpressionMethods as _, ExpressionMethods as _, TextExpressionMethods as _};
+            use diesel::{
+                BoolExpressionMethods as _, EscapeExpressionMethods as _, ExpressionMethods as _,
+                NullableExpressionMethods as _, TextExpressionMethods as _,
+            };
             let pattern = ::manouche::__private::like_pattern(text);
             let mut condition: ::core::option::Option<
                 ::std::boxed::Box<
