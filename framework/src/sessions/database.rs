@@ -75,6 +75,8 @@ impl SessionStore for DatabaseStore {
         let text = serde_json::to_string(data);
         Box::pin(async move {
             let session_data = text.map_err(crate::Error::other)?;
+            // Drawn before the transaction: a failure to get randomness is not a database error.
+            let fresh = new_session_key()?;
             let expire_date = crate::db::now() + chrono::TimeDelta::seconds(i64::try_from(age).unwrap_or(i64::MAX / 2));
             let key = db
                 .atomic(move |conn| {
@@ -95,9 +97,8 @@ impl SessionStore for DatabaseStore {
                         }
                         None => {}
                     }
-                    let key = new_session_key().map_err(|e| crate::db::Error::Connection(e.to_string()))?;
-                    Row { session_key: key.clone(), session_data, expire_date }.save_sync(conn)?;
-                    Ok(key)
+                    Row { session_key: fresh.clone(), session_data, expire_date }.save_sync(conn)?;
+                    Ok(fresh)
                 })
                 .await?;
             Ok(Stored { cookie: key })

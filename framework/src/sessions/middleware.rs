@@ -6,7 +6,6 @@ use actix_web::HttpMessage;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::{self, HeaderValue};
 
-use super::session::EXPIRY_KEY;
 use super::{Expiry, Session, SessionSettings, SessionStore, SignedCookieStore};
 use crate::conf::Settings;
 use crate::middleware::{Middleware, MiddlewareFuture, Next, ServiceRequest, ServiceResponse};
@@ -84,11 +83,10 @@ impl SessionMiddleware {
         stale: bool,
         mut response: ServiceResponse,
     ) -> ServiceResponse {
-        let (data, accessed, modified, new_key) = session.outcome();
+        let super::session::Outcome { accessed, modified, new_key, empty } = session.outcome();
         if accessed {
             vary_on_cookie(&mut response);
         }
-        let empty = data.keys().all(|k| k == EXPIRY_KEY);
         let request = response.request().clone();
         if empty {
             if let Some(previous) = cookie
@@ -110,6 +108,8 @@ impl SessionMiddleware {
             Expiry::Default => self.settings.expire_at_browser_close,
             Expiry::Seconds(_) => false,
         };
+        // Copied only now, when it is saved: a request that did not change the session pays nothing.
+        let data = session.data();
         match self.store.save(&request, cookie, new_key, &data, age).await {
             Ok(stored) => {
                 let max_age = (!browser_close).then_some(age);

@@ -166,10 +166,29 @@ impl Session {
         }
     }
 
-    /// What the middleware saves after the view: the data, whether it was read, changed, and
-    /// whether it wants a new key.
-    pub(crate) fn outcome(&self) -> (Map<String, Value>, bool, bool, bool) {
+    /// What the middleware needs after the view, without copying the data: whether the session
+    /// was read, changed, wants a new key, and holds nothing.
+    pub(crate) fn outcome(&self) -> Outcome {
         let state = self.state();
-        (state.data.clone(), state.accessed, state.modified, state.new_key)
+        Outcome {
+            accessed: state.accessed,
+            modified: state.modified,
+            new_key: state.new_key,
+            empty: state.data.keys().all(|k| k == EXPIRY_KEY),
+        }
     }
+
+    /// A copy of the data, to save.
+    pub(crate) fn data(&self) -> Map<String, Value> {
+        self.state().data.clone()
+    }
+}
+
+/// See [`Session::outcome`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outcome {
+    pub(crate) accessed: bool,
+    pub(crate) modified: bool,
+    pub(crate) new_key: bool,
+    pub(crate) empty: bool,
 }

@@ -84,9 +84,7 @@ impl SessionStore for SignedCookieStore {
         _age: u64,
     ) -> StoreFuture<'a, Stored> {
         // The signature changes with the timestamp: a new cookie is a new "key" every time.
-        let result = dumps(data, &self.signer)
-            .map(|cookie| Stored { cookie })
-            .map_err(|e| crate::Error::ImproperlyConfigured(format!("session data cannot be serialised: {e}")));
+        let result = dumps(data, &self.signer).map(|cookie| Stored { cookie }).map_err(crate::Error::other);
         Box::pin(std::future::ready(result))
     }
 
