@@ -5,6 +5,7 @@ mod common;
 
 mod cli;
 mod collector;
+mod csrf;
 mod db;
 mod diesel_folders;
 mod fields;

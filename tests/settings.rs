@@ -35,7 +35,11 @@ fn file_values_and_defaults() {
         DatabaseUrl::Sqlite(dir.join("db.sqlite3")),
         "the default database sits beside the file"
     );
-    assert_eq!(settings.middleware, ["manouche.security", "manouche.logging"]);
+    assert_eq!(
+        settings.middleware,
+        ["manouche.security", "manouche.csrf", "manouche.logging"],
+        "CSRF protection is on by default"
+    );
     assert_eq!(settings.source.as_deref(), Some(file.as_path()));
 }
 

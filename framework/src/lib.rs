@@ -38,6 +38,8 @@
 //! | [`views`], [`http`] | views, `HttpResponse`, `JsonResponse`, `FileResponse` |
 //! | [`templates`] | templates (askama, compiled) |
 //! | [`middleware`] | `MIDDLEWARE` |
+//! | [`sessions`], [`messages`] | `django.contrib.sessions`, `django.contrib.messages` |
+//! | [`csrf`] | `CsrfViewMiddleware`, `{% csrf_token %}` |
 //! | [`signals`] | `django.dispatch` |
 //! | [`management`] | management commands |
 //! | [`test`] | `django.test.Client` |
@@ -47,6 +49,7 @@
 extern crate self as manouche;
 
 pub mod conf;
+pub mod csrf;
 pub mod db;
 mod error;
 pub mod http;

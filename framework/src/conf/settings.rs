@@ -116,7 +116,7 @@ struct RawSettings {
 }
 
 /// The middleware used when the settings name none.
-pub(crate) const DEFAULT_MIDDLEWARE: &[&str] = &["manouche.security", "manouche.logging"];
+pub(crate) const DEFAULT_MIDDLEWARE: &[&str] = &["manouche.security", "manouche.csrf", "manouche.logging"];
 
 impl Settings {
     /// Reads `path` and applies the process environment on top.

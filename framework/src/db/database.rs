@@ -106,6 +106,8 @@ pub struct Database {
     url: DatabaseUrl,
     generation: Arc<AtomicU64>,
     capture: Arc<super::queries::Capture>,
+    /// Why this handle has no database: every use fails with it.
+    missing: Option<&'static str>,
 }
 
 impl fmt::Debug for Database {
@@ -142,7 +144,14 @@ impl Database {
             .connection_timeout(options.acquire_timeout)
             .test_on_check_out(false)
             .build_unchecked(manager);
-        Database { pool, backend, url: url.clone(), generation, capture }
+        Database { pool, backend, url: url.clone(), generation, capture, missing: None }
+    }
+
+    /// A handle with no database behind it: every use is [`Error::NotConfigured`] with `reason`.
+    /// What a request built outside a project gets, rather than a database that silently
+    /// forgets everything.
+    pub fn missing(reason: &'static str) -> Self {
+        Database { missing: Some(reason), ..Database::connect(&DatabaseUrl::SqliteMemory, PoolOptions::default()) }
     }
 
     /// The backend in use.
@@ -235,6 +244,9 @@ impl Database {
 
     /// A connection from the pool, known alive since the last connection loss.
     fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, Error> {
+        if let Some(reason) = self.missing {
+            return Err(Error::NotConfigured(reason));
+        }
         // Each round discards a dead connection, so the pool runs out of them.
         for _ in 0..=self.pool.max_size() {
             let mut pooled = self.pool.get().map_err(|e| {

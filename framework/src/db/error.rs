@@ -70,6 +70,9 @@ pub enum Error {
     /// A connection could not be opened or configured.
     #[error("cannot connect to the database: {0}")]
     Connection(String),
+    /// The handle has no database behind it: a request built outside a project.
+    #[error("no database: {0}")]
+    NotConfigured(&'static str),
 }
 
 impl Error {
@@ -87,7 +90,8 @@ impl Error {
             | Error::Query(_)
             | Error::Serialize(_)
             | Error::DeclaredThrough { .. }
-            | Error::PrimaryKeyUpdate { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            | Error::PrimaryKeyUpdate { .. }
+            | Error::NotConfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

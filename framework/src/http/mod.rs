@@ -17,7 +17,7 @@ pub(crate) use self::request::{SiteState, site_migrations};
 /// Seconds a `503 Service Unavailable` asks clients to wait before retrying (`Retry-After`).
 pub const RETRY_AFTER_SECONDS: u32 = 5;
 pub use self::request::{Request, RequestContext};
-pub use self::response::{json, redirect, redirect_permanent};
+pub use self::response::{json, redirect, redirect_permanent, vary_on};
 pub use actix_web::cookie;
 pub use actix_web::http::{Method, StatusCode, header};
 pub use actix_web::web::{Form, Json, Path};

@@ -9,12 +9,23 @@ use crate::conf::Settings;
 use crate::db::Database;
 
 /// What the project puts in every request's app data.
-#[derive(Debug)]
 pub(crate) struct SiteState {
     pub(crate) settings: Arc<Settings>,
     pub(crate) db: Database,
     /// Every migration of the project's apps, `(app, name)`: what the health check expects applied.
     pub(crate) migrations: Vec<(String, String)>,
+    /// The apps' context processors, in app order.
+    pub(crate) context_processors: Vec<crate::templates::ContextProcessor>,
+}
+
+impl std::fmt::Debug for SiteState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SiteState")
+            .field("db", &self.db)
+            .field("migrations", &self.migrations.len())
+            .field("context_processors", &self.context_processors.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The migrations of the project serving `req` (none outside a project).
@@ -52,11 +63,12 @@ impl Request {
 
     /// The project's database pool: `req.db().run(|conn| ...).await`.
     ///
-    /// A request built outside a project gets a private in-memory SQLite database.
+    /// A request built outside a project (plain actix-web, a hand-made test request) has no
+    /// database: every query on the handle fails with [`crate::db::Error::NotConfigured`].
     pub fn db(&self) -> Database {
         match self.inner.app_data::<actix_web::web::Data<SiteState>>() {
             Some(state) => state.db.clone(),
-            None => Database::connect(&crate::conf::DatabaseUrl::SqliteMemory, crate::db::PoolOptions::default()),
+            None => Database::missing("this request is not served by a Manouche project; build it with `Project`"),
         }
     }
 
@@ -112,10 +124,12 @@ impl FromRequest for Request {
     }
 }
 
-/// Values every template can use: Django's request context processors.
+/// Values every template can use: Django's `RequestContext` and its context processors.
 ///
-/// Put it in a template struct as `ctx: RequestContext` and write `{{ ctx.static_url }}` or
-/// `{{ ctx.path }}` in the template.
+/// Put it in a template struct as `ctx: RequestContext` and write `{{ ctx.static_url }}`,
+/// `{{ ctx.path }}`, `{{ ctx.csrf_input() }}` in forms, `{% for m in ctx.messages() %}` and
+/// `{{ ctx.get("shop_name") }}` for what the apps' context processors add
+/// ([`crate::App::context_processor`]). Built once per request; cloning it is cheap.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RequestContext {
@@ -127,21 +141,37 @@ pub struct RequestContext {
     pub static_url: String,
     /// The session, when the sessions middleware runs: for [`RequestContext::messages`].
     session: Option<crate::sessions::Session>,
+    /// The CSRF state, when the CSRF middleware runs.
+    csrf: Option<crate::csrf::CsrfToken>,
+    /// What the context processors added.
+    vars: Arc<crate::templates::ContextVars>,
 }
 
 impl RequestContext {
-    /// The context of a request.
+    /// The context of a request: built (running the context processors) on first use, then
+    /// the same for the rest of the request.
     pub fn from_request(req: &HttpRequest) -> Self {
         let cached = req.extensions().get::<RequestContext>().cloned();
         if let Some(ctx) = cached {
             return ctx;
         }
         let settings = settings_of(req);
+        let mut vars = crate::templates::ContextVars::default();
+        if let Some(state) = req.app_data::<actix_web::web::Data<SiteState>>()
+            && !state.context_processors.is_empty()
+        {
+            let request = Request::new(req.clone());
+            for processor in &state.context_processors {
+                processor(&request, &mut vars);
+            }
+        }
         let ctx = RequestContext {
             path: req.path().to_owned(),
             debug: settings.debug,
             static_url: settings.static_url.clone(),
             session: req.extensions().get::<crate::sessions::Session>().cloned(),
+            csrf: crate::csrf::token_of(req),
+            vars: Arc::new(vars),
         };
         req.extensions_mut().insert(ctx.clone());
         ctx
@@ -157,13 +187,40 @@ impl RequestContext {
     pub fn static_file(&self, path: &str) -> String {
         format!("{}{}", self.static_url, path.trim_start_matches('/'))
     }
-}
 
-impl FromRequest for RequestContext {
-    type Error = actix_web::Error;
-    type Future = Ready<Result<Self, Self::Error>>;
+    /// A new masked CSRF token (Django's `{{ csrf_token }}`), e.g. for a `<meta>` a script reads;
+    /// empty without the `manouche.csrf` middleware.
+    pub fn csrf_token(&self) -> String {
+        self.csrf.as_ref().and_then(|token| token.masked().ok()).unwrap_or_default()
+    }
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(RequestContext::from_request(req)))
+    /// The hidden input carrying a masked CSRF token, for every `<form method="post">` (Django's
+    /// `{% csrf_token %}`): `{{ ctx.csrf_input() }}`. Empty without the `manouche.csrf`
+    /// middleware.
+    pub fn csrf_input(&self) -> crate::csrf::CsrfInput {
+        if self.csrf.is_none() && self.debug {
+            log::warn!(target: "manouche.templates", "a template used `ctx.csrf_input()` but `manouche.csrf` is not in `middleware`");
+        }
+        crate::csrf::CsrfInput::new(self.csrf.as_ref().and_then(|token| token.masked().ok()))
+    }
+
+    /// What a context processor set under `name`, or `""` (as Django renders an unknown
+    /// variable; logged in debug mode).
+    pub fn get(&self, name: &str) -> &str {
+        match self.vars.get(name) {
+            Some(value) => value,
+            None => {
+                if self.debug {
+                    let known: Vec<&str> = self.vars.names().collect();
+                    log::warn!(target: "manouche.templates", "no context processor set `{name}`; set: {known:?}");
+                }
+                ""
+            }
+        }
+    }
+
+    /// Everything the context processors set.
+    pub fn vars(&self) -> &crate::templates::ContextVars {
+        &self.vars
     }
 }

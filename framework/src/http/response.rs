@@ -21,3 +21,16 @@ pub fn json(value: &impl Serialize) -> crate::Result<HttpResponse> {
     let body = serde_json::to_vec(value).map_err(crate::Error::other)?;
     Ok(HttpResponse::Ok().content_type("application/json").body(body))
 }
+
+/// Adds `name` to the response's `Vary` header unless it (or `*`) is already there (Django's
+/// `patch_vary_headers` for one header).
+pub fn vary_on(headers: &mut header::HeaderMap, name: &'static str) {
+    let present = headers
+        .get_all(header::VARY)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim().eq_ignore_ascii_case(name) || v.trim() == "*");
+    if !present {
+        headers.append(header::VARY, header::HeaderValue::from_static(name));
+    }
+}

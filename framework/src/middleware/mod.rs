@@ -25,8 +25,9 @@
 //! # let _ = maintenance;
 //! ```
 //!
-//! Built-ins: `manouche.security` ([`SecurityHeaders`]) and `manouche.logging`
-//! ([`RequestLogging`]). Host validation and the panic guard are not middleware: they always run.
+//! Built-ins: `manouche.security` ([`SecurityHeaders`]), `manouche.sessions`
+//! ([`crate::sessions::SessionMiddleware`]), `manouche.csrf` ([`crate::csrf::CsrfMiddleware`])
+//! and `manouche.logging` ([`RequestLogging`]). Host validation and the panic guard are not middleware: they always run.
 
 mod builtin;
 
@@ -114,6 +115,12 @@ pub(crate) fn builtin_factories() -> Vec<(&'static str, Factory)> {
             "manouche.sessions",
             Arc::new(|s: &Settings| {
                 crate::sessions::SessionMiddleware::from_settings(s).map(|m| Arc::new(m) as Arc<dyn Middleware>)
+            }),
+        ),
+        (
+            "manouche.csrf",
+            Arc::new(|s: &Settings| {
+                crate::csrf::CsrfMiddleware::from_settings(s).map(|m| Arc::new(m) as Arc<dyn Middleware>)
             }),
         ),
     ]

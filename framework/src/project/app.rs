@@ -28,6 +28,7 @@ pub struct App {
     pub(crate) template_dirs: Vec<PathBuf>,
     pub(crate) commands: Vec<Arc<dyn Command>>,
     pub(crate) middleware: Vec<(String, Factory)>,
+    pub(crate) context_processors: Vec<crate::templates::ContextProcessorFactory>,
     pub(crate) migrations: Option<Migrations>,
     pub(crate) diesel_migrations: Option<&'static diesel_migrations::EmbeddedMigrations>,
 }
@@ -56,6 +57,7 @@ impl App {
             template_dirs: Vec::new(),
             commands: Vec::new(),
             middleware: Vec::new(),
+            context_processors: Vec::new(),
             migrations: None,
             diesel_migrations: None,
         }
@@ -184,6 +186,34 @@ impl App {
         F: Fn(&Settings) -> Result<Arc<dyn Middleware>, String> + Send + Sync + 'static,
     {
         self.middleware.push((name.into(), Arc::new(factory)));
+        self
+    }
+
+    /// A context processor (Django's `context_processors`): values every template of the project
+    /// can show through its [`crate::http::RequestContext`], without each view passing them.
+    /// `factory` runs once when the project is built, with the settings; what it returns runs
+    /// for each request that builds a context.
+    ///
+    /// ```
+    /// use manouche::prelude::*;
+    /// use manouche::templates::ContextVars;
+    ///
+    /// let shop = App::new("shop").context_processor(|settings| {
+    ///     let name: std::sync::Arc<str> = if settings.debug { "Tea (dev)".into() } else { "Tea".into() };
+    ///     Ok(move |_req: &Request, vars: &mut ContextVars| vars.insert("shop_name", name.clone()))
+    /// });
+    /// // In a template: <title>{{ ctx.get("shop_name") }}</title>
+    /// # let _ = shop;
+    /// ```
+    #[must_use]
+    pub fn context_processor<F, P>(mut self, factory: F) -> Self
+    where
+        F: Fn(&Settings) -> Result<P, String> + Send + Sync + 'static,
+        P: Fn(&crate::http::Request, &mut crate::templates::ContextVars) + Send + Sync + 'static,
+    {
+        self.context_processors.push(Arc::new(move |settings: &Settings| {
+            factory(settings).map(|p| Arc::new(p) as crate::templates::ContextProcessor)
+        }));
         self
     }
 }

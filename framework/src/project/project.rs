@@ -181,6 +181,15 @@ impl Project {
                 Vec::new()
             }
         };
+        let mut context_processors = Vec::new();
+        for app in &self.apps {
+            for factory in &app.context_processors {
+                match factory(&settings) {
+                    Ok(processor) => context_processors.push(processor),
+                    Err(e) => problems.push(format!("a context processor of app `{}` could not start: {e}", app.name)),
+                }
+            }
+        }
         let Some(resolver) = resolver.filter(|_| problems.is_empty()) else {
             return Err(crate::Error::ImproperlyConfigured(problems.join("; ")));
         };
@@ -195,6 +204,7 @@ impl Project {
                     .flat_map(App::migration_list)
                     .map(|migration| (migration.app, migration.name))
                     .collect(),
+                context_processors,
             }),
             settings,
             resolver: Arc::new(resolver),

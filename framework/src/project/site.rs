@@ -143,7 +143,11 @@ impl Site {
             info.add_static(name, value);
         }
         let route = found.route;
-        req.extensions_mut().insert(ResolverMatch { name: route.name().map(str::to_owned), view: route.view_path() });
+        req.extensions_mut().insert(ResolverMatch {
+            name: route.name().map(str::to_owned),
+            view: route.view_path(),
+            csrf_exempt: route.view().info().csrf_exempt,
+        });
         Outcome::View(found.index)
     }
 

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use actix_web::HttpMessage;
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::header::{self, HeaderValue};
 
 use super::{Expiry, Session, SessionSettings, SessionStore, SignedCookieStore};
 use crate::conf::Settings;
@@ -85,7 +84,7 @@ impl SessionMiddleware {
     ) -> ServiceResponse {
         let super::session::Outcome { accessed, modified, new_key, empty } = session.outcome();
         if accessed {
-            vary_on_cookie(&mut response);
+            crate::http::vary_on(response.headers_mut(), "Cookie");
         }
         let request = response.request().clone();
         if empty {
@@ -136,19 +135,6 @@ fn failed(response: ServiceResponse, error: &crate::Error) -> ServiceResponse {
     let (request, _) = response.into_parts();
     let status = error.status();
     ServiceResponse::new(request, actix_web::HttpResponse::build(status).body("The session could not be saved."))
-}
-
-/// Adds `Cookie` to the response's `Vary` unless it is there.
-fn vary_on_cookie(response: &mut ServiceResponse) {
-    let headers = response.headers_mut();
-    let present = headers
-        .get_all(header::VARY)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|v| v.trim().eq_ignore_ascii_case("cookie") || v.trim() == "*");
-    if !present {
-        headers.append(header::VARY, HeaderValue::from_static("Cookie"));
-    }
 }
 
 impl Middleware for SessionMiddleware {

@@ -22,7 +22,9 @@
 use actix_web::HttpResponse;
 pub use askama::Template;
 
+mod context;
 pub mod filters;
+pub use self::context::{ContextProcessor, ContextProcessorFactory, ContextVars};
 pub use manouche_macros::filter_fn;
 
 /// The template a response was rendered from, read by the test client.

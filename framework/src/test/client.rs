@@ -33,6 +33,7 @@ pub struct Client {
     db: crate::db::Database,
     call: Call,
     cookies: RefCell<BTreeMap<String, String>>,
+    enforce_csrf_checks: bool,
 }
 
 impl fmt::Debug for Client {
@@ -71,7 +72,16 @@ impl Client {
             let service = Rc::clone(&service);
             Box::pin(async move { service.call(req).await })
         });
-        Ok(Client { system, db, call, cookies: RefCell::new(BTreeMap::new()) })
+        Ok(Client { system, db, call, cookies: RefCell::new(BTreeMap::new()), enforce_csrf_checks: false })
+    }
+
+    /// Makes the `manouche.csrf` middleware check this client's requests. By default, as
+    /// Django's test client, it lets them through without a token, so tests of other things
+    /// need not fetch one; tests of CSRF protection turn the checks on.
+    #[must_use]
+    pub fn enforce_csrf_checks(mut self) -> Self {
+        self.enforce_csrf_checks = true;
+        self
     }
 
     /// The database the project's views use, to prepare and inspect data.
@@ -81,7 +91,15 @@ impl Client {
 
     /// A request with any method.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder<'_> {
-        RequestBuilder { client: self, method, path: path.to_owned(), headers: Vec::new(), body: None, follow: false }
+        RequestBuilder {
+            client: self,
+            method,
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: None,
+            follow: false,
+            secure: false,
+        }
     }
 
     /// A GET request.
@@ -130,11 +148,15 @@ impl Client {
         path: &str,
         headers: &[(String, String)],
         body: Option<&(Vec<u8>, String)>,
+        secure: bool,
     ) -> Response {
         // Encode what a browser would, so `client.get("/q/a b/")` is a valid request.
         let path = utf8_percent_encode(path, URI_UNSAFE).to_string();
-        let mut req = TestRequest::default().method(method.clone()).uri(&path);
-        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+        let host = headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("host")).map(|(_, v)| v.as_str());
+        // An absolute `https://` target: the request counts as made over HTTPS.
+        let target = if secure { format!("https://{}{path}", host.unwrap_or("testserver")) } else { path };
+        let mut req = TestRequest::default().method(method.clone()).uri(&target);
+        if host.is_none() {
             req = req.insert_header((header::HOST, "testserver"));
         }
         let cookies = self.cookies.borrow();
@@ -151,6 +173,9 @@ impl Client {
         }
         let call = Rc::clone(&self.call);
         let request = req.to_request();
+        if !self.enforce_csrf_checks {
+            actix_web::HttpMessage::extensions_mut(&request).insert(crate::csrf::SkipChecks);
+        }
         let (status, headers, template, body) = self.system.block_on(async move {
             match call(request).await {
                 Ok(response) => {
@@ -197,6 +222,7 @@ pub struct RequestBuilder<'c> {
     headers: Vec<(String, String)>,
     body: Option<(Vec<u8>, String)>,
     follow: bool,
+    secure: bool,
 }
 
 impl RequestBuilder<'_> {
@@ -234,6 +260,13 @@ impl RequestBuilder<'_> {
         self
     }
 
+    /// Sends the request as if over HTTPS (Django's `secure=True`): CSRF checks then apply
+    /// their HTTPS rules (the `Referer`).
+    pub fn secure(mut self) -> Self {
+        self.secure = true;
+        self
+    }
+
     /// Follows redirects (up to 10), recording them in [`Response::redirect_chain`].
     pub fn follow(mut self) -> Self {
         self.follow = true;
@@ -247,7 +280,7 @@ impl RequestBuilder<'_> {
         let mut body = self.body;
         let mut chain = Vec::new();
         loop {
-            let mut response = self.client.send_once(&method, &path, &self.headers, body.as_ref());
+            let mut response = self.client.send_once(&method, &path, &self.headers, body.as_ref(), self.secure);
             let location = response.header(header::LOCATION.as_str()).map(str::to_owned);
             match location {
                 Some(location) if self.follow && response.status.is_redirection() && chain.len() < 10 => {
@@ -256,7 +289,11 @@ impl RequestBuilder<'_> {
                         method = Method::GET;
                         body = None;
                     }
-                    path = location.strip_prefix("http://testserver").unwrap_or(&location).to_owned();
+                    path = location
+                        .strip_prefix("http://testserver")
+                        .or_else(|| location.strip_prefix("https://testserver"))
+                        .unwrap_or(&location)
+                        .to_owned();
                 }
                 _ => {
                     response.redirect_chain = chain;

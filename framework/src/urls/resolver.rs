@@ -299,4 +299,6 @@ pub struct ResolverMatch {
     pub name: Option<String>,
     /// The view's Rust path.
     pub view: &'static str,
+    /// The view is exempt from CSRF checks ([`crate::views::ViewInfo::csrf_exempt`]).
+    pub csrf_exempt: bool,
 }

@@ -30,6 +30,9 @@ pub struct ViewInfo {
     pub checks_params: bool,
     /// The view's Rust path, e.g. `shop::views::product_detail`.
     pub path: &'static str,
+    /// Whether the CSRF middleware lets unsafe methods through without a token (Django's
+    /// `@csrf_exempt`): `#[view(POST, csrf_exempt)]`.
+    pub csrf_exempt: bool,
 }
 
 impl ViewInfo {
@@ -40,7 +43,14 @@ impl ViewInfo {
         params: &'static [&'static str],
         path: &'static str,
     ) -> Self {
-        ViewInfo { name, methods, params, checks_params: true, path }
+        ViewInfo { name, methods, params, checks_params: true, path, csrf_exempt: false }
+    }
+
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __csrf_exempt(mut self) -> Self {
+        self.csrf_exempt = true;
+        self
     }
 }
 
@@ -120,7 +130,14 @@ where
     Args: FromRequest + 'static,
     F::Output: Responder + 'static,
 {
-    let info = ViewInfo { name: "", methods: &[], params: &[], checks_params: false, path: std::any::type_name::<F>() };
+    let info = ViewInfo {
+        name: "",
+        methods: &[],
+        params: &[],
+        checks_params: false,
+        path: std::any::type_name::<F>(),
+        csrf_exempt: false,
+    };
     FunctionView { handler, info, _args: PhantomData }
 }
 
@@ -129,6 +146,16 @@ pub struct FunctionView<F, Args> {
     handler: F,
     info: ViewInfo,
     _args: PhantomData<fn(Args)>,
+}
+
+impl<F, Args> FunctionView<F, Args> {
+    /// Lets unsafe methods through the CSRF middleware without a token (Django's
+    /// `@csrf_exempt`), for a webhook that authenticates its caller another way.
+    #[must_use]
+    pub fn csrf_exempt(mut self) -> Self {
+        self.info.csrf_exempt = true;
+        self
+    }
 }
 
 impl<F, Args> fmt::Debug for FunctionView<F, Args> {

@@ -40,6 +40,7 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
         quote_spanned! {span=> ::manouche::__private::respond(__output, &__req) }
     };
 
+    let exempt = def.csrf_exempt.then(|| quote! { .__csrf_exempt() });
     let url_idents: Vec<&syn::Ident> = def.url_params.iter().map(|(ident, _)| ident).collect();
     let url_names: Vec<String> = url_idents.iter().map(|i| i.to_string()).collect();
     let url_types: Vec<&syn::Type> = def.url_params.iter().map(|(_, ty)| ty).collect();
@@ -87,7 +88,7 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
                     &[#(#methods),*],
                     &[#(#url_names),*],
                     ::core::concat!(::core::module_path!(), "::", #fn_name),
-                );
+                )#exempt;
                 &INFO
             }
         }

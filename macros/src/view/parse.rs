@@ -15,6 +15,8 @@ pub(crate) struct ViewDef {
     pub(crate) params: Vec<Param>,
     pub(crate) url_params: Vec<(Ident, Type)>,
     pub(crate) fallible: bool,
+    /// `csrf_exempt`: unsafe methods need no CSRF token.
+    pub(crate) csrf_exempt: bool,
 }
 
 /// One function parameter: the extractor type to run.
@@ -31,6 +33,7 @@ impl ViewDef {
             params: Vec::new(),
             url_params: Vec::new(),
             fallible: false,
+            csrf_exempt: false,
         };
         def.parse_args(args, &mut errors);
         def.check_signature(item, &mut errors);
@@ -49,6 +52,12 @@ impl ViewDef {
         let mut named = false;
         for meta in metas {
             match &meta {
+                Meta::Path(path) if path.is_ident("csrf_exempt") => {
+                    if self.csrf_exempt {
+                        errors.push(syn::Error::new(path.span(), "`csrf_exempt` is given twice"));
+                    }
+                    self.csrf_exempt = true;
+                }
                 Meta::Path(path) => {
                     let Some(ident) = path.get_ident() else {
                         errors.push(syn::Error::new(path.span(), "expected an HTTP method such as `GET`"));
@@ -85,7 +94,7 @@ impl ViewDef {
                 }
                 other => errors.push(syn::Error::new(
                     other.path().span(),
-                    "unknown `view` option; expected HTTP methods (`GET`, `POST`, ...) and `name = \"...\"`",
+                    "unknown `view` option; expected HTTP methods (`GET`, `POST`, ...), `name = \"...\"` and `csrf_exempt`",
                 )),
             }
         }
