@@ -3,6 +3,7 @@
 
 mod common;
 
+mod cart;
 mod cli;
 mod collector;
 mod csrf;

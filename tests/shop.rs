@@ -27,6 +27,17 @@ pub(crate) fn seeded_client() -> Client {
     client()
 }
 
+/// The shop's settings on a fresh database, migrated and seeded.
+pub(crate) fn seeded_settings() -> Settings {
+    let settings = shop_settings();
+    let project = example_shop::configure(manouche::Project::new(settings.clone()));
+    for step in ["migrate", "seed"] {
+        let out = project.call_command([step]);
+        assert!(out.success(), "{step}: {}", out.stderr);
+    }
+    settings
+}
+
 /// A client on a prepared, seeded shop database.
 fn client() -> Client {
     let project = project();

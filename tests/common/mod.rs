@@ -244,3 +244,96 @@ pub fn scaffold_project(base: &std::path::Path, name: &str, app: &str) -> PathBu
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     dir
 }
+
+/// A response read by [`Browser`].
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Page {
+    /// The first value of a header (name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A minimal browser over raw HTTP/1.1 on loopback: keeps cookies, sends forms, follows nothing.
+#[derive(Debug)]
+pub struct Browser {
+    pub addr: SocketAddr,
+    pub cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl Browser {
+    pub fn new(addr: SocketAddr) -> Self {
+        Browser { addr, cookies: std::collections::BTreeMap::new() }
+    }
+
+    pub fn get(&mut self, path: &str) -> Page {
+        self.send("GET", path, &[], None)
+    }
+
+    /// POSTs a URL-encoded form, with extra headers (e.g. `Origin`).
+    pub fn post_form(&mut self, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
+        let body = manouche::http::urlencode(form.iter().copied());
+        self.send("POST", path, headers, Some(("application/x-www-form-urlencoded", body)))
+    }
+
+    pub fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<(&str, String)>) -> Page {
+        let mut stream = TcpStream::connect(self.addr).expect("the server accepts");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            head.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        let body = body.map(|(content_type, text)| {
+            head.push_str(&format!("Content-Type: {content_type}\r\nContent-Length: {}\r\n", text.len()));
+            text
+        });
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        if let Some(body) = body {
+            stream.write_all(body.as_bytes()).unwrap();
+        }
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let mut lines = head.split("\r\n");
+        let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let headers: Vec<(String, String)> =
+            lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())).collect();
+        let chunked = headers.iter().any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+        let body = if chunked { dechunk(body) } else { body.to_owned() };
+        for (_, header) in headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie")) {
+            let pair = header.split(';').next().unwrap_or("");
+            let Some((name, value)) = pair.split_once('=') else { continue };
+            if value.is_empty() || header.contains("Max-Age=0") {
+                self.cookies.remove(name.trim());
+            } else {
+                self.cookies.insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+        Page { status, headers, body }
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}

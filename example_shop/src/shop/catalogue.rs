@@ -8,7 +8,6 @@ use manouche::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::models::{Category, Product, Review, ReviewProductReverse as _, Tag};
-use super::views::shop_name;
 
 /// Products per page.
 pub const PAGE_SIZE: u32 = 6;
@@ -63,7 +62,6 @@ fn filtered(category: Option<&Category>, q: &str) -> manouche::db::QuerySet<Prod
 #[template(path = "shop/product_list.html")]
 struct ProductList {
     ctx: RequestContext,
-    shop_name: String,
     products: Vec<Product>,
     /// Each category with how many active products it holds.
     categories: Vec<(Category, i64)>,
@@ -115,7 +113,6 @@ pub async fn product_list(req: Request, query: Query<ListQuery>) -> manouche::Re
     // Out of range is a 404, as Django's list views answer.
     let page = Paginator::new(make, PAGE_SIZE).page(&db, query.page.unwrap_or(1)).await?;
     render(&ProductList {
-        shop_name: shop_name(&req),
         ctx: req.context(),
         products: page.object_list,
         categories,
@@ -130,11 +127,11 @@ pub async fn product_list(req: Request, query: Query<ListQuery>) -> manouche::Re
 #[template(path = "shop/product_detail.html")]
 struct ProductDetail {
     ctx: RequestContext,
-    shop_name: String,
     product: Product,
     category: std::sync::Arc<Category>,
     tags: Vec<Tag>,
     reviews: Vec<Review>,
+    max_quantity: u32,
 }
 
 /// `/products/<slug>/`: one product; 404 when unknown.
@@ -156,7 +153,14 @@ pub async fn product_detail(req: Request, slug: Path<String>) -> manouche::Resul
             Ok((product, category, tags, reviews))
         })
         .await?;
-    render(&ProductDetail { shop_name: shop_name(&req), ctx: req.context(), product, category, tags, reviews })
+    render(&ProductDetail {
+        ctx: req.context(),
+        product,
+        category,
+        tags,
+        reviews,
+        max_quantity: super::cart::MAX_QUANTITY,
+    })
 }
 
 /// The JSON page of products.

@@ -1,6 +1,7 @@
-//! The `shop` app: the catalogue (models, list, detail, JSON API), pages, a JSON health check,
-//! an archive, downloads.
+//! The `shop` app: the catalogue (models, list, detail, JSON API), a cart in the session, pages,
+//! a JSON health check, an archive, downloads.
 
+pub mod cart;
 pub mod catalogue;
 mod middleware;
 pub mod migrations;
@@ -35,5 +36,14 @@ pub fn app() -> App {
         .templates_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates"))
         .migrations(concat!(env!("CARGO_MANIFEST_DIR"), "/src/shop/migrations"), migrations::all)
         .middleware("shop.timing", |settings| Ok(middleware::timing(settings.debug)))
+        // Every page shows the shop's name and how many tins the cart holds.
+        .context_processor(|settings| {
+            let name: std::sync::Arc<str> =
+                settings.app_settings::<ShopSettings>("shop").map_err(|e| e.to_string())?.name.into();
+            Ok(move |req: &manouche::http::Request, vars: &mut manouche::templates::ContextVars| {
+                vars.insert("shop_name", std::sync::Arc::clone(&name));
+                cart::cart_count(req, vars);
+            })
+        })
         .command(seed::Seed)
 }

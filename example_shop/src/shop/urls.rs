@@ -3,7 +3,7 @@
 use manouche::urlpatterns;
 use manouche::urls::{Urls, include, path, re_path};
 
-use super::{catalogue, views};
+use super::{cart, catalogue, views};
 
 /// Reversed as `shop:<name>`.
 pub fn urls() -> Urls {
@@ -15,11 +15,16 @@ pub fn urls() -> Urls {
         path("downloads/catalogue.csv", views::catalogue),
         path("products/", catalogue::product_list),
         path("products/{slug:slug}/", catalogue::product_detail),
+        path("cart/", cart::cart_detail),
+        path("cart/add/", cart::cart_add),
+        path("cart/change/", cart::cart_change),
+        path("cart/remove/", cart::cart_remove),
         include(
             "api/",
             urlpatterns![
                 path("products/", catalogue::api_products).name("products"),
                 path("products/{id:int}/", catalogue::api_product).name("product"),
+                path("cart/", cart::api_cart_view),
             ]
         )
         .namespace("api"),

@@ -4,44 +4,35 @@ use manouche::http::{FileResponse, HttpResponse};
 use manouche::prelude::*;
 use manouche::project::ErrorContext;
 
-use super::ShopSettings;
-
-pub(crate) fn shop_name(req: &Request) -> String {
-    req.settings().app_settings::<ShopSettings>("shop").map(|s| s.name).unwrap_or_else(|_| ShopSettings::default().name)
-}
-
 #[derive(Template)]
 #[template(path = "shop/home.html")]
 struct Home {
     ctx: RequestContext,
-    shop_name: String,
     years: Vec<u16>,
 }
 
 /// The front page.
 #[view(GET, name = "home")]
 pub async fn home(req: Request) -> manouche::Result<HttpResponse> {
-    render(&Home { shop_name: shop_name(&req), ctx: req.context(), years: vec![2025, 2026] })
+    render(&Home { ctx: req.context(), years: vec![2025, 2026] })
 }
 
 #[derive(Template)]
 #[template(path = "shop/about.html")]
 struct About {
     ctx: RequestContext,
-    shop_name: String,
 }
 
 /// Who we are.
 #[view(GET)]
 pub async fn about(req: Request) -> manouche::Result<HttpResponse> {
-    render(&About { shop_name: shop_name(&req), ctx: req.context() })
+    render(&About { ctx: req.context() })
 }
 
 #[derive(Template)]
 #[template(path = "shop/archive.html")]
 struct Archive {
     ctx: RequestContext,
-    shop_name: String,
     year: u16,
 }
 
@@ -52,7 +43,7 @@ pub async fn archive(req: Request, year: Path<u16>) -> manouche::Result<HttpResp
     if !(2000..=2100).contains(&year) {
         return Err(manouche::http::Error::not_found(format!("no archive for {year}")).into());
     }
-    render(&Archive { shop_name: shop_name(&req), ctx: req.context(), year })
+    render(&Archive { ctx: req.context(), year })
 }
 
 /// The catalogue as a CSV download, streamed from disk.
@@ -66,7 +57,6 @@ pub async fn catalogue() -> manouche::Result<FileResponse> {
 #[template(path = "404.html")]
 struct NotFound {
     ctx: RequestContext,
-    shop_name: String,
     detail: Option<String>,
 }
 
@@ -77,5 +67,5 @@ struct NotFound {
 /// When the template fails to render; the framework then falls back to its built-in page.
 pub fn not_found(ctx: &ErrorContext<'_>) -> manouche::Result<HttpResponse> {
     let req = Request::new(ctx.request.clone());
-    render(&NotFound { shop_name: shop_name(&req), ctx: req.context(), detail: ctx.detail.map(str::to_owned) })
+    render(&NotFound { ctx: req.context(), detail: ctx.detail.map(str::to_owned) })
 }
