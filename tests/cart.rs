@@ -146,7 +146,7 @@ fn the_cart_works_on_a_real_server_refuses_a_forged_post_and_survives_a_restart(
     let added: Page = browser.post_form(
         "/cart/add/",
         &[("csrfmiddlewaretoken", &token), ("product", &id), ("quantity", "2")],
-        &[("Origin", &format!("http://localhost"))],
+        &[("Origin", "http://localhost")],
     );
     assert_eq!((added.status, added.header("location")), (303, Some("/cart/")), "{}", added.body);
     assert!(browser.cookies.contains_key("sessionid"), "the cart started a session");
