@@ -310,3 +310,54 @@ fn messages_are_shown_once_on_the_next_page_escaped_with_their_level_as_class() 
     );
     assert_eq!(client.get("/shown/").send().text(), "|", "shown once");
 }
+
+static ARRIVED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Writes `key` once both racing requests have loaded the session.
+#[view(GET)]
+async fn write_racing(req: Request, key: Path<String>) -> manouche::Result<&'static str> {
+    use std::sync::atomic::Ordering;
+    req.session()?.insert(&key.into_inner(), &true)?;
+    ARRIVED.fetch_add(1, Ordering::SeqCst);
+    // Wait for the other request (a condition, not a guessed delay), giving up after 30 s.
+    for _ in 0..30_000 {
+        if ARRIVED.load(Ordering::SeqCst) >= 2 {
+            return Ok("written");
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    Err(manouche::Error::other("the other request never came"))
+}
+
+#[test]
+fn concurrent_writes_to_one_session_leave_one_whole_write_never_a_mix() {
+    use std::sync::atomic::Ordering;
+    for test_db in manouche::test::TestDatabase::all("concurrent session writes are") {
+        let text = "debug = true\nsecret_key = \"s\"\nmiddleware = [\"manouche.sessions\"]\n";
+        let settings = Settings::from_toml_str(text, "/tmp".as_ref(), std::iter::empty()).unwrap();
+        let app = App::new("race").urls(urlpatterns![
+            path("count/", count),
+            path("keys/", cycle),
+            path("write/{key}/", write_racing)
+        ]);
+        let project = test_db.migrated(Project::new(settings).app(manouche::sessions::app()).app(app)).unwrap();
+        let server = manouche::test::LiveServer::start(project).unwrap();
+        let mut browser = crate::common::Browser::new(server.addr());
+        assert_eq!(browser.get("/count/").body, "1");
+        ARRIVED.store(0, Ordering::SeqCst);
+        let racers: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|key| {
+                let mut racer = crate::common::Browser { addr: browser.addr, cookies: browser.cookies.clone() };
+                std::thread::spawn(move || racer.get(&format!("/write/{key}/")))
+            })
+            .collect();
+        for racer in racers {
+            let page = racer.join().unwrap();
+            assert_eq!((page.status, page.body.as_str()), (200, "written"), "{:?}", test_db.backend());
+        }
+        // Each request saved the whole session as it saw it: the later save wins, whole.
+        let keys = browser.get("/keys/").body;
+        assert!(keys == "a,count" || keys == "b,count", "{:?}: {keys}", test_db.backend());
+    }
+}
