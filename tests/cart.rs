@@ -118,6 +118,7 @@ fn a_same_site_script_uses_the_json_api_with_the_header_token() {
     assert_eq!(set.status(), 200, "{}", set.text());
     let cart: serde_json::Value = set.json().unwrap();
     assert_eq!(cart["count"], 3);
+    assert_eq!(cart["message"], "Your cart holds 3 × Genmaicha.");
     assert_eq!(cart["total"], "27.00");
     assert_eq!(cart["lines"][0]["unit_price"], "9.00");
     let forged = client.post("/api/cart/").json(&serde_json::json!({"product": id, "quantity": 9})).send();

@@ -342,6 +342,10 @@ fn bad_csrf_settings_name_the_key() {
         let error = Client::new(project(extra, true)).unwrap_err().to_string();
         assert!(error.contains(needle), "{needle} in {error}");
     }
+    let mut settings = settings("[csrf]\nuse_sessions = true\n", true);
+    settings.middleware = vec!["manouche.csrf".into(), "manouche.sessions".into()];
+    let error = Client::new(Project::new(settings)).unwrap_err().to_string();
+    assert!(error.contains("list `manouche.sessions` before `manouche.csrf`"), "{error}");
 }
 
 #[test]

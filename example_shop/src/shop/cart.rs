@@ -102,27 +102,60 @@ fn quantity_in_range(quantity: u32, zero_allowed: bool) -> Result<u32, manouche:
     }
 }
 
-/// Sets a line to `wanted` tins, no more than the stock; a message says what happened.
-fn set_line(req: &Request, cart: &mut Cart, product: &Product, wanted: u32) -> manouche::Result<u32> {
-    let messages = req.messages()?;
+/// What setting a line did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Removed,
+    SoldOut,
+    Set(u32),
+    /// Fewer than asked: the stock.
+    Capped(u32),
+}
+
+impl Change {
+    /// What to tell the visitor, and how loudly.
+    fn message(self, product: &Product) -> (manouche::messages::Level, String) {
+        use manouche::messages::Level;
+        let name = &product.name;
+        match self {
+            Change::Removed => (Level::Success, format!("Removed {name} from your cart.")),
+            Change::SoldOut => (Level::Error, format!("{name} is sold out.")),
+            Change::Set(quantity) => (Level::Success, format!("Your cart holds {quantity} × {name}.")),
+            Change::Capped(stock) => {
+                (Level::Warning, format!("Only {stock} tins of {name} are in stock: your cart holds {stock}."))
+            }
+        }
+    }
+}
+
+/// Sets a line to `wanted` tins, no more than the stock (0 removes it).
+fn set_line(cart: &mut Cart, product: &Product, wanted: u32) -> Change {
     let stock = u32::try_from(product.stock.max(0)).unwrap_or(0);
     if wanted == 0 {
         cart.lines.remove(&product.id);
-        messages.success(format!("Removed {} from your cart.", product.name))?;
-        return Ok(0);
+        return Change::Removed;
     }
     if stock == 0 {
-        messages.error(format!("{} is sold out.", product.name))?;
-        return Ok(cart.quantity(product.id));
+        return Change::SoldOut;
     }
     let quantity = wanted.min(stock);
     cart.lines.insert(product.id, quantity);
-    if quantity < wanted {
-        messages.warning(format!("Only {stock} tins of {} are in stock: your cart holds {quantity}.", product.name))?;
-    } else {
-        messages.success(format!("Your cart holds {quantity} × {}.", product.name))?;
-    }
-    Ok(quantity)
+    if quantity < wanted { Change::Capped(stock) } else { Change::Set(quantity) }
+}
+
+/// Sets a line, saves the cart and leaves a message for the next page.
+fn change_line(
+    req: &Request,
+    session: &Session,
+    product: &Product,
+    wanted: impl FnOnce(&Cart) -> u32,
+) -> manouche::Result<()> {
+    let mut cart = Cart::load(session);
+    let wanted = wanted(&cart);
+    let change = set_line(&mut cart, product, wanted);
+    cart.save(session)?;
+    let (level, text) = change.message(product);
+    req.messages()?.add(level, text, "")
 }
 
 /// `product` and `quantity`, as the add and change forms post them.
@@ -165,11 +198,9 @@ pub async fn cart_add(req: Request, form: Form<LineForm>) -> manouche::Result<Ht
     let form = form.into_inner();
     let quantity = quantity_in_range(form.quantity, false)?;
     let product = sellable(&req, form.product).await?;
-    let session = req.session()?;
-    let mut cart = Cart::load(&session);
-    let wanted = cart.quantity(product.id).saturating_add(quantity).min(MAX_QUANTITY);
-    set_line(&req, &mut cart, &product, wanted)?;
-    cart.save(&session)?;
+    change_line(&req, &req.session()?, &product, |cart| {
+        cart.quantity(product.id).saturating_add(quantity).min(MAX_QUANTITY)
+    })?;
     Ok(see_other(&cart_detail::url()?))
 }
 
@@ -179,10 +210,7 @@ pub async fn cart_change(req: Request, form: Form<LineForm>) -> manouche::Result
     let form = form.into_inner();
     let quantity = quantity_in_range(form.quantity, true)?;
     let product = sellable(&req, form.product).await?;
-    let session = req.session()?;
-    let mut cart = Cart::load(&session);
-    set_line(&req, &mut cart, &product, quantity)?;
-    cart.save(&session)?;
+    change_line(&req, &req.session()?, &product, |_| quantity)?;
     Ok(see_other(&cart_detail::url()?))
 }
 
@@ -209,6 +237,9 @@ pub struct ApiCart {
     lines: Vec<ApiLine>,
     count: u32,
     total: Decimal,
+    /// What the last change did, for the script to show.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
 }
 
 /// A line of [`ApiCart`].
@@ -234,7 +265,7 @@ async fn api_cart(req: &Request, cart: &Cart) -> manouche::Result<ApiCart> {
             total: l.total,
         })
         .collect();
-    Ok(ApiCart { lines, count, total })
+    Ok(ApiCart { lines, count, total, message: None })
 }
 
 /// `GET /api/cart/`: the cart as JSON. `POST` with `{"product": id, "quantity": n}` and the
@@ -243,18 +274,20 @@ async fn api_cart(req: &Request, cart: &Cart) -> manouche::Result<ApiCart> {
 pub async fn api_cart_view(req: Request, body: Option<Json<LineForm>>) -> manouche::Result<HttpResponse> {
     let session = req.session()?;
     let mut cart = Cart::load(&session);
+    let mut message = None;
     if req.method() == manouche::http::Method::POST {
         let Some(Json(form)) = body else {
             return Err(manouche::http::Error::bad_request("send {\"product\": id, \"quantity\": n} as JSON").into());
         };
         let quantity = quantity_in_range(form.quantity, true)?;
         let product = sellable(&req, form.product).await?;
-        set_line(&req, &mut cart, &product, quantity)?;
-        // The script shows the result itself: the message is not kept for the next page.
-        drop(req.messages()?.take());
+        // The script shows the result itself: no message is kept for the next page.
+        message = Some(set_line(&mut cart, &product, quantity).message(&product).1);
         cart.save(&session)?;
     }
-    Ok(HttpResponse::Ok().json(api_cart(&req, &cart).await?))
+    let mut answer = api_cart(&req, &cart).await?;
+    answer.message = message;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 /// Puts `cart_count` in every template's context.

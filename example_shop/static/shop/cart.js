@@ -30,7 +30,7 @@ document.addEventListener("submit", async (event) => {
     });
     if (!response.ok) throw new Error(`the cart answered ${response.status}`);
     const cart = await response.json();
-    status.textContent = `In your cart: ${cart.count} tins, ${cart.total} in all.`;
+    status.textContent = `${cart.message} In your cart: ${cart.count} tins, ${cart.total} in all.`;
     const link = document.querySelector("nav a.cart");
     if (link) link.textContent = `Cart (${cart.count})`;
   } catch (error) {

@@ -81,6 +81,17 @@ impl CsrfMiddleware {
             }
             middleware.trusted_hosts.push(host.to_ascii_lowercase());
         }
+        if middleware.settings.use_sessions {
+            let position = |name: &str| settings.middleware.iter().position(|m| m == name);
+            let sessions_first = match (position("manouche.sessions"), position("manouche.csrf")) {
+                (Some(sessions), Some(csrf)) => sessions < csrf,
+                (sessions, None) => sessions.is_some(),
+                (None, Some(_)) => false,
+            };
+            if !sessions_first {
+                return Err("`csrf.use_sessions` keeps the secret in the session: list `manouche.sessions` before `manouche.csrf` in `middleware`".into());
+            }
+        }
         middleware.referer_domain = if middleware.settings.use_sessions {
             settings.section::<crate::sessions::SessionSettings>().map_err(|e| e.to_string())?.cookie_domain
         } else {
