@@ -3,6 +3,7 @@
 
 mod common;
 
+mod auth;
 mod cart;
 mod cli;
 mod collector;

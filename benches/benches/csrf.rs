@@ -37,8 +37,7 @@ fn client(middleware: &str) -> Client {
         "debug = true\nsecret_key = \"bench-secret\"\nallowed_hosts = [\"testserver\"]\nmiddleware = [{middleware}]\n"
     );
     let settings = Settings::from_toml_str(&text, "/tmp".as_ref(), std::iter::empty()).expect("settings");
-    let app =
-        App::new("bench").urls(urlpatterns![path("plain/", plain), path("form/", form), path("submit/", submit)]);
+    let app = App::new("bench").urls(urlpatterns![path("plain/", plain), path("form/", form), path("submit/", submit)]);
     Client::new(Project::new(settings).app(app)).expect("client").enforce_csrf_checks()
 }
 
@@ -52,12 +51,14 @@ fn csrf(c: &mut Criterion) {
     assert_eq!(protected.post("/submit/").form(&form).send().status(), 200, "the token is accepted");
     let mut group = c.benchmark_group("one request");
     group.bench_function("no CSRF middleware", |bench| bench.iter(|| bare.get("/plain/").send()));
-    group.bench_function("CSRF middleware, GET without a token", |bench| bench.iter(|| protected.get("/plain/").send()));
+    group
+        .bench_function("CSRF middleware, GET without a token", |bench| bench.iter(|| protected.get("/plain/").send()));
     group.bench_function("page with a form (token masked)", |bench| bench.iter(|| protected.get("/form/").send()));
     group.bench_function("POST with its form token checked", |bench| {
         bench.iter(|| protected.post("/submit/").form(&form).send());
     });
-    group.bench_function("POST without the middleware", |bench| bench.iter(|| bare.post("/submit/").form(&form).send()));
+    group
+        .bench_function("POST without the middleware", |bench| bench.iter(|| bare.post("/submit/").form(&form).send()));
     group.finish();
 }
 

@@ -48,6 +48,7 @@
 
 extern crate self as manouche;
 
+pub mod auth;
 pub mod conf;
 pub mod csrf;
 pub mod db;
