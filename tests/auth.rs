@@ -39,3 +39,223 @@ fn new_hashes_are_djangos_format_at_django_6s_count_and_old_ones_are_flagged_for
     );
     assert!(!argon.must_update(&encoded) && argon.must_update(django));
 }
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::ExpressionMethods as _;
+use manouche::auth::{RequestUser, User};
+use manouche::db::Model as _;
+use manouche::http::{Form, HttpResponse};
+use manouche::prelude::*;
+use manouche::test::{Client, TestDatabase};
+use manouche::urls::path;
+
+#[derive(serde::Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+#[view(POST)]
+async fn log_in(req: Request, form: Form<Credentials>) -> manouche::Result<HttpResponse> {
+    match manouche::auth::authenticate(&req, &form.username, &form.password).await? {
+        Some(user) => {
+            manouche::auth::login(&req, &user).await?;
+            Ok(HttpResponse::Ok().body(format!("welcome {}", user.username)))
+        }
+        None => Ok(HttpResponse::Unauthorized().body("Please enter a correct username and password.")),
+    }
+}
+
+#[view(POST)]
+async fn log_out(req: Request) -> manouche::Result<&'static str> {
+    manouche::auth::logout(&req)?;
+    Ok("bye")
+}
+
+#[view(GET)]
+async fn whoami(req: Request) -> manouche::Result<String> {
+    let user = req.user()?;
+    Ok(if user.is_authenticated() { user.username().to_owned() } else { "anonymous".into() })
+}
+
+#[derive(Template)]
+#[template(
+    source = "{% if ctx.user().is_authenticated() %}Hello {{ ctx.user().username() }}{% else %}Log in{% endif %}",
+    ext = "html"
+)]
+struct Greeting {
+    ctx: RequestContext,
+}
+
+#[view(GET)]
+async fn greeting(req: Request) -> manouche::Result<HttpResponse> {
+    render(&Greeting { ctx: req.context() })
+}
+
+static FAILED: AtomicUsize = AtomicUsize::new(0);
+
+#[receiver(manouche::auth::USER_LOGIN_FAILED)]
+fn count_failures(event: &manouche::auth::UserLoginFailed) {
+    if event.username.starts_with("failing-") {
+        FAILED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+const SETTINGS: &str = "debug = true\nsecret_key = \"auth-test-secret\"\nallowed_hosts = [\"testserver\"]\n\
+    middleware = [\"manouche.sessions\", \"manouche.csrf\", \"manouche.auth\"]\n[auth]\npbkdf2_iterations = 1000\n";
+
+fn project() -> Project {
+    let settings = Settings::from_toml_str(SETTINGS, "/tmp".as_ref(), std::iter::empty()).unwrap();
+    let app = App::new("accounts").urls(urlpatterns![
+        path("login/", log_in),
+        path("logout/", log_out),
+        path("whoami/", whoami),
+        path("greeting/", greeting),
+    ]);
+    Project::new(settings).app(manouche::sessions::app()).app(manouche::auth::app()).app(app)
+}
+
+fn hasher() -> manouche::auth::hashers::Hasher {
+    manouche::auth::hashers::Hasher { iterations: 1000, ..Default::default() }
+}
+
+fn create_user(client: &Client, username: &str, password: &str) -> User {
+    let user = User::new(username, &format!("{username}@example.com"), Some(password), &hasher()).unwrap();
+    client.db().run_sync(|conn| user.save_sync(conn)).unwrap()
+}
+
+fn login(client: &Client, username: &str, password: &str) -> manouche::test::Response {
+    client.post("/login/").form(&[("username", username), ("password", password)]).send()
+}
+
+#[test]
+fn migrate_creates_every_models_permissions_and_reports_stale_ones() {
+    for test_db in TestDatabase::all("auth permissions are") {
+        let project = test_db.project(project()).unwrap();
+        let out = project.call_command(["migrate"]);
+        assert!(out.success(), "{}", out.stderr);
+        assert!(out.stdout.contains("Created "), "{}", out.stdout);
+        let client = Client::new(test_db.project(self::project()).unwrap()).unwrap();
+        let codenames: Vec<String> = client
+            .db()
+            .run_sync(|conn| {
+                manouche::auth::Permission::objects()
+                    .filter(manouche::auth::Permission::app_label.eq("auth"))
+                    .values_list(manouche::auth::Permission::codename)
+                    .all_sync::<String>(conn)
+            })
+            .unwrap();
+        for expected in ["add_user", "change_user", "delete_user", "view_user", "add_group", "view_permission"] {
+            assert!(codenames.contains(&expected.to_owned()), "{expected} in {codenames:?}");
+        }
+        // A second migrate creates nothing; a permission no model declares is reported, kept.
+        client
+            .db()
+            .run_sync(|conn| {
+                manouche::auth::Permission {
+                    id: 0,
+                    name: "Can juggle users".into(),
+                    app_label: "auth".into(),
+                    model: "user".into(),
+                    codename: "juggle_user".into(),
+                }
+                .save_sync(conn)
+            })
+            .unwrap();
+        let again = project.call_command(["migrate"]);
+        assert!(!again.stdout.contains("Created "), "{}", again.stdout);
+        assert!(again.stdout.contains("auth.juggle_user"), "{}", again.stdout);
+    }
+}
+
+#[test]
+fn authenticate_accepts_the_right_password_of_an_active_user_only() {
+    for test_db in TestDatabase::all("authentication is") {
+        let client = Client::new(test_db.migrated(project()).unwrap()).unwrap();
+        create_user(&client, "ada", "analytical engine");
+        let mut inactive = User::new("grace", "g@example.com", Some("cobol"), &hasher()).unwrap();
+        inactive.is_active = false;
+        client.db().run_sync(|conn| inactive.save_sync(conn)).unwrap();
+        let before = FAILED.load(Ordering::SeqCst);
+        assert_eq!(login(&client, "failing-nobody", "x").status(), 401, "an unknown user");
+        assert_eq!(login(&client, "ada", "Analytical engine").status(), 401, "a wrong password");
+        assert_eq!(login(&client, "grace", "cobol").status(), 401, "an inactive user");
+        assert!(FAILED.load(Ordering::SeqCst) > before, "user_login_failed was sent");
+        assert_eq!(login(&client, "ada", "analytical engine").text(), "welcome ada");
+        assert_eq!(client.get("/whoami/").send().text(), "ada");
+        assert_eq!(client.get("/greeting/").send().text(), "Hello ada", "templates see the user");
+        let ada = client.db().run_sync(|conn| User::objects().filter(User::username.eq("ada")).get_sync(conn)).unwrap();
+        assert!(ada.last_login.is_some(), "last_login is recorded");
+    }
+}
+
+#[test]
+fn login_cycles_the_session_key_and_rotates_the_csrf_secret_and_logout_flushes() {
+    let test_db = TestDatabase::sqlite("login").unwrap();
+    let client = Client::new(test_db.migrated(project()).unwrap()).unwrap();
+    create_user(&client, "ada", "analytical engine");
+    // An anonymous session first (a form was shown: CSRF secret set; something stored).
+    client.set_cookie("csrftoken", &"a".repeat(32));
+    assert_eq!(client.get("/whoami/").send().text(), "anonymous");
+    assert_eq!(login(&client, "failing-x", "y").status(), 401);
+    let response = login(&client, "ada", "analytical engine");
+    assert_eq!(response.status(), 200);
+    let session = client.cookies()["sessionid"].clone();
+    assert_ne!(client.cookies()["csrftoken"], "a".repeat(32), "login rotates the CSRF secret");
+    // Fixation: a key set before login does not survive it.
+    client.set_cookie("sessionid", &session);
+    login(&client, "ada", "analytical engine");
+    assert_ne!(client.cookies()["sessionid"], session, "a new session key at login");
+    assert_eq!(client.get("/whoami/").send().text(), "ada");
+    assert_eq!(client.post("/logout/").send().text(), "bye");
+    assert!(!client.cookies().contains_key("sessionid"), "the session is gone");
+    assert_eq!(client.get("/whoami/").send().text(), "anonymous");
+}
+
+#[test]
+fn a_password_change_elsewhere_ends_the_session_and_outdated_hashes_are_upgraded() {
+    let test_db = TestDatabase::sqlite("password change").unwrap();
+    let client = Client::new(test_db.migrated(project()).unwrap()).unwrap();
+    // Stored with fewer iterations than the settings ask: re-hashed at login.
+    let old = manouche::auth::hashers::Hasher { iterations: 500, ..hasher() };
+    let user = User::new("ada", "ada@example.com", Some("analytical engine"), &old).unwrap();
+    let user = client.db().run_sync(|conn| user.save_sync(conn)).unwrap();
+    assert!(user.password.starts_with("pbkdf2_sha256$500$"));
+    login(&client, "ada", "analytical engine");
+    let stored = client.db().run_sync(|conn| User::objects().filter(User::id.eq(user.id)).get_sync(conn)).unwrap();
+    assert!(stored.password.starts_with("pbkdf2_sha256$1000$"), "upgraded: {}", stored.password);
+    assert!(stored.check_password("analytical engine"));
+    assert_eq!(client.get("/whoami/").send().text(), "ada");
+
+    let mut changed = stored.clone();
+    changed.set_password("difference engine", &hasher()).unwrap();
+    client
+        .db()
+        .run_sync(|conn| {
+            User::objects().filter(User::id.eq(user.id)).update_sync(conn, User::password.eq(changed.password))
+        })
+        .unwrap();
+    assert_eq!(client.get("/whoami/").send().text(), "anonymous", "the old session no longer matches the password");
+    assert!(!client.cookies().contains_key("sessionid"), "and it is flushed");
+}
+
+#[test]
+fn users_have_djangos_password_helpers_and_the_middleware_must_follow_sessions() {
+    let user = User::new("ada", "ada@example.com", None, &hasher()).unwrap();
+    assert!(!user.has_usable_password() && !user.check_password(""));
+    let anonymous = RequestUser::Anonymous;
+    assert!(anonymous.is_anonymous() && anonymous.username().is_empty() && !anonymous.is_staff());
+    let text = "debug = true\nsecret_key = \"s\"\nmiddleware = [\"manouche.auth\", \"manouche.sessions\"]\n";
+    let settings = Settings::from_toml_str(text, "/tmp".as_ref(), std::iter::empty()).unwrap();
+    let error = Client::new(Project::new(settings)).unwrap_err().to_string();
+    assert!(error.contains("list `manouche.sessions` before `manouche.auth`"), "{error}");
+    let settings = Settings::from_toml_str(
+        "debug = true\n[auth]\npassword_hashers = [\"md5\"]\n",
+        "/tmp".as_ref(),
+        std::iter::empty(),
+    )
+    .unwrap();
+    let error = manouche::auth::hasher(&settings).unwrap_err().to_string();
+    assert!(error.contains("unknown `auth.password_hashers` entry `md5`"), "{error}");
+}

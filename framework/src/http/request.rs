@@ -86,6 +86,25 @@ impl Request {
         })
     }
 
+    /// The request's user, or the anonymous user (Django's `request.user`), loaded once by the
+    /// `manouche.auth` middleware. Reading it makes the response vary on the session cookie.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::ImproperlyConfigured`] (a 500) when `manouche.auth` is not in the
+    /// `middleware` setting.
+    pub fn user(&self) -> Result<crate::auth::RequestUser, crate::Error> {
+        let user = self.inner.extensions().get::<crate::auth::RequestUser>().cloned().ok_or_else(|| {
+            crate::Error::ImproperlyConfigured(
+                "`req.user()` needs the `manouche.auth` middleware: add it to `middleware` in the settings".into(),
+            )
+        })?;
+        if let Some(session) = self.inner.extensions().get::<crate::sessions::Session>() {
+            session.mark_accessed();
+        }
+        Ok(user)
+    }
+
     /// The visitor's messages (Django's `messages`), kept in the session.
     ///
     /// # Errors
@@ -143,6 +162,8 @@ pub struct RequestContext {
     session: Option<crate::sessions::Session>,
     /// The CSRF state, when the CSRF middleware runs.
     csrf: Option<crate::csrf::CsrfToken>,
+    /// The user, when the auth middleware runs.
+    user: crate::auth::RequestUser,
     /// What the context processors added.
     vars: Arc<crate::templates::ContextVars>,
 }
@@ -171,6 +192,7 @@ impl RequestContext {
             static_url: settings.static_url.clone(),
             session: req.extensions().get::<crate::sessions::Session>().cloned(),
             csrf: crate::csrf::token_of(req),
+            user: Request::new(req.clone()).user().unwrap_or_default(),
             vars: Arc::new(vars),
         };
         req.extensions_mut().insert(ctx.clone());
@@ -217,6 +239,12 @@ impl RequestContext {
                 ""
             }
         }
+    }
+
+    /// The request's user (Django's `{{ user }}`): `{% if ctx.user().is_authenticated() %}Hello
+    /// {{ ctx.user().username() }}{% endif %}`. Anonymous without the `manouche.auth` middleware.
+    pub fn user(&self) -> &crate::auth::RequestUser {
+        &self.user
     }
 
     /// Everything the context processors set.

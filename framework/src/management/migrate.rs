@@ -451,13 +451,37 @@ impl Command for Migrate {
                 }
                 applied.extend(adopted);
             }
-            Ok(migrate(ctx, conn, &graph, &applied, &target, show_plan, fake))
+            let result = migrate(ctx, conn, &graph, &applied, &target, show_plan, fake);
+            if result.is_err() || show_plan {
+                return Ok(result);
+            }
+            Ok(post_migrate(ctx, conn))
         });
         match outcome {
             Ok(result) => result,
             Err(error) => Err(CommandError::new(format!("cannot migrate {}: {error}", settings.database_url))),
         }
     }
+}
+
+/// Runs the apps' post-migrate hooks and prints what they report.
+fn post_migrate(ctx: &mut CommandContext<'_>, conn: &mut crate::db::Connection) -> Result<(), CommandError> {
+    let apps: Vec<String> = ctx.project().apps().iter().map(|a| a.name().to_owned()).collect();
+    let hooks: Vec<(String, crate::migrations::PostMigrateHook)> = ctx
+        .project()
+        .apps()
+        .iter()
+        .flat_map(|app| app.post_migrate.iter().map(|hook| (app.name().to_owned(), std::sync::Arc::clone(hook))))
+        .collect();
+    for (app, hook) in hooks {
+        let mut event = crate::migrations::PostMigrate::new(conn, &apps);
+        let outcome = hook(&mut event);
+        for line in std::mem::take(&mut event.report) {
+            ctx.write_line(&line)?;
+        }
+        outcome.map_err(|e| CommandError::new(format!("after migrating, the `{app}` app failed: {e}")))?;
+    }
+    Ok(())
 }
 
 /// Names the Diesel migrations `migrate` adopted from Diesel's table.

@@ -118,6 +118,12 @@ pub(crate) fn builtin_factories() -> Vec<(&'static str, Factory)> {
             }),
         ),
         (
+            "manouche.auth",
+            Arc::new(|s: &Settings| {
+                crate::auth::AuthenticationMiddleware::from_settings(s).map(|m| Arc::new(m) as Arc<dyn Middleware>)
+            }),
+        ),
+        (
             "manouche.csrf",
             Arc::new(|s: &Settings| {
                 crate::csrf::CsrfMiddleware::from_settings(s).map(|m| Arc::new(m) as Arc<dyn Middleware>)

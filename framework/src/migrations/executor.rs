@@ -57,7 +57,7 @@ pub(crate) fn applied_if_recorded(conn: &mut AnyConnection) -> Result<BTreeSet<K
 }
 
 /// Whether the table `name` exists (in the search path, on PostgreSQL). Reads only.
-pub(crate) fn table_exists(conn: &mut AnyConnection, name: &str) -> Result<bool, crate::db::Error> {
+pub fn table_exists(conn: &mut AnyConnection, name: &str) -> Result<bool, crate::db::Error> {
     let probe = match conn.backend() {
         Backend::Postgres => {
             "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = ? AND schemaname = ANY (current_schemas(false))"

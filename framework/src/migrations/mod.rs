@@ -34,7 +34,7 @@ mod writer;
 
 pub use self::diesel::{DIESEL_TABLE, DieselMigration};
 pub use self::error::Error;
-pub use self::executor::TABLE;
+pub use self::executor::{TABLE, table_exists};
 pub use self::migration::Migration;
 pub use self::operation::{
     CreateModel, Operation, RunRust, RunSql, RustStep, add_constraint, add_field, add_index, alter_field,
@@ -112,3 +112,28 @@ pub fn creation_order(models: Vec<&'static ModelMeta>) -> Vec<&'static ModelMeta
     }
     ordered
 }
+
+/// What an app's post-migrate hook gets (Django's `post_migrate` signal): a connection to the
+/// migrated database, the project's app names, and a place for lines to report.
+#[derive(Debug)]
+pub struct PostMigrate<'a> {
+    /// The migrated database.
+    pub conn: &'a mut crate::db::Connection,
+    /// The project's apps, by name.
+    pub apps: &'a [String],
+    pub(crate) report: Vec<String>,
+}
+
+impl<'a> PostMigrate<'a> {
+    pub(crate) fn new(conn: &'a mut crate::db::Connection, apps: &'a [String]) -> Self {
+        PostMigrate { conn, apps, report: Vec::new() }
+    }
+
+    /// A line for `migrate` to print.
+    pub fn report(&mut self, line: impl Into<String>) {
+        self.report.push(line.into());
+    }
+}
+
+/// Runs after every successful `migrate`: see [`crate::App::post_migrate`].
+pub type PostMigrateHook = std::sync::Arc<dyn Fn(&mut PostMigrate<'_>) -> Result<(), crate::db::Error> + Send + Sync>;

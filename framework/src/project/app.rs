@@ -29,6 +29,7 @@ pub struct App {
     pub(crate) commands: Vec<Arc<dyn Command>>,
     pub(crate) middleware: Vec<(String, Factory)>,
     pub(crate) context_processors: Vec<crate::templates::ContextProcessorFactory>,
+    pub(crate) post_migrate: Vec<crate::migrations::PostMigrateHook>,
     pub(crate) migrations: Option<Migrations>,
     pub(crate) diesel_migrations: Option<&'static diesel_migrations::EmbeddedMigrations>,
 }
@@ -58,6 +59,7 @@ impl App {
             commands: Vec::new(),
             middleware: Vec::new(),
             context_processors: Vec::new(),
+            post_migrate: Vec::new(),
             migrations: None,
             diesel_migrations: None,
         }
@@ -186,6 +188,17 @@ impl App {
         F: Fn(&Settings) -> Result<Arc<dyn Middleware>, String> + Send + Sync + 'static,
     {
         self.middleware.push((name.into(), Arc::new(factory)));
+        self
+    }
+
+    /// Code run after every successful `migrate` (Django's `post_migrate` signal), in app order,
+    /// with the migrated database: the `auth` app syncs permissions this way.
+    #[must_use]
+    pub fn post_migrate<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&mut crate::migrations::PostMigrate<'_>) -> Result<(), crate::db::Error> + Send + Sync + 'static,
+    {
+        self.post_migrate.push(Arc::new(hook));
         self
     }
 

@@ -84,6 +84,17 @@ impl Session {
         self.read().data.get(key).map(|value| T::deserialize(value)).transpose().map_err(crate::Error::other)
     }
 
+    /// The text under `key` without counting as a read (no `Vary: Cookie`): for middleware that
+    /// looks before knowing whether the view will care.
+    pub(crate) fn peek_text(&self, key: &str) -> Option<String> {
+        self.state().data.get(key).and_then(Value::as_str).map(str::to_owned)
+    }
+
+    /// Counts as a read: the response varies on the cookie.
+    pub(crate) fn mark_accessed(&self) {
+        self.state().accessed = true;
+    }
+
     /// Stores `value` under `key`.
     ///
     /// # Errors
