@@ -93,6 +93,20 @@ async fn greeting(req: Request) -> manouche::Result<HttpResponse> {
     render(&Greeting { ctx: req.context() })
 }
 
+/// Asks the permission API several things in one request.
+#[view(GET)]
+async fn perms(req: Request) -> manouche::Result<String> {
+    let change_user = manouche::auth::has_perm(&req, "auth.change_user").await?;
+    let view_group = manouche::auth::has_perm(&req, User::PERM_VIEW).await?;
+    let both = manouche::auth::has_perms(&req, &["auth.change_user", "auth.view_group"]).await?;
+    let module = manouche::auth::has_module_perms(&req, "auth").await?;
+    let sessions = manouche::auth::has_module_perms(&req, "sessions").await?;
+    let all = manouche::auth::perms::permissions(&req).await?.all().len();
+    Ok(format!(
+        "change_user={change_user} view_user={view_group} both={both} auth={module} sessions={sessions} all={all}"
+    ))
+}
+
 static FAILED: AtomicUsize = AtomicUsize::new(0);
 
 #[receiver(manouche::auth::USER_LOGIN_FAILED)]
@@ -112,6 +126,7 @@ fn project() -> Project {
         path("logout/", log_out),
         path("whoami/", whoami),
         path("greeting/", greeting),
+        path("perms/", perms),
     ]);
     Project::new(settings).app(manouche::sessions::app()).app(manouche::auth::app()).app(app)
 }
@@ -258,4 +273,59 @@ fn users_have_djangos_password_helpers_and_the_middleware_must_follow_sessions()
     .unwrap();
     let error = manouche::auth::hasher(&settings).unwrap_err().to_string();
     assert!(error.contains("unknown `auth.password_hashers` entry `md5`"), "{error}");
+}
+
+#[test]
+fn permissions_combine_user_and_group_grants_once_per_request() {
+    use manouche::auth::{Group, Permission};
+    for test_db in TestDatabase::all("permissions are") {
+        let client = Client::new(test_db.migrated(project()).unwrap()).unwrap();
+        let ada = create_user(&client, "ada", "analytical engine");
+        client
+            .db()
+            .run_sync(|conn| {
+                let perm = |conn: &mut manouche::db::Connection, code: &str| {
+                    Permission::objects()
+                        .filter(Permission::app_label.eq("auth"))
+                        .filter(Permission::codename.eq(code.to_owned()))
+                        .get_sync(conn)
+                };
+                let (change_user, view_user) = (perm(conn, "change_user")?, perm(conn, "view_user")?);
+                let editors = Group { id: 0, name: "Editors".into() }.save_sync(conn)?;
+                editors.permissions().add_sync(conn, &change_user)?;
+                ada.groups().add_sync(conn, &editors)?;
+                ada.user_permissions().add_sync(conn, &view_user)?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            client.get("/perms/").send().text(),
+            "change_user=false view_user=false both=false auth=false sessions=false all=0",
+            "anonymous"
+        );
+        login(&client, "ada", "analytical engine");
+        // Session, user, then the permissions once (two queries) for six questions.
+        let page = manouche::test::assert_num_queries(client.db(), 4, || client.get("/perms/").send());
+        assert_eq!(page.text(), "change_user=true view_user=true both=false auth=true sessions=false all=2");
+
+        let set = |column: &str, value: bool| {
+            let column = column.to_owned();
+            client
+                .db()
+                .run_sync(move |conn| {
+                    let q = User::objects().filter(User::id.eq(ada.id));
+                    if column == "is_superuser" {
+                        q.update_sync(conn, User::is_superuser.eq(value))
+                    } else {
+                        q.update_sync(conn, User::is_active.eq(value))
+                    }
+                })
+                .unwrap();
+        };
+        set("is_superuser", true);
+        let every = client.get("/perms/").send().text();
+        assert!(every.starts_with("change_user=true view_user=true both=true auth=true sessions=true"), "{every}");
+        set("is_active", false);
+        assert_eq!(client.get("/whoami/").send().text(), "anonymous", "an inactive user is logged out");
+    }
 }

@@ -23,6 +23,7 @@ mod middleware;
 pub mod migrations;
 pub mod models;
 mod permissions;
+pub mod perms;
 pub mod validation;
 
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub use self::login::{
 };
 pub use self::middleware::AuthenticationMiddleware;
 pub use self::models::{Group, Permission, User};
+pub use self::perms::{PermissionName, Permissions, has_module_perms, has_perm, has_perms};
 use self::validation::PasswordValidator;
 
 /// The built-in `auth` app: the `auth_user`, `auth_group` and `auth_permission` tables (and their
