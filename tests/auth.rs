@@ -107,6 +107,34 @@ async fn perms(req: Request) -> manouche::Result<String> {
     ))
 }
 
+#[view(GET)]
+#[login_required]
+async fn account(req: Request) -> manouche::Result<String> {
+    Ok(format!("account of {}", req.user()?.username()))
+}
+
+#[view(GET)]
+#[permission_required(User::PERM_CHANGE, User::PERM_VIEW)]
+async fn edit_users() -> &'static str {
+    "editing users"
+}
+
+#[view(GET)]
+#[staff_member_required]
+async fn staff_only() -> &'static str {
+    "staff room"
+}
+
+fn is_ada(user: &RequestUser) -> bool {
+    user.username() == "ada"
+}
+
+#[view(GET)]
+#[user_passes_test(is_ada)]
+async fn ada_only() -> &'static str {
+    "hello ada"
+}
+
 static FAILED: AtomicUsize = AtomicUsize::new(0);
 
 #[receiver(manouche::auth::USER_LOGIN_FAILED)]
@@ -127,6 +155,10 @@ fn project() -> Project {
         path("whoami/", whoami),
         path("greeting/", greeting),
         path("perms/", perms),
+        path("account/", account),
+        path("users/edit/", edit_users),
+        path("staff/", staff_only),
+        path("ada/", ada_only),
     ]);
     Project::new(settings).app(manouche::sessions::app()).app(manouche::auth::app()).app(app)
 }
@@ -328,4 +360,42 @@ fn permissions_combine_user_and_group_grants_once_per_request() {
         set("is_active", false);
         assert_eq!(client.get("/whoami/").send().text(), "anonymous", "an inactive user is logged out");
     }
+}
+
+#[test]
+fn guarded_views_redirect_anonymous_visitors_and_refuse_users_without_permissions() {
+    let test_db = TestDatabase::sqlite("guards").unwrap();
+    let client = Client::new(test_db.migrated(project()).unwrap()).unwrap();
+    let anonymous = client.get("/account/?tab=orders&x=1").send();
+    assert_eq!(anonymous.status(), 302);
+    assert_eq!(anonymous.header("location"), Some("/accounts/login/?next=/account/%3Ftab%3Dorders%26x%3D1"));
+    for path in ["/users/edit/", "/staff/", "/ada/"] {
+        let response = client.get(path).send();
+        assert_eq!(response.status(), 302, "{path}: anonymous visitors go to the login page");
+        assert_eq!(response.header("location"), Some(format!("/accounts/login/?next={path}").as_str()));
+    }
+    let grace = create_user(&client, "grace", "cobol compiler");
+    login(&client, "grace", "cobol compiler");
+    assert_eq!(client.get("/account/").send().text(), "account of grace");
+    let refused = client.get("/users/edit/").send();
+    assert_eq!(refused.status(), 403, "logged in without the permissions");
+    assert!(refused.text().contains("auth.change_user, auth.view_user"), "debug names them: {}", refused.text());
+    assert_eq!(client.get("/staff/").send().status(), 302, "not staff");
+    assert_eq!(client.get("/ada/").send().status(), 302, "the test refuses grace");
+    client
+        .db()
+        .run_sync(|conn| {
+            use manouche::auth::Permission;
+            for code in ["change_user", "view_user"] {
+                let perm = Permission::objects().filter(Permission::codename.eq(code)).get_sync(conn)?;
+                grace.user_permissions().add_sync(conn, &perm)?;
+            }
+            User::objects().filter(User::id.eq(grace.id)).update_sync(conn, User::is_staff.eq(true))
+        })
+        .unwrap();
+    assert_eq!(client.get("/users/edit/").send().text(), "editing users");
+    assert_eq!(client.get("/staff/").send().text(), "staff room");
+    create_user(&client, "ada", "analytical engine");
+    login(&client, "ada", "analytical engine");
+    assert_eq!(client.get("/ada/").send().text(), "hello ada");
 }

@@ -3,6 +3,7 @@
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder};
 
+pub use crate::auth::{__guard as guard, Guard};
 pub use crate::signals::{ReceiverEntry, Signal};
 pub use crate::urls::UrlArg;
 pub use crate::views::{DeclaredView, LocalBoxFuture, View, ViewInfo, ViewToken};

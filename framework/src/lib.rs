@@ -82,4 +82,7 @@ pub use chrono;
 pub use diesel_migrations;
 /// The `log` facade the framework logs through; `manouche::log::info!(...)` needs no dependency.
 pub use log;
-pub use manouche_macros::{Choices, Template, many_to_many, model, permission, receiver, view};
+pub use manouche_macros::{
+    Choices, Template, login_required, many_to_many, model, permission, permission_required, receiver,
+    staff_member_required, user_passes_test, view,
+};

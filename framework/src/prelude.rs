@@ -15,4 +15,7 @@ pub use diesel::{
     BoolExpressionMethods, EscapeExpressionMethods, ExpressionMethods, NullableExpressionMethods, RunQueryDsl,
     TextExpressionMethods,
 };
-pub use manouche_macros::{Choices, Template, many_to_many, model, permission, receiver, view};
+pub use manouche_macros::{
+    Choices, Template, login_required, many_to_many, model, permission, permission_required, receiver,
+    staff_member_required, user_passes_test, view,
+};

@@ -49,6 +49,45 @@ pub fn permission(_args: TokenStream, item: TokenStream) -> TokenStream {
     quote::quote!(#error #item).into()
 }
 
+/// Requires a logged-in user: `#[login_required]` below `#[view(...)]`. An anonymous visitor is
+/// redirected to the `auth.login_url` setting with `?next=` the requested path. Alone (or above
+/// `#[view]`) it is an error: `#[view]` reads it.
+#[proc_macro_attribute]
+pub fn login_required(_args: TokenStream, item: TokenStream) -> TokenStream {
+    misplaced_guard("login_required", item)
+}
+
+/// Requires an active staff user (Django's admin `staff_member_required`), below `#[view]`;
+/// others are redirected to the login page.
+#[proc_macro_attribute]
+pub fn staff_member_required(_args: TokenStream, item: TokenStream) -> TokenStream {
+    misplaced_guard("staff_member_required", item)
+}
+
+/// Requires permissions, named by their constants so a misspelling does not compile:
+/// `#[permission_required(Product::PERM_PUBLISH)]` below `#[view]`. An anonymous visitor is
+/// redirected to the login page; a logged-in user without them gets 403. (Not to be confused
+/// with `#[permission(...)]`, which declares a model's permission.)
+#[proc_macro_attribute]
+pub fn permission_required(_args: TokenStream, item: TokenStream) -> TokenStream {
+    misplaced_guard("permission_required", item)
+}
+
+/// Requires `test(&user)` to hold (Django's `user_passes_test`): `#[user_passes_test(is_buyer)]`
+/// below `#[view]`, with `fn is_buyer(user: &manouche::auth::RequestUser) -> bool`; otherwise a
+/// redirect to the login page.
+#[proc_macro_attribute]
+pub fn user_passes_test(_args: TokenStream, item: TokenStream) -> TokenStream {
+    misplaced_guard("user_passes_test", item)
+}
+
+fn misplaced_guard(name: &str, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let message = format!("`#[{name}]` goes below `#[view(...)]` on a view, which reads it");
+    let error = syn::Error::new(proc_macro2::Span::call_site(), message).into_compile_error();
+    quote::quote!(#error #item).into()
+}
+
 /// Declares many-to-many relations of a model: `#[many_to_many(tags = Tag)]`, written below
 /// `#[model]`, generates the through model `ProductTags` (table `shop_product_tags`) and the
 /// accessor `product.tags()`. Alone it is an error: `#[model]` reads it.

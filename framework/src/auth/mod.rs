@@ -17,6 +17,7 @@
 //! Extra data about users goes in a model of the project with a one-to-one key to [`User`]
 //! (`#[field(on_delete = cascade, unique)] pub user: OneToOne<User>`), as Django recommends.
 
+mod guards;
 pub mod hashers;
 mod login;
 mod middleware;
@@ -28,6 +29,7 @@ pub mod validation;
 
 use std::sync::Arc;
 
+pub use self::guards::{Guard, check as check_guard, redirect_to_login};
 pub use self::login::{
     BACKEND_SESSION_KEY, HASH_SESSION_KEY, MODEL_BACKEND, SESSION_KEY, USER_LOGGED_IN, USER_LOGGED_OUT,
     USER_LOGIN_FAILED, UserLoggedIn, UserLoggedOut, UserLoginFailed, authenticate, hasher, login, logout,
@@ -37,6 +39,12 @@ pub use self::middleware::AuthenticationMiddleware;
 pub use self::models::{Group, Permission, User};
 pub use self::perms::{PermissionName, Permissions, has_module_perms, has_perm, has_perms};
 use self::validation::PasswordValidator;
+
+/// Checks a view's guard: what `#[login_required]` and its kin expand to.
+#[doc(hidden)]
+pub async fn __guard(req: &actix_web::HttpRequest, guard: Guard) -> crate::Result<Option<actix_web::HttpResponse>> {
+    guards::check(&crate::http::Request::new(req.clone()), guard).await
+}
 
 /// The built-in `auth` app: the `auth_user`, `auth_group` and `auth_permission` tables (and their
 /// many-to-many tables) by its migration, and the permissions of every model created after each

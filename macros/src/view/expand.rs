@@ -2,7 +2,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::parse::ViewDef;
+use super::parse::{Guard, ViewDef, guard_name};
 
 pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
     let vis = &item.vis;
@@ -11,7 +11,28 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
     let route_name = &def.name;
     let methods = &def.methods;
     let docs: Vec<&syn::Attribute> = item.attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
-    let other_attrs: Vec<&syn::Attribute> = item.attrs.iter().filter(|a| !a.path().is_ident("doc")).collect();
+    let other_attrs: Vec<&syn::Attribute> =
+        item.attrs.iter().filter(|a| !a.path().is_ident("doc") && guard_name(a).is_none()).collect();
+    let guards = def.guards.iter().map(|guard| {
+        let rule = match guard {
+            Guard::Login(span) => quote_spanned! {*span=> ::manouche::__private::Guard::Login },
+            Guard::Staff(span) => quote_spanned! {*span=> ::manouche::__private::Guard::Staff },
+            Guard::Permissions(perms) => quote! {
+                ::manouche::__private::Guard::Permissions({
+                    const __PERMISSIONS: &[::manouche::db::Permission] = &[#(#perms),*];
+                    __PERMISSIONS
+                })
+            },
+            Guard::Test(test) => {
+                quote_spanned! {test.span()=> ::manouche::__private::Guard::Test(#test) }
+            }
+        };
+        quote! {
+            if let ::core::option::Option::Some(__response) = ::manouche::__private::guard(&__req, #rule).await? {
+                return ::core::result::Result::Ok(__response);
+            }
+        }
+    });
 
     let mut inner = item.clone();
     inner.sig.ident = format_ident!("__manouche_view");
@@ -107,6 +128,7 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
             > {
                 #inner
                 ::std::boxed::Box::pin(async move {
+                    #(#guards)*
                     #(#extractions)*
                     let __output = __manouche_view(#(#arg_names),*).await;
                     #respond

@@ -17,6 +17,27 @@ pub(crate) struct ViewDef {
     pub(crate) fallible: bool,
     /// `csrf_exempt`: unsafe methods need no CSRF token.
     pub(crate) csrf_exempt: bool,
+    /// Access rules from `#[login_required]` and its kin below `#[view]`, in order.
+    pub(crate) guards: Vec<Guard>,
+}
+
+/// The names of the guard attributes `#[view]` reads and removes.
+pub(crate) const GUARDS: &[&str] =
+    &["login_required", "staff_member_required", "permission_required", "user_passes_test"];
+
+/// One access rule.
+pub(crate) enum Guard {
+    Login(Span),
+    Staff(Span),
+    /// The permission expressions, spans kept for type errors.
+    Permissions(Vec<Expr>),
+    Test(syn::Path),
+}
+
+/// Whether `attr` is one of [`GUARDS`] (by its last path segment: `manouche::login_required` too).
+pub(crate) fn guard_name(attr: &syn::Attribute) -> Option<String> {
+    let name = attr.path().segments.last()?.ident.to_string();
+    GUARDS.contains(&name.as_str()).then_some(name)
 }
 
 /// One function parameter: the extractor type to run.
@@ -34,7 +55,9 @@ impl ViewDef {
             url_params: Vec::new(),
             fallible: false,
             csrf_exempt: false,
+            guards: Vec::new(),
         };
+        def.parse_guards(item, &mut errors);
         def.parse_args(args, &mut errors);
         def.check_signature(item, &mut errors);
         errors.finish()?;
@@ -96,6 +119,58 @@ impl ViewDef {
                     other.path().span(),
                     "unknown `view` option; expected HTTP methods (`GET`, `POST`, ...), `name = \"...\"` and `csrf_exempt`",
                 )),
+            }
+        }
+    }
+
+    fn parse_guards(&mut self, item: &syn::ItemFn, errors: &mut Errors) {
+        for attr in &item.attrs {
+            let Some(name) = guard_name(attr) else { continue };
+            let span = attr.path().span();
+            match name.as_str() {
+                "login_required" | "staff_member_required" => {
+                    if let Err(error) = attr.meta.require_path_only() {
+                        errors.push(syn::Error::new(error.span(), format!("`#[{name}]` takes no arguments")));
+                    } else if name == "login_required" {
+                        self.guards.push(Guard::Login(span));
+                    } else {
+                        self.guards.push(Guard::Staff(span));
+                    }
+                }
+                "permission_required" => match attr.parse_args_with(Punctuated::<Expr, Token![,]>::parse_terminated) {
+                    Ok(perms) if perms.is_empty() => errors.push(syn::Error::new(
+                        span,
+                        "name at least one permission: `#[permission_required(Product::PERM_CHANGE)]`",
+                    )),
+                    Ok(perms) => {
+                        let mut exprs = Vec::new();
+                        for perm in perms {
+                            if let Expr::Lit(syn::ExprLit { lit: Lit::Str(text), .. }) = &perm {
+                                errors.push(syn::Error::new(
+                                    text.span(),
+                                    format!(
+                                        "name the permission by its constant so it is checked, e.g. `Product::PERM_CHANGE` for `{}`",
+                                        text.value()
+                                    ),
+                                ));
+                            } else {
+                                exprs.push(perm);
+                            }
+                        }
+                        self.guards.push(Guard::Permissions(exprs));
+                    }
+                    Err(_) => errors.push(syn::Error::new(
+                        span,
+                        "`#[permission_required(...)]` lists permission constants: `#[permission_required(Product::PERM_PUBLISH)]`",
+                    )),
+                },
+                _ => match attr.parse_args::<syn::Path>() {
+                    Ok(test) => self.guards.push(Guard::Test(test)),
+                    Err(_) => errors.push(syn::Error::new(
+                        span,
+                        "`#[user_passes_test(...)]` names a function `fn(&manouche::auth::RequestUser) -> bool`",
+                    )),
+                },
             }
         }
     }
