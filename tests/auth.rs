@@ -399,3 +399,59 @@ fn guarded_views_redirect_anonymous_visitors_and_refuse_users_without_permission
     login(&client, "ada", "analytical engine");
     assert_eq!(client.get("/ada/").send().text(), "hello ada");
 }
+
+#[test]
+fn the_login_view_redirects_only_to_a_safe_next_and_logout_takes_a_post() {
+    let test_db = TestDatabase::sqlite("login views").unwrap();
+    let client = Client::new(test_db.migrated(project()).unwrap()).unwrap().enforce_csrf_checks();
+    create_user(&client, "ada", "analytical engine");
+    // From a guarded page to the login form, `next` carried along.
+    let page = client.get("/account/").follow().send();
+    assert_eq!(page.redirect_chain, [("/accounts/login/?next=/account/".to_owned(), 302)]);
+    let html = page.text();
+    assert!(html.contains(r#"<input type="hidden" name="next" value="/account/">"#), "{html}");
+    let token = html.split(r#"name="csrfmiddlewaretoken" value=""#).nth(1).unwrap()[..64].to_owned();
+    let post = |password: &str, next: &str| {
+        client
+            .post("/accounts/login/")
+            .form(&[
+                ("csrfmiddlewaretoken", token.as_str()),
+                ("username", "ada"),
+                ("password", password),
+                ("next", next),
+            ])
+            .send()
+    };
+    let wrong = post("babbage", "/account/");
+    assert_eq!(wrong.status(), 200);
+    assert!(wrong.text().contains(manouche::auth::views::INVALID_LOGIN));
+    assert!(wrong.text().contains(r#"value="ada""#), "the username is kept");
+    let right = post("analytical engine", "/account/");
+    assert_eq!((right.status(), right.header("location")), (302, Some("/account/")));
+    assert_eq!(client.get("/account/").send().text(), "account of ada");
+    // Each login rotates the CSRF secret: a fresh form's token each time.
+    let fresh_token = || {
+        client.get("/accounts/login/").send().text().split(r#"name="csrfmiddlewaretoken" value=""#).nth(1).unwrap()
+            [..64]
+            .to_owned()
+    };
+    for unsafe_next in ["//evil.example/", "https://evil.example/", "http:///evil.example", "/\\evil.example"] {
+        let token = fresh_token();
+        let response = client
+            .post("/accounts/login/")
+            .form(&[
+                ("csrfmiddlewaretoken", token.as_str()),
+                ("username", "ada"),
+                ("password", "analytical engine"),
+                ("next", unsafe_next),
+            ])
+            .send();
+        assert_eq!(response.header("location"), Some("/accounts/profile/"), "{unsafe_next} is ignored");
+    }
+    let token = fresh_token();
+    assert_eq!(client.get("/accounts/logout/").send().status(), 405, "no logging out by a link");
+    let out = client.post("/accounts/logout/").form(&[("csrfmiddlewaretoken", token.as_str())]).send();
+    assert_eq!(out.status(), 200);
+    assert!(out.text().contains("Logged out"));
+    assert_eq!(client.get("/whoami/").send().text(), "anonymous");
+}

@@ -26,6 +26,7 @@ pub mod models;
 mod permissions;
 pub mod perms;
 pub mod validation;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -47,11 +48,18 @@ pub async fn __guard(req: &actix_web::HttpRequest, guard: Guard) -> crate::Resul
 }
 
 /// The built-in `auth` app: the `auth_user`, `auth_group` and `auth_permission` tables (and their
-/// many-to-many tables) by its migration, and the permissions of every model created after each
-/// `migrate`. Add it with the sessions app:
+/// many-to-many tables) by its migration, the permissions of every model created after each
+/// `migrate`, and the login and logout views at `accounts/login/` and `accounts/logout/`
+/// (reversed as `auth:login`, `auth:logout`; `.mount("users/")` moves them, with the
+/// `auth.login_url` setting). Add it with the sessions app:
 /// `Project::new(settings).app(manouche::sessions::app()).app(manouche::auth::app())`.
 pub fn app() -> crate::App {
     crate::App::new("auth")
+        .mount("accounts/")
+        .urls(crate::urlpatterns![
+            crate::urls::path("login/", views::login),
+            crate::urls::path("logout/", views::logout),
+        ])
         .migrations(concat!(env!("CARGO_MANIFEST_DIR"), "/src/auth/migrations"), migrations::all)
         .post_migrate(permissions::sync)
 }

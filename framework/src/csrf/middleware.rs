@@ -281,7 +281,7 @@ fn header_str<'r>(req: &'r HttpRequest, name: &HeaderName) -> Option<&'r str> {
 
 /// Whether the request came over HTTPS: TLS on this server, or an absolute `https://` target.
 /// (A proxy's `X-Forwarded-Proto` is not trusted.)
-pub(crate) fn is_secure(req: &HttpRequest) -> bool {
+pub fn is_secure(req: &HttpRequest) -> bool {
     req.app_config().secure() || req.uri().scheme_str() == Some("https")
 }
 

@@ -8,6 +8,7 @@ mod file;
 mod query;
 mod request;
 mod response;
+mod safe_url;
 
 pub use self::error::Error;
 pub use self::file::FileResponse;
@@ -18,6 +19,7 @@ pub(crate) use self::request::{SiteState, site_migrations};
 pub const RETRY_AFTER_SECONDS: u32 = 5;
 pub use self::request::{Request, RequestContext};
 pub use self::response::{json, redirect, redirect_permanent, vary_on};
+pub use self::safe_url::url_has_allowed_host_and_scheme;
 pub use actix_web::cookie;
 pub use actix_web::http::{Method, StatusCode, header};
 pub use actix_web::web::{Form, Json, Path};

@@ -4,6 +4,7 @@ use manouche::prelude::*;
 pub struct Product {
     #[field(primary_key, auto)]
     pub id: i64,
+    pub name: String,
 }
 
 // A misspelled permission constant: the compiler names it.
