@@ -455,3 +455,96 @@ fn the_login_view_redirects_only_to_a_safe_next_and_logout_takes_a_post() {
     assert!(out.text().contains("Logged out"));
     assert_eq!(client.get("/whoami/").send().text(), "anonymous");
 }
+
+#[test]
+fn createsuperuser_asks_until_the_answers_are_valid() {
+    let test_db = TestDatabase::sqlite("createsuperuser").unwrap();
+    let project = test_db.migrated(project()).unwrap();
+    let client = Client::new(test_db.project(self::project()).unwrap()).unwrap();
+    create_user(&client, "taken", "whatever it is");
+    let out = project.call_command_with_input(
+        ["createsuperuser"],
+        [
+            "bad name!",        // invalid characters
+            "taken",            // a duplicate
+            "root",             // accepted
+            "not-an-address",   // invalid
+            "root@example.com", // accepted
+            "first",
+            "second", // no match
+            "123",
+            "123", // refused by the validators...
+            "n",   // ...and not bypassed
+            "correct horse battery",
+            "correct horse battery",
+        ],
+    );
+    assert!(out.success(), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.ends_with("Superuser created successfully.\n"), "{}", out.stdout);
+    for expected in [
+        "Error: Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
+        "Error: That username is already taken.",
+        "Error: Enter a valid email address.",
+        "Error: Your passwords didn't match.",
+        "This password is too short. It must contain at least 8 characters.",
+        "This password is too common.",
+        "This password is entirely numeric.",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected} in {}", out.stderr);
+    }
+    let root = client.db().run_sync(|conn| User::objects().filter(User::username.eq("root")).get_sync(conn)).unwrap();
+    assert!(root.is_superuser && root.is_staff && root.is_active && root.check_password("correct horse battery"));
+    assert!(root.password.starts_with("pbkdf2_sha256$1000$"), "the settings' iterations");
+
+    // Nobody at the terminal: nothing asked, nothing created.
+    let skipped = project.call_command(["createsuperuser"]);
+    assert!(skipped.success() && skipped.stdout.contains("skipped"), "{}", skipped.stdout);
+
+    // changepassword: three tries, then it gives up; a good password is saved.
+    let aborted = project.call_command_with_input(["changepassword", "root"], ["a", "b", "short", "short", "c", "d"]);
+    assert!(!aborted.success());
+    assert!(aborted.stderr.contains("Aborting password change for user 'root' after 3 attempts"), "{}", aborted.stderr);
+    let changed =
+        project.call_command_with_input(["changepassword", "root"], ["difference engine", "difference engine"]);
+    assert!(changed.success(), "{}", changed.stderr);
+    assert!(changed.stdout.contains("Password changed successfully for user 'root'"));
+    let root = client.db().run_sync(|conn| User::objects().filter(User::username.eq("root")).get_sync(conn)).unwrap();
+    assert!(root.check_password("difference engine"));
+    let unknown = project.call_command_with_input(["changepassword", "nobody"], ["x"]);
+    assert!(unknown.stderr.contains("user 'nobody' does not exist"), "{}", unknown.stderr);
+}
+
+#[test]
+fn createsuperuser_noinput_reads_the_environment_and_names_what_is_wrong() {
+    let binary = crate::common::workspace_binary("example_shop", "example_shop");
+    let db = std::env::temp_dir().join(format!("manouche-superuser-{}.sqlite3", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let url = format!("sqlite://{}", db.display());
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(&binary);
+        command.args(args).env("DATABASE_URL", &url).env("MANOUCHE_AUTH_PBKDF2_ITERATIONS", "1000");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command.output().unwrap()
+    };
+    assert!(run(&["migrate"], &[]).status.success());
+    let weak = run(
+        &["createsuperuser", "--noinput"],
+        &[("MANOUCHE_SUPERUSER_USERNAME", "boss"), ("MANOUCHE_SUPERUSER_PASSWORD", "iloveyou")],
+    );
+    assert_eq!(weak.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&weak.stderr);
+    assert!(stderr.contains("password: This password is too common."), "{stderr}");
+    let made = run(
+        &["createsuperuser", "--noinput", "--email", "boss@shop.example"],
+        &[("MANOUCHE_SUPERUSER_USERNAME", "boss"), ("MANOUCHE_SUPERUSER_PASSWORD", "a velvet teapot sings")],
+    );
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert_eq!(String::from_utf8_lossy(&made.stdout), "Superuser created successfully.\n");
+    let again = run(&["createsuperuser", "--noinput", "--username", "boss"], &[]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("That username is already taken: `boss`."));
+    let nameless = run(&["createsuperuser", "--noinput"], &[]);
+    assert!(String::from_utf8_lossy(&nameless.stderr).contains("You must use --username with --noinput"));
+    let _ = std::fs::remove_file(&db);
+}

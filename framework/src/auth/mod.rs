@@ -17,6 +17,7 @@
 //! Extra data about users goes in a model of the project with a one-to-one key to [`User`]
 //! (`#[field(on_delete = cascade, unique)] pub user: OneToOne<User>`), as Django recommends.
 
+mod commands;
 mod guards;
 pub mod hashers;
 mod login;
@@ -62,6 +63,8 @@ pub fn app() -> crate::App {
         ])
         .migrations(concat!(env!("CARGO_MANIFEST_DIR"), "/src/auth/migrations"), migrations::all)
         .post_migrate(permissions::sync)
+        .command(commands::CreateSuperuser)
+        .command(commands::ChangePassword)
 }
 
 /// The `[auth]` settings, Django's names.

@@ -73,6 +73,18 @@ pub struct CommandContext<'a> {
     pub stdout: &'a mut dyn Write,
     /// Standard error (captured by `call_command`).
     pub stderr: &'a mut dyn Write,
+    input: Input,
+}
+
+/// Where prompts are answered from.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// The process's standard input (a person at a terminal, or nobody).
+    Terminal,
+    /// Answers given by [`Project::call_command_with_input`], in order.
+    Scripted(std::collections::VecDeque<String>),
+    /// Nobody to ask (`Project::call_command`).
+    Closed,
 }
 
 impl fmt::Debug for CommandContext<'_> {
@@ -146,6 +158,63 @@ impl CommandContext<'_> {
     pub fn write_line(&mut self, line: &str) -> Result<(), CommandError> {
         writeln!(self.stdout, "{line}").map_err(CommandError::from)
     }
+
+    /// Writes a line to stderr.
+    ///
+    /// # Errors
+    ///
+    /// When stderr is closed.
+    pub fn write_error(&mut self, line: &str) -> Result<(), CommandError> {
+        writeln!(self.stderr, "{line}").map_err(CommandError::from)
+    }
+
+    /// Whether someone can answer prompts: standard input is a terminal, or the command was
+    /// called with scripted answers.
+    pub fn interactive(&self) -> bool {
+        match &self.input {
+            Input::Terminal => std::io::IsTerminal::is_terminal(&std::io::stdin()),
+            Input::Scripted(_) => true,
+            Input::Closed => false,
+        }
+    }
+
+    /// Asks `question` and returns the answer line (without its line break).
+    ///
+    /// # Errors
+    ///
+    /// When input ends (the person pressed Ctrl-D, or the script ran out): the command stops.
+    pub fn prompt(&mut self, question: &str) -> Result<String, CommandError> {
+        write!(self.stdout, "{question}")?;
+        self.stdout.flush()?;
+        let answer = match &mut self.input {
+            Input::Scripted(answers) => answers.pop_front(),
+            Input::Closed => None,
+            Input::Terminal => {
+                let mut line = String::new();
+                let read = std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut line)?;
+                (read > 0).then(|| line.trim_end_matches(['\r', '\n']).to_owned())
+            }
+        };
+        if matches!(self.input, Input::Scripted(_)) {
+            writeln!(self.stdout)?;
+        }
+        answer.ok_or_else(|| CommandError::new("no answer: operation cancelled"))
+    }
+
+    /// Asks for a password without echoing it on a terminal.
+    ///
+    /// # Errors
+    ///
+    /// As [`CommandContext::prompt`].
+    pub fn prompt_password(&mut self, question: &str) -> Result<String, CommandError> {
+        match &mut self.input {
+            Input::Terminal => {
+                self.stdout.flush()?;
+                rpassword::prompt_password(question).map_err(|e| CommandError::new(format!("no password read: {e}")))
+            }
+            Input::Scripted(_) | Input::Closed => self.prompt(question),
+        }
+    }
 }
 
 /// The result of [`Project::call_command`].
@@ -169,13 +238,13 @@ impl CommandOutput {
 pub(crate) fn execute(project: &Project, args: &[String]) -> ExitCode {
     let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
-    ExitCode::from(run(project, args, &mut stdout, &mut stderr))
+    ExitCode::from(run(project, args, &mut stdout, &mut stderr, Input::Terminal))
 }
 
-pub(crate) fn call(project: &Project, args: &[String]) -> CommandOutput {
+pub(crate) fn call(project: &Project, args: &[String], input: Input) -> CommandOutput {
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
-    let code = run(project, args, &mut stdout, &mut stderr);
+    let code = run(project, args, &mut stdout, &mut stderr, input);
     CommandOutput {
         code,
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -183,7 +252,7 @@ pub(crate) fn call(project: &Project, args: &[String]) -> CommandOutput {
     }
 }
 
-fn run(project: &Project, args: &[String], stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+fn run(project: &Project, args: &[String], stdout: &mut dyn Write, stderr: &mut dyn Write, input: Input) -> u8 {
     let commands = project.commands();
     let (name, rest) = match args.split_first() {
         Some((name, rest)) => (name.as_str(), rest),
@@ -223,7 +292,7 @@ fn run(project: &Project, args: &[String], stdout: &mut dyn Write, stderr: &mut 
             return 2;
         }
     };
-    let mut ctx = CommandContext { project, args: parsed, stdout, stderr };
+    let mut ctx = CommandContext { project, args: parsed, stdout, stderr, input };
     match command.run(&mut ctx) {
         Ok(()) => 0,
         Err(error) => {

@@ -40,4 +40,4 @@ mod shutdown;
 pub use self::args::{Argument, ParsedArgs};
 pub(crate) use self::builtin::builtin_commands;
 pub use self::command::{Command, CommandContext, CommandError, CommandOutput};
-pub(crate) use self::command::{call, execute};
+pub(crate) use self::command::{Input, call, execute};

@@ -147,7 +147,22 @@ impl Project {
         S: Into<String>,
     {
         let args: Vec<String> = args.into_iter().map(Into::into).collect();
-        management::call(self, &args)
+        management::call(self, &args, management::Input::Closed)
+    }
+
+    /// Runs a command as [`Project::call_command`] does, answering its prompts with `answers` in
+    /// order (passwords included), as a person at a terminal would: for testing interactive
+    /// commands such as `createsuperuser`.
+    pub fn call_command_with_input<I, S, A, T>(&self, args: I, answers: A) -> CommandOutput
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+        A: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        let answers = answers.into_iter().map(Into::into).collect();
+        management::call(self, &args, management::Input::Scripted(answers))
     }
 
     /// Compiles URL patterns and middleware into the immutable [`Site`] the workers share.
