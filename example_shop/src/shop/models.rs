@@ -1,5 +1,6 @@
 //! The shop's models.
 
+use manouche::auth::User;
 use manouche::prelude::*;
 use serde::Serialize;
 
@@ -74,13 +75,19 @@ impl std::fmt::Display for Product {
     }
 }
 
-/// Someone who buys (the user model replaces this when authentication lands).
+/// Someone who buys: the profile of a user account (Django's one-to-one profile pattern). Guests
+/// who wrote reviews before accounts existed have none.
 #[model(app = "shop", ordering = ["name"], display = "{name} <{email}>")]
 #[derive(Debug, Clone, Serialize)]
 pub struct Customer {
     /// The key.
     #[field(primary_key, auto)]
     pub id: i64,
+    /// The account; deleting it deletes the profile. (`User` is another crate's model: its table
+    /// is named for Diesel's joins.)
+    #[field(on_delete = cascade, unique, target_table = manouche::auth::models::auth_user)]
+    #[serde(skip)]
+    pub user: Option<OneToOne<User>>,
     /// Full name.
     #[field(max_length = 150)]
     pub name: String,

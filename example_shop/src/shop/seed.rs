@@ -96,6 +96,7 @@ fn seed_customers_reviews_and_orders(conn: &mut manouche::db::Connection) -> Res
         let (customer, created) =
             Customer::objects().filter(Customer::email.eq(*email)).get_or_create_sync(conn, || Customer {
                 id: 0,
+                user: None,
                 name: (*name).into(),
                 email: (*email).into(),
                 joined_at: Default::default(),

@@ -31,6 +31,10 @@ pub(crate) struct FieldDef {
     pub(crate) on_delete: Option<Ident>,
     /// The target's primary key type, for a foreign key (`key_type = i32`; default `i64`).
     pub(crate) key_type: Option<(Type, Kind)>,
+    /// The target's Diesel table module, for a target in another crate
+    /// (`target_table = manouche::auth::models::auth_user`): Rust's coherence rules cannot see
+    /// another crate's table through `<T as Model>::Table`.
+    pub(crate) target_table: Option<syn::Path>,
     pub(crate) kind: Kind,
     pub(crate) nullable: bool,
     pub(crate) primary_key: bool,
@@ -311,6 +315,7 @@ fn plain(ident: Ident, inner: &Type, nullable: bool, kind: Kind) -> FieldDef {
         related_name: None,
         no_reverse: false,
         key_type: None,
+        target_table: None,
         ident,
         inner_ty: inner.clone(),
         kind,
@@ -334,7 +339,7 @@ fn plain(ident: Ident, inner: &Type, nullable: bool, kind: Kind) -> FieldDef {
 const FIELD_OPTIONS: &str = "unknown `field` option; expected `primary_key`, `auto`, `unique`, `db_index`, \
     `max_length = N`, `max_digits = N`, `decimal_places = N`, `auto_now`, `auto_now_add`, `choices`, \
     `on_delete = ...`, `key_type = ...`, `default = ...`, `db_column = \"...\"`, `sql_type = ...`, \
-    `related_name = \"...\"`, `blank`, `editable = false`, `verbose_name = \"...\"` or `help_text = \"...\"`";
+    `related_name = \"...\"`, `target_table = ...`, `blank`, `editable = false`, `verbose_name = \"...\"` or `help_text = \"...\"`";
 
 /// Reads one `#[field(...)]` option into `def`.
 fn option(def: &mut FieldDef, meta: &ParseNestedMeta<'_>, spans: &mut Spans) -> syn::Result<()> {
@@ -371,7 +376,7 @@ fn option(def: &mut FieldDef, meta: &ParseNestedMeta<'_>, spans: &mut Spans) -> 
                 }
             }
         }
-        "key_type" | "on_delete" | "related_name" => relation_option(def, &key, meta)?,
+        "key_type" | "on_delete" | "related_name" | "target_table" => relation_option(def, &key, meta)?,
         "verbose_name" => def.verbose_name = meta.value()?.parse::<syn::LitStr>()?.value(),
         "blank" => def.blank = true,
         "sql_type" => def.sql_type = Some(meta.value()?.parse()?),
@@ -424,6 +429,15 @@ fn number_option(def: &mut FieldDef, key: &str, meta: &ParseNestedMeta<'_>, span
 /// `key_type`, `on_delete` and `related_name`.
 fn relation_option(def: &mut FieldDef, key: &str, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     match key {
+        "target_table" => {
+            if def.target.is_none() {
+                return Err(syn::Error::new(
+                    meta.path.span(),
+                    "`target_table` names a foreign key's target table, for a target in another crate",
+                ));
+            }
+            def.target_table = Some(meta.value()?.parse()?);
+        }
         "key_type" => {
             let ty: Type = meta.value()?.parse()?;
             match Kind::from_type(&ty) {

@@ -4,6 +4,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
+use syn::spanned::Spanned as _;
 
 use super::parse::{ManyToManyDef, ModelDef};
 
@@ -21,13 +22,25 @@ pub(crate) fn joins(def: &ModelDef, name: &syn::Ident, table: &syn::Ident) -> Ve
             }
             joined.push(key);
             let column = &f.column;
+            // The target's table by its own path when given (another crate's model): a projection
+            // in an impl header is not normalised across crates by coherence.
+            let (target_table, same_table) = match &f.target_table {
+                Some(path) => {
+                    let check = quote::quote_spanned! {path.span()=>
+                        const _: fn(<#target as ::manouche::db::Model>::Table) -> #path::table = |table| table;
+                    };
+                    (quote!(#path::table), check)
+                }
+                None => (quote!(<#target as ::manouche::db::Model>::Table), quote!()),
+            };
             Some(quote! {
-                impl diesel::JoinTo<<#target as ::manouche::db::Model>::Table> for #table::table {
-                    type FromClause = <#target as ::manouche::db::Model>::Table;
+                #same_table
+                impl diesel::JoinTo<#target_table> for #table::table {
+                    type FromClause = #target_table;
                     type OnClause = diesel::dsl::Eq<
                         diesel::internal::table_macro::NullableExpression<#table::#column>,
                         diesel::internal::table_macro::NullableExpression<
-                            <<#target as ::manouche::db::Model>::Table as diesel::Table>::PrimaryKey,
+                            <#target_table as diesel::Table>::PrimaryKey,
                         >,
                     >;
                     fn join_target(rhs: Self::FromClause) -> (Self::FromClause, Self::OnClause) {
@@ -36,8 +49,8 @@ pub(crate) fn joins(def: &ModelDef, name: &syn::Ident, table: &syn::Ident) -> Ve
                         (rhs, #table::#column.nullable().eq(key.nullable()))
                     }
                 }
-                impl diesel::query_source::TableNotEqual<<#target as ::manouche::db::Model>::Table> for #table::table {}
-                impl diesel::query_source::TableNotEqual<#table::table> for <#target as ::manouche::db::Model>::Table {}
+                impl diesel::query_source::TableNotEqual<#target_table> for #table::table {}
+                impl diesel::query_source::TableNotEqual<#table::table> for #target_table {}
             })
         })
         .collect()

@@ -3,7 +3,10 @@
 #[path = "0001_initial.rs"]
 pub mod m0001_initial;
 
+#[path = "0002_customer_user.rs"]
+pub mod m0002_customer_user;
+
 /// The app's migrations, in order: what `App::migrations` takes.
 pub fn all() -> Vec<manouche::migrations::Migration> {
-    vec![m0001_initial::migration()]
+    vec![m0001_initial::migration(), m0002_customer_user::migration()]
 }
