@@ -243,7 +243,7 @@ fn the_shop_binary_alone_prepares_seeds_and_serves() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(up, "the shop did not start: {stdout}");
     assert!(stdout.contains("Applying shop.0001_initial... OK"), "the migrations ran: {stdout}");
-    assert!(stdout.contains("Seeded the catalogue: 27 new rows."), "{stdout}");
+    assert!(stdout.contains("Seeded the catalogue: 29 new rows."), "{stdout}");
     let (status, body) = products.unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("Tieguanyin") && body.contains("Da Hong Pao"), "{body}");

@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod cart;
+mod checkout;
 mod cli;
 mod collector;
 mod csrf;

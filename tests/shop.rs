@@ -13,7 +13,8 @@ fn shop_settings() -> Settings {
     let url = format!("sqlite://{}", dir.join("shop.sqlite3").display());
     Settings::load_with_env(
         concat!(env!("CARGO_MANIFEST_DIR"), "/../example_shop/manouche.toml"),
-        [("DATABASE_URL".to_owned(), url)],
+        // Fast password hashing: these tests are not about its cost.
+        [("DATABASE_URL".to_owned(), url), ("MANOUCHE_AUTH_PBKDF2_ITERATIONS".to_owned(), "1000".to_owned())],
     )
     .unwrap()
 }
@@ -194,7 +195,7 @@ fn seeding_is_idempotent() {
     let project = project();
     let migrated = project.call_command(["migrate"]).stdout;
     assert!(migrated.contains("Applying shop.0001_initial... OK"), "{migrated}");
-    assert_eq!(project.call_command(["seed"]).stdout, "Seeded the catalogue: 27 new rows.\n");
+    assert_eq!(project.call_command(["seed"]).stdout, "Seeded the catalogue: 29 new rows.\n");
     assert_eq!(project.call_command(["seed"]).stdout, "Seeded the catalogue: 0 new rows.\n");
     assert_eq!(project.call_command(["migrate"]).stdout, "No migrations to apply.\n");
 }

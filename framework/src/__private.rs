@@ -21,6 +21,7 @@ pub use crate::db::model::ModelEntry;
 pub use crate::db::ordering::__column_term as column_term;
 pub use crate::db::queryset::__attach_targets as attach_targets;
 pub use crate::db::registry::Entry as RegistryEntry;
+pub use crate::db::subqueries::ForUpdate;
 pub use crate::db::text::{__like_pattern as like_pattern, __lower as lower};
 pub use crate::db::types::{Scaled, ScaledOption};
 

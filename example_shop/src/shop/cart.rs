@@ -63,7 +63,7 @@ pub struct Line {
 }
 
 /// The cart with its products loaded: one query whatever its size.
-async fn lines(req: &Request, cart: &Cart) -> manouche::Result<(Vec<Line>, Decimal)> {
+pub(crate) async fn lines(req: &Request, cart: &Cart) -> manouche::Result<(Vec<Line>, Decimal)> {
     if cart.lines.is_empty() {
         return Ok((Vec::new(), Decimal::new(0, 2)));
     }

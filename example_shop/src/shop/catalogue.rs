@@ -132,6 +132,8 @@ struct ProductDetail {
     tags: Vec<Tag>,
     reviews: Vec<Review>,
     max_quantity: u32,
+    /// The visitor may withdraw it (an editor).
+    can_publish: bool,
 }
 
 /// `/products/<slug>/`: one product; 404 when unknown.
@@ -160,6 +162,7 @@ pub async fn product_detail(req: Request, slug: Path<String>) -> manouche::Resul
         tags,
         reviews,
         max_quantity: super::cart::MAX_QUANTITY,
+        can_publish: manouche::auth::has_perm(&req, Product::PERM_PUBLISH).await?,
     })
 }
 

@@ -1,8 +1,10 @@
 //! The `shop` app: the catalogue (models, list, detail, JSON API), a cart in the session, pages,
 //! a JSON health check, an archive, downloads.
 
+pub mod accounts;
 pub mod cart;
 pub mod catalogue;
+pub mod checkout;
 mod middleware;
 pub mod migrations;
 pub mod models;

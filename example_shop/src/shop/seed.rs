@@ -80,11 +80,32 @@ impl Command for Seed {
                     added += 1;
                 }
                 added += seed_customers_reviews_and_orders(conn)?;
+                added += seed_editors(conn)?;
                 Ok(added)
             })
             .map_err(|e| CommandError::new(format!("cannot seed the catalogue: {e}; run `migrate` first")))?;
         ctx.write_line(&format!("Seeded the catalogue: {added} new rows."))
     }
+}
+
+/// The "Editors" group, who may publish and withdraw products (`Product::PERM_PUBLISH`).
+fn seed_editors(conn: &mut manouche::db::Connection) -> Result<usize, manouche::db::Error> {
+    use diesel::ExpressionMethods;
+    use manouche::auth::{Group, Permission};
+    let perm = Product::PERM_PUBLISH;
+    // Created by `migrate` (the auth app syncs every model's permissions).
+    let Some(publish) = Permission::objects()
+        .filter(Permission::app_label.eq(perm.app))
+        .filter(Permission::codename.eq(perm.codename))
+        .first_sync(conn)?
+    else {
+        return Ok(0);
+    };
+    let (editors, created) = Group::objects()
+        .filter(Group::name.eq("Editors"))
+        .get_or_create_sync(conn, || Group { id: 0, name: "Editors".into() })?;
+    let linked = editors.permissions().add_sync(conn, &publish)?;
+    Ok(usize::from(created) + usize::from(linked))
 }
 
 /// Customers, their reviews and a first order; rows already there are kept.

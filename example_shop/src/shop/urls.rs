@@ -3,7 +3,7 @@
 use manouche::urlpatterns;
 use manouche::urls::{Urls, include, path, re_path};
 
-use super::{cart, catalogue, views};
+use super::{accounts, cart, catalogue, checkout, views};
 
 /// Reversed as `shop:<name>`.
 pub fn urls() -> Urls {
@@ -19,6 +19,11 @@ pub fn urls() -> Urls {
         path("cart/add/", cart::cart_add),
         path("cart/change/", cart::cart_change),
         path("cart/remove/", cart::cart_remove),
+        path("checkout/", checkout::checkout),
+        path("orders/", checkout::order_list),
+        path("orders/{reference:uuid}/", checkout::order_detail),
+        path("accounts/signup/", accounts::signup),
+        path("products/{slug:slug}/publish/", accounts::publish),
         include(
             "api/",
             urlpatterns![

@@ -7,33 +7,7 @@ use super::{AuthSettings, User};
 use crate::db::Model as _;
 use crate::management::{Argument, Command, CommandContext, CommandError};
 
-/// Django's `UnicodeUsernameValidator` and `max_length`, with its messages.
-fn check_username(username: &str) -> Result<(), String> {
-    if username.is_empty() {
-        return Err("This field cannot be blank.".into());
-    }
-    let length = username.chars().count();
-    if length > 150 {
-        return Err(format!("Ensure this value has at most 150 characters (it has {length})."));
-    }
-    if !username.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-')) {
-        return Err(
-            "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.".into()
-        );
-    }
-    Ok(())
-}
-
-/// A blank address, or one `local@domain` with a dot in the domain.
-fn check_email(email: &str) -> Result<(), String> {
-    if email.is_empty() {
-        return Ok(());
-    }
-    let valid = email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-    }) && !email.chars().any(char::is_whitespace);
-    if valid { Ok(()) } else { Err("Enter a valid email address.".into()) }
-}
+use super::{validate_email as check_email, validate_username as check_username};
 
 fn auth_settings(ctx: &CommandContext<'_>) -> Result<AuthSettings, CommandError> {
     ctx.settings()?.section().map_err(|e: crate::conf::Error| CommandError::new(e.to_string()))

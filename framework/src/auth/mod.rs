@@ -193,3 +193,44 @@ impl RequestUser {
         self.get().is_some_and(|u| u.is_superuser && u.is_active)
     }
 }
+
+/// Django's username rule (`UnicodeUsernameValidator` and `max_length = 150`), with its messages.
+///
+/// # Errors
+///
+/// The message when `username` is blank, too long, or holds other than letters, digits and
+/// `@.+-_`.
+pub fn validate_username(username: &str) -> Result<(), String> {
+    if username.is_empty() {
+        return Err("This field cannot be blank.".into());
+    }
+    let length = username.chars().count();
+    if length > 150 {
+        return Err(format!("Ensure this value has at most 150 characters (it has {length})."));
+    }
+    if !username.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-')) {
+        return Err(
+            "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.".into()
+        );
+    }
+    Ok(())
+}
+
+/// A blank address, or one shaped `local@domain.tld` without spaces (Django's message).
+///
+/// # Errors
+///
+/// "Enter a valid email address." otherwise.
+pub fn validate_email(email: &str) -> Result<(), String> {
+    if email.is_empty() {
+        return Ok(());
+    }
+    let valid = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+    }) && !email.chars().any(char::is_whitespace);
+    if valid { Ok(()) } else { Err("Enter a valid email address.".into()) }
+}

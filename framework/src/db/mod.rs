@@ -29,7 +29,7 @@ mod raw;
 pub(crate) mod registry;
 mod relations;
 mod signals;
-mod subqueries;
+pub(crate) mod subqueries;
 pub(crate) mod text;
 pub mod types;
 pub mod values;

@@ -326,3 +326,26 @@ where
         Ok(())
     }
 }
+
+/// A row-locking read, `SELECT ... FOR UPDATE` (Django's `select_for_update()`), for PostgreSQL:
+/// the rows are locked until the transaction ends, after any concurrent transaction that
+/// changed them has finished, and the `WHERE` is checked again on their latest version, so rows
+/// that stopped matching are not returned. What `update()` selects its rows with on
+/// PostgreSQL (SQLite's `BEGIN IMMEDIATE` already serialises writers).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, QueryId)]
+pub struct ForUpdate<Q>(pub Q);
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for ForUpdate<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q: QueryFragment<MultiBackend>> QueryFragment<MultiBackend> for ForUpdate<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> diesel::QueryResult<()> {
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(" FOR UPDATE");
+        Ok(())
+    }
+}
+
+impl<Q, Conn> diesel::RunQueryDsl<Conn> for ForUpdate<Q> {}

@@ -131,7 +131,16 @@ fn matching(cx: &Model<'_>) -> TokenStream {
         {
             use diesel::{ExpressionMethods as _, QueryDsl as _, RunQueryDsl as _};
             ::manouche::db::atomic(conn, |conn| {
-                let keys: ::std::vec::Vec<#pk_ty> = query.select(#table::#pk).load(conn)?;
+                // On PostgreSQL the rows are locked as they are selected, and the filter checked
+                // again on their latest version: a conditional update (`stock >= n`) racing
+                // another transaction never applies to a row that stopped matching, as
+                // Django's single `UPDATE ... WHERE` guarantees.
+                let select = query.select(#table::#pk);
+                let keys: ::std::vec::Vec<#pk_ty> = if conn.backend() == ::manouche::db::Backend::Postgres {
+                    ::manouche::__private::ForUpdate(select).load(conn)?
+                } else {
+                    select.load(conn)?
+                };
                 let mut updated = 0;
                 for chunk in keys.chunks(::manouche::__private::BULK_CHUNK) {
                     updated += diesel::update(#table::table.filter(#table::#pk.eq_any(chunk)))

@@ -1,0 +1,220 @@
+//! The shop's accounts and checkout: sign-up keeps the cart, checkout places an order in one
+//! transaction that never oversells (N buyers racing for K tins on SQLite and PostgreSQL, on a
+//! real server), customers see only their own orders, editors publish through a group.
+
+use diesel::ExpressionMethods as _;
+use example_shop::shop::models::{Order, OrderItem, Product};
+use manouche::Project;
+use manouche::db::Model as _;
+use manouche::test::{Client, LiveServer, TestDatabase};
+
+use crate::common::Browser;
+use crate::shop::seeded_settings;
+
+fn token_in(html: &str) -> String {
+    let start = html.find(r#"name="csrfmiddlewaretoken" value=""#).expect("a CSRF field") + 34;
+    html[start..start + 64].to_owned()
+}
+
+fn field(html: &str, name: &str) -> String {
+    let needle = format!(r#"name="{name}" value=""#);
+    let start = html.find(&needle).unwrap_or_else(|| panic!("no {name} in {html}")) + needle.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+fn sign_up(client: &Client, username: &str) -> manouche::test::Response {
+    let token = token_in(&client.get("/accounts/signup/").send().text());
+    client
+        .post("/accounts/signup/")
+        .form(&[
+            ("csrfmiddlewaretoken", token.as_str()),
+            ("username", username),
+            ("email", &format!("{username}@example.com")),
+            ("password1", "a velvet teapot sings"),
+            ("password2", "a velvet teapot sings"),
+        ])
+        .send()
+}
+
+fn add_to_cart(client: &Client, slug: &str, quantity: &str) {
+    let page = client.get(&format!("/products/{slug}/")).send().text();
+    let form = [
+        ("csrfmiddlewaretoken", token_in(&page)),
+        ("product", field(&page, "product")),
+        ("quantity", quantity.to_owned()),
+    ];
+    assert_eq!(client.post("/cart/add/").form(&form).send().status(), 303);
+}
+
+#[test]
+fn a_customer_signs_up_keeps_the_cart_checks_out_and_sees_only_their_orders() {
+    let client = Client::new(example_shop::configure(Project::new(seeded_settings()))).unwrap().enforce_csrf_checks();
+    assert_eq!(client.get("/checkout/").send().header("location"), Some("/accounts/login/?next=/checkout/"));
+    add_to_cart(&client, "gunpowder", "2");
+
+    // Sign-up errors are Django's, by field.
+    let token = token_in(&client.get("/accounts/signup/").send().text());
+    let bad = client
+        .post("/accounts/signup/")
+        .form(&[
+            ("csrfmiddlewaretoken", token.as_str()),
+            ("username", "no spaces"),
+            ("email", "x"),
+            ("password1", "a"),
+            ("password2", "b"),
+        ])
+        .send()
+        .text();
+    for message in ["Enter a valid username.", "Enter a valid email address.", "The two password fields didn’t match."]
+    {
+        assert!(bad.contains(message), "{message} in {bad}");
+    }
+    let welcome = sign_up(&client, "ada");
+    assert_eq!((welcome.status(), welcome.header("location")), (302, Some("/")));
+    let home = client.get("/").send().text();
+    assert!(home.contains("Welcome, ada! Your account is ready."), "{home}");
+    assert!(home.contains("Cart (2)"), "the cart survived the login: {home}");
+    assert!(home.contains(r#"<span class="who">ada</span>"#));
+
+    let checkout = client.get("/checkout/").send().text();
+    assert!(checkout.contains(r#"<td class="price checkout-total">13.00</td>"#), "6.50 × 2: {checkout}");
+    let placed = client.post("/checkout/").form(&[("csrfmiddlewaretoken", token_in(&checkout))]).send();
+    assert_eq!(placed.status(), 302, "{}", placed.text());
+    let location = placed.header("location").unwrap().to_owned();
+    assert!(location.starts_with("/orders/"), "{location}");
+    let order_page = client.get(&location).send().text();
+    assert!(order_page.contains("Thank you! Your order"), "{order_page}");
+    assert!(order_page.contains(r#"<td class="price order-total">13.00</td>"#), "{order_page}");
+    assert!(client.get("/").send().text().contains("Cart (0)"), "the cart is emptied");
+    let stock = client
+        .db()
+        .run_sync(|conn| Product::objects().filter(Product::slug.eq("gunpowder")).get_sync(conn))
+        .unwrap()
+        .stock;
+    assert_eq!(stock, 78, "80 - 2");
+    assert!(client.get("/orders/").send().text().contains(&location[8..44]), "listed under My orders");
+
+    // Another customer sees neither the order nor it in their list.
+    let token = token_in(&client.get("/").send().text());
+    client.post("/accounts/logout/").form(&[("csrfmiddlewaretoken", token.as_str()), ("next", "/")]).send();
+    assert_eq!(sign_up(&client, "grace").status(), 302);
+    assert_eq!(client.get(&location).send().status(), 404, "another customer's order");
+    assert!(!client.get("/orders/").send().text().contains(&location[8..44]));
+    assert_eq!(client.get("/orders/not-a-uuid/").send().status(), 404);
+}
+
+#[test]
+fn editors_publish_through_their_group_and_others_cannot() {
+    let client = Client::new(example_shop::configure(Project::new(seeded_settings()))).unwrap().enforce_csrf_checks();
+    let page = client.get("/products/hojicha/").send().text();
+    assert!(!page.contains("Withdraw from the catalogue"));
+    let anonymous = client
+        .post("/products/hojicha/publish/")
+        .form(&[("csrfmiddlewaretoken", token_in(&client.get("/accounts/signup/").send().text()))])
+        .send();
+    assert_eq!(anonymous.header("location"), Some("/accounts/login/?next=/products/hojicha/publish/"));
+    sign_up(&client, "ed");
+    let refused = client
+        .post("/products/hojicha/publish/")
+        .form(&[("csrfmiddlewaretoken", token_in(&client.get("/accounts/signup/").send().text()))])
+        .send();
+    assert_eq!(refused.status(), 403, "a customer is not an editor");
+    client
+        .db()
+        .run_sync(|conn| {
+            use manouche::auth::{Group, User};
+            let ed = User::objects().filter(User::username.eq("ed")).get_sync(conn)?;
+            let editors = Group::objects().filter(Group::name.eq("Editors")).get_sync(conn)?;
+            ed.groups().add_sync(conn, &editors)
+        })
+        .unwrap();
+    let page = client.get("/products/hojicha/").send().text();
+    assert!(page.contains("Withdraw from the catalogue"), "editors see the switch");
+    let withdrawn = client.post("/products/hojicha/publish/").form(&[("csrfmiddlewaretoken", token_in(&page))]).send();
+    assert_eq!((withdrawn.status(), withdrawn.header("location")), (302, Some("/products/")));
+    assert_eq!(client.get("/products/hojicha/").send().status(), 404, "no longer on sale");
+}
+
+/// Logs a new account in through a real server and puts `quantity` of `slug` in its cart.
+fn shopper(addr: std::net::SocketAddr, name: &str, slug: &str) -> Browser {
+    let mut browser = Browser::new(addr);
+    let page = browser.get("/accounts/signup/");
+    let token = token_in(&page.body);
+    let signed = browser.post_form(
+        "/accounts/signup/",
+        &[
+            ("csrfmiddlewaretoken", &token),
+            ("username", name),
+            ("email", &format!("{name}@example.com")),
+            ("password1", "a velvet teapot sings"),
+            ("password2", "a velvet teapot sings"),
+        ],
+        &[],
+    );
+    assert_eq!(signed.status, 302, "{}", signed.body);
+    let page = browser.get(&format!("/products/{slug}/"));
+    let (token, id) = (token_in(&page.body), field(&page.body, "product"));
+    assert_eq!(
+        browser
+            .post_form("/cart/add/", &[("csrfmiddlewaretoken", &token), ("product", &id), ("quantity", "1")], &[])
+            .status,
+        303
+    );
+    browser
+}
+
+#[test]
+fn racing_checkouts_for_the_last_tins_never_oversell() {
+    const BUYERS: usize = 6;
+    const TINS: i32 = 2;
+    for test_db in TestDatabase::all("checkouts are") {
+        let settings = seeded_settings();
+        let project = test_db.migrated(example_shop::configure(Project::new(settings))).unwrap();
+        assert!(project.call_command(["seed"]).success());
+        let client =
+            Client::new(test_db.project(example_shop::configure(Project::new(seeded_settings()))).unwrap()).unwrap();
+        client
+            .db()
+            .run_sync(|conn| {
+                Product::objects().filter(Product::slug.eq("da-hong-pao")).update_sync(conn, Product::stock.eq(TINS))
+            })
+            .unwrap();
+
+        let server = LiveServer::start(project).unwrap();
+        let shoppers: Vec<Browser> =
+            (0..BUYERS).map(|i| shopper(server.addr(), &format!("buyer{i}"), "da-hong-pao")).collect();
+        // Everyone is ready; all check out at once.
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(BUYERS));
+        let results: Vec<(u16, String)> = shoppers
+            .into_iter()
+            .map(|mut browser| {
+                let barrier = std::sync::Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    let token = token_in(&browser.get("/checkout/").body);
+                    barrier.wait();
+                    let response = browser.post_form("/checkout/", &[("csrfmiddlewaretoken", &token)], &[]);
+                    (response.status, response.header("location").unwrap_or_default().to_owned())
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        let placed = results.iter().filter(|(_, location)| location.starts_with("/orders/")).count();
+        let refused = results.iter().filter(|(_, location)| location == "/cart/").count();
+        assert_eq!((placed, refused), (2, BUYERS - 2), "{:?}: {results:?}", test_db.backend());
+        let (stock, orders, items) = client
+            .db()
+            .run_sync(|conn| {
+                let product = Product::objects().filter(Product::slug.eq("da-hong-pao")).get_sync(conn)?;
+                let items = OrderItem::objects().filter(OrderItem::product.eq(product.id)).all_sync(conn)?;
+                let orders = Order::objects().count_sync(conn)?;
+                Ok((product.stock, orders, items))
+            })
+            .unwrap();
+        assert_eq!(stock, 0, "{:?}: never negative, all sold", test_db.backend());
+        assert_eq!(items.len(), 2, "every placed order has its item");
+        assert!(items.iter().all(|item| item.quantity == 1));
+        assert_eq!(orders, 1 + 2, "the seeded order and the two placed: no empty order from a refusal");
+    }
+}
