@@ -181,27 +181,32 @@ fn racing_checkouts_for_the_last_tins_never_oversell() {
             .unwrap();
 
         let server = LiveServer::start(project).unwrap();
-        let shoppers: Vec<Browser> =
-            (0..BUYERS).map(|i| shopper(server.addr(), &format!("buyer{i}"), "da-hong-pao")).collect();
+        let shoppers: Vec<(String, Browser)> = (0..BUYERS)
+            .map(|i| {
+                let name = format!("buyer{i}");
+                let browser = shopper(server.addr(), &name, "da-hong-pao");
+                (name, browser)
+            })
+            .collect();
         // Everyone is ready; all check out at once.
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(BUYERS));
-        let results: Vec<(u16, String)> = shoppers
+        let results: Vec<(String, u16, String)> = shoppers
             .into_iter()
-            .map(|mut browser| {
+            .map(|(name, mut browser)| {
                 let barrier = std::sync::Arc::clone(&barrier);
                 std::thread::spawn(move || {
                     let token = token_in(&browser.get("/checkout/").body);
                     barrier.wait();
                     let response = browser.post_form("/checkout/", &[("csrfmiddlewaretoken", &token)], &[]);
-                    (response.status, response.header("location").unwrap_or_default().to_owned())
+                    (name, response.status, response.header("location").unwrap_or_default().to_owned())
                 })
             })
             .collect::<Vec<_>>()
             .into_iter()
             .map(|t| t.join().unwrap())
             .collect();
-        let placed = results.iter().filter(|(_, location)| location.starts_with("/orders/")).count();
-        let refused = results.iter().filter(|(_, location)| location == "/cart/").count();
+        let placed = results.iter().filter(|(_, _, location)| location.starts_with("/orders/")).count();
+        let refused = results.iter().filter(|(_, _, location)| location == "/cart/").count();
         assert_eq!((placed, refused), (2, BUYERS - 2), "{:?}: {results:?}", test_db.backend());
         let (stock, orders, items) = client
             .db()
@@ -216,5 +221,22 @@ fn racing_checkouts_for_the_last_tins_never_oversell() {
         assert_eq!(items.len(), 2, "every placed order has its item");
         assert!(items.iter().all(|item| item.quantity == 1));
         assert_eq!(orders, 1 + 2, "the seeded order and the two placed: no empty order from a refusal");
+
+        // A winner logs in again through the login form of the real server and finds the order.
+        let (winner, _, location) = results.iter().find(|(_, _, l)| l.starts_with("/orders/")).unwrap();
+        let mut browser = Browser::new(server.addr());
+        let page = browser.get(&format!("/accounts/login/?next={location}"));
+        let form = [
+            ("csrfmiddlewaretoken", token_in(&page.body)),
+            ("username", winner.clone()),
+            ("password", "a velvet teapot sings".to_owned()),
+            ("next", location.clone()),
+        ];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let login = browser.post_form("/accounts/login/", &form, &[]);
+        assert_eq!((login.status, login.header("location")), (302, Some(location.as_str())), "{}", login.body);
+        let order = browser.get(location);
+        assert!(order.body.contains("Da Hong Pao") && order.body.contains("24.00"), "{}", order.body);
+        assert!(browser.get("/orders/").body.contains(&location[8..44]));
     }
 }
