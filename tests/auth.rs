@@ -548,3 +548,113 @@ fn createsuperuser_noinput_reads_the_environment_and_names_what_is_wrong() {
     assert!(String::from_utf8_lossy(&nameless.stderr).contains("You must use --username with --noinput"));
     let _ = std::fs::remove_file(&db);
 }
+
+fn mail_project() -> Project {
+    let text = format!("{SETTINGS}[email]\nbackend = \"locmem\"\nfrom_email = \"shop@example.com\"\n");
+    let settings = Settings::from_toml_str(&text, "/tmp".as_ref(), std::iter::empty()).unwrap();
+    let app = App::new("accounts").urls(urlpatterns![path("whoami/", whoami)]);
+    Project::new(settings).app(manouche::sessions::app()).app(manouche::auth::app()).app(app)
+}
+
+#[test]
+fn a_password_reset_link_is_mailed_works_once_and_expires() {
+    let test_db = TestDatabase::sqlite("password reset").unwrap();
+    let client = Client::new(test_db.migrated(mail_project()).unwrap()).unwrap();
+    let user = User::new("resetter", "Reset.Me@example.com", Some("old password here"), &hasher()).unwrap();
+    let user = client.db().run_sync(|conn| user.save_sync(conn)).unwrap();
+    let mailed =
+        |to: &str| manouche::mail::outbox().into_iter().filter(|m| m.to == [to.to_owned()]).collect::<Vec<_>>();
+
+    assert!(client.get("/accounts/password_reset/").send().text().contains(r#"name="email""#));
+    for address in ["reset.me@EXAMPLE.com", "nobody@example.com"] {
+        let sent = client.post("/accounts/password_reset/").form(&[("email", address)]).send();
+        assert_eq!(sent.header("location"), Some("/accounts/password_reset/done/"), "the same answer for {address}");
+    }
+    assert!(mailed("nobody@example.com").is_empty());
+    let messages = mailed("Reset.Me@example.com");
+    assert_eq!(messages.len(), 1, "the address matched without regard to case");
+    assert_eq!(messages[0].from_email, "shop@example.com");
+    assert_eq!(messages[0].subject, "Password reset on testserver");
+    let link =
+        messages[0].body.lines().find(|l| l.starts_with("http://testserver/accounts/reset/")).unwrap().to_owned();
+    let path = link.trim_start_matches("http://testserver").to_owned();
+    assert!(messages[0].body.contains("Your username, in case you’ve forgotten: resetter"));
+
+    // The token leaves the URL for the session, then the form sets the password.
+    let moved = client.get(&path).send();
+    let set_password = moved.header("location").unwrap().to_owned();
+    assert!(
+        set_password.ends_with("/set-password/") && !set_password.contains(&path[path.len() - 10..]),
+        "{set_password}"
+    );
+    let mismatch = client
+        .post(&set_password)
+        .form(&[("new_password1", "a brand new secret"), ("new_password2", "another")])
+        .send();
+    assert!(mismatch.text().contains("The two password fields didn’t match."));
+    let weak = client.post(&set_password).form(&[("new_password1", "resetter"), ("new_password2", "resetter")]).send();
+    assert!(weak.text().contains("The password is too similar to the username."), "{}", weak.text());
+    let done = client
+        .post(&set_password)
+        .form(&[("new_password1", "a brand new secret"), ("new_password2", "a brand new secret")])
+        .send();
+    assert_eq!(done.header("location"), Some("/accounts/reset/done/"));
+    let login =
+        client.post("/accounts/login/").form(&[("username", "resetter"), ("password", "a brand new secret")]).send();
+    assert_eq!(login.status(), 302, "the new password logs in");
+
+    // Used once: the password changed, so the link no longer works.
+    let again = client.get(&path).follow().send().text();
+    assert!(again.contains("Password reset unsuccessful"), "{again}");
+    // And a link older than `password_reset_timeout` (three days) is refused.
+    let stored = client.db().run_sync(|conn| User::objects().filter(User::id.eq(user.id)).get_sync(conn)).unwrap();
+    let old = manouche::auth::tokens::make_token_at(
+        &stored,
+        manouche::db::now() - manouche::chrono::TimeDelta::days(4),
+        "auth-test-secret",
+    );
+    let fresh = manouche::auth::tokens::make_token_at(
+        &stored,
+        manouche::db::now() - manouche::chrono::TimeDelta::days(2),
+        "auth-test-secret",
+    );
+    assert!(!manouche::auth::tokens::check_token(&stored, &old, "auth-test-secret", 3 * 86_400));
+    assert!(manouche::auth::tokens::check_token(&stored, &fresh, "auth-test-secret", 3 * 86_400));
+    assert!(!manouche::auth::tokens::check_token(&stored, &fresh, "another-secret", 3 * 86_400));
+}
+
+#[test]
+fn a_password_change_keeps_this_session_and_ends_the_others() {
+    let test_db = TestDatabase::sqlite("password change view").unwrap();
+    let project = test_db.migrated(mail_project()).unwrap();
+    let client = Client::new(project).unwrap();
+    let other = Client::new(test_db.project(mail_project()).unwrap()).unwrap();
+    let user = User::new("changer", "changer@example.com", Some("the first secret"), &hasher()).unwrap();
+    client.db().run_sync(|conn| user.save_sync(conn)).unwrap();
+    for c in [&client, &other] {
+        let response =
+            c.post("/accounts/login/").form(&[("username", "changer"), ("password", "the first secret")]).send();
+        assert_eq!(response.status(), 302);
+    }
+    let wrong = client
+        .post("/accounts/password_change/")
+        .form(&[
+            ("old_password", "nope"),
+            ("new_password1", "the second secret"),
+            ("new_password2", "the second secret"),
+        ])
+        .send();
+    assert!(wrong.text().contains("Your old password was entered incorrectly. Please enter it again."));
+    let changed = client
+        .post("/accounts/password_change/")
+        .form(&[
+            ("old_password", "the first secret"),
+            ("new_password1", "the second secret"),
+            ("new_password2", "the second secret"),
+        ])
+        .send();
+    assert_eq!(changed.header("location"), Some("/accounts/password_change/done/"));
+    assert_eq!(client.get("/whoami/").send().text(), "changer", "this session stays logged in");
+    assert_eq!(other.get("/whoami/").send().text(), "anonymous", "the other session ends");
+    assert!(client.get("/accounts/password_change/done/").send().text().contains("Your password was changed."));
+}

@@ -54,6 +54,7 @@ pub mod csrf;
 pub mod db;
 mod error;
 pub mod http;
+pub mod mail;
 pub mod management;
 pub mod messages;
 pub mod middleware;

@@ -26,6 +26,7 @@ pub mod migrations;
 pub mod models;
 mod permissions;
 pub mod perms;
+pub mod tokens;
 pub mod validation;
 pub mod views;
 
@@ -60,6 +61,12 @@ pub fn app() -> crate::App {
         .urls(crate::urlpatterns![
             crate::urls::path("login/", views::login),
             crate::urls::path("logout/", views::logout),
+            crate::urls::path("password_change/", views::password_change),
+            crate::urls::path("password_change/done/", views::password_change_done),
+            crate::urls::path("password_reset/", views::password_reset),
+            crate::urls::path("password_reset/done/", views::password_reset_done),
+            crate::urls::path("reset/{uidb64}/{token}/", views::password_reset_confirm),
+            crate::urls::path("reset/done/", views::password_reset_complete),
         ])
         .migrations(concat!(env!("CARGO_MANIFEST_DIR"), "/src/auth/migrations"), migrations::all)
         .post_migrate(permissions::sync)
