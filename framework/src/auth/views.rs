@@ -295,19 +295,8 @@ pub async fn password_reset_confirm(
                 return Ok(crate::http::redirect(&format!("{}reset/done/", settings_login_prefix(&req.settings()))));
             }
         }
-        let mut page = FormPage::message(
-            &req,
-            "Enter new password",
-            "Please enter your new password twice so we can verify you typed it in correctly.",
-        );
-        page.fields = vec![
-            ("new_password1", "New password", "password"),
-            ("new_password2", "New password confirmation", "password"),
-        ];
-        page.errors = errors;
-        page.help = help;
-        page.button = "Change my password";
-        return render(&page);
+        let intro = "Please enter your new password twice so we can verify you typed it in correctly.";
+        return render(&password_page(&req, "Enter new password", intro, false, errors, help));
     }
     let mut page = FormPage::message(
         &req,
@@ -316,6 +305,27 @@ pub async fn password_reset_confirm(
     );
     page.link = Some((format!("{}password_reset/", settings_login_prefix(&req.settings())), "Request a new link"));
     render(&page)
+}
+
+/// The form asking for a new password twice (and the old one for a change).
+fn password_page<'a>(
+    req: &Request,
+    title: &'a str,
+    intro: &'a str,
+    with_old: bool,
+    errors: Vec<String>,
+    help: Vec<String>,
+) -> FormPage<'a> {
+    let mut page = FormPage::message(req, title, intro);
+    if with_old {
+        page.fields.push(("old_password", "Old password", "password"));
+    }
+    page.fields.push(("new_password1", "New password", "password"));
+    page.fields.push(("new_password2", "New password confirmation", "password"));
+    page.errors = errors;
+    page.help = help;
+    page.button = "Change my password";
+    page
 }
 
 /// The problems with a new password, Django's messages.
@@ -392,20 +402,9 @@ pub async fn password_change(req: Request, form: Option<Form<PasswordForm>>) -> 
             )));
         }
     }
-    let mut page = FormPage::message(
-        &req,
-        "Password change",
-        "Please enter your old password, for security’s sake, and then enter your new password twice so we can verify you typed it in correctly.",
-    );
-    page.fields = vec![
-        ("old_password", "Old password", "password"),
-        ("new_password1", "New password", "password"),
-        ("new_password2", "New password confirmation", "password"),
-    ];
-    page.errors = errors;
-    page.help = settings.password_validators.iter().map(super::validation::PasswordValidator::help_text).collect();
-    page.button = "Change my password";
-    render(&page)
+    let intro = "Please enter your old password, for security’s sake, and then enter your new password twice so we can verify you typed it in correctly.";
+    let help = settings.password_validators.iter().map(super::validation::PasswordValidator::help_text).collect();
+    render(&password_page(&req, "Password change", intro, true, errors, help))
 }
 
 /// `/accounts/password_change/done/`.

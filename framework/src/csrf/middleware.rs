@@ -49,12 +49,7 @@ impl CsrfMiddleware {
     /// an unknown `cookie_samesite` or an invalid `header_name`.
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {
         let section: CsrfSettings = settings.section().map_err(|e| e.to_string())?;
-        let same_site = match section.cookie_samesite.to_ascii_lowercase().as_str() {
-            "lax" => SameSite::Lax,
-            "strict" => SameSite::Strict,
-            "none" => SameSite::None,
-            other => return Err(format!("`csrf.cookie_samesite` is `Lax`, `Strict` or `None`, not `{other}`")),
-        };
+        let same_site = crate::http::parse_same_site(&section.cookie_samesite, "csrf.cookie_samesite")?;
         let header = HeaderName::try_from(section.header_name.as_str())
             .map_err(|_| format!("`csrf.header_name` `{}` is not an HTTP header name", section.header_name))?;
         let mut middleware = CsrfMiddleware {

@@ -34,3 +34,15 @@ pub fn vary_on(headers: &mut header::HeaderMap, name: &'static str) {
         headers.append(header::VARY, header::HeaderValue::from_static(name));
     }
 }
+
+/// A cookie's `SameSite` from a setting (`Lax`, `Strict` or `None`, any case); the error names
+/// `key`.
+pub(crate) fn parse_same_site(text: &str, key: &str) -> Result<actix_web::cookie::SameSite, String> {
+    use actix_web::cookie::SameSite;
+    match text.to_ascii_lowercase().as_str() {
+        "lax" => Ok(SameSite::Lax),
+        "strict" => Ok(SameSite::Strict),
+        "none" => Ok(SameSite::None),
+        other => Err(format!("`{key}` is `Lax`, `Strict` or `None`, not `{other}`")),
+    }
+}

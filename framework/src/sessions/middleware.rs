@@ -121,12 +121,7 @@ impl SessionMiddleware {
 }
 
 fn same_site(text: &str) -> Result<SameSite, String> {
-    match text.to_ascii_lowercase().as_str() {
-        "lax" => Ok(SameSite::Lax),
-        "strict" => Ok(SameSite::Strict),
-        "none" => Ok(SameSite::None),
-        other => Err(format!("`sessions.cookie_samesite` is `Lax`, `Strict` or `None`, not `{other}`")),
-    }
+    crate::http::parse_same_site(text, "sessions.cookie_samesite")
 }
 
 /// A store that failed: a logged error response, never a silently lost write.
