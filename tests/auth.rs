@@ -305,6 +305,14 @@ fn users_have_djangos_password_helpers_and_the_middleware_must_follow_sessions()
     .unwrap();
     let error = manouche::auth::hasher(&settings).unwrap_err().to_string();
     assert!(error.contains("unknown `auth.password_hashers` entry `md5`"), "{error}");
+    let settings = Settings::from_toml_str(
+        "debug = true\nsecret_key = \"s\"\n[auth]\nbackends = [\"manouche.auth.ModelBackend\", \"ldap\"]\n",
+        "/tmp".as_ref(),
+        std::iter::empty(),
+    )
+    .unwrap();
+    let error = Client::new(Project::new(settings)).unwrap_err().to_string();
+    assert!(error.contains("unknown backend `ldap` in `auth.backends`; known: manouche.auth.ModelBackend"), "{error}");
 }
 
 #[test]

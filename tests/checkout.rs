@@ -240,3 +240,22 @@ fn racing_checkouts_for_the_last_tins_never_oversell() {
         assert!(browser.get("/orders/").body.contains(&location[8..44]));
     }
 }
+
+#[test]
+fn customers_log_in_with_their_email_through_a_second_backend() {
+    let client = Client::new(example_shop::configure(Project::new(seeded_settings()))).unwrap();
+    assert_eq!(sign_up(&client, "ada").status(), 302);
+    client.post("/accounts/logout/").send();
+    let by_email = client
+        .post("/accounts/login/")
+        .form(&[("username", "ADA@example.com"), ("password", "a velvet teapot sings"), ("next", "/orders/")])
+        .send();
+    assert_eq!(by_email.header("location"), Some("/orders/"), "{}", by_email.text());
+    // The next requests load the user through the backend that logged them in.
+    assert!(client.get("/orders/").send().text().contains("My orders"));
+    assert!(client.get("/").send().text().contains(r#"<span class="who">ada</span>"#));
+    client.post("/accounts/logout/").send();
+    let wrong = client.post("/accounts/login/").form(&[("username", "ada@example.com"), ("password", "nope")]).send();
+    assert_eq!(wrong.status(), 200, "the form again");
+    assert!(wrong.text().contains(manouche::auth::views::INVALID_LOGIN));
+}

@@ -109,6 +109,34 @@ pub async fn signup(
     Ok(manouche::http::redirect(&manouche::auth::views::safe_next(&req, &form.next, "/")))
 }
 
+/// Logs customers in with their e-mail address as well as their username: a second
+/// authentication backend (`"shop.EmailBackend"` in `auth.backends`). An address two accounts
+/// share identifies nobody.
+#[derive(Debug, Clone, Copy)]
+pub struct EmailBackend;
+
+impl manouche::auth::backends::AuthBackend for EmailBackend {
+    fn authenticate(
+        &self,
+        conn: &mut manouche::db::Connection,
+        credentials: &manouche::auth::backends::Credentials<'_>,
+        hasher: &manouche::auth::hashers::Hasher,
+    ) -> Result<Option<User>, manouche::db::Error> {
+        use manouche::auth::backends::{burn_a_hash, check_user_password};
+        let address = credentials.username.trim().to_lowercase();
+        if !address.contains('@') {
+            return Ok(None);
+        }
+        let mut users = User::objects().filter(manouche::db::lower(User::email).eq(address)).limit(2).all_sync(conn)?;
+        if users.len() == 1 {
+            check_user_password(conn, users.remove(0), credentials.password, hasher)
+        } else {
+            burn_a_hash(credentials.password, hasher);
+            Ok(None)
+        }
+    }
+}
+
 /// `POST /products/<slug>/publish/`: puts a product on sale or withdraws it (editors only).
 #[view(POST)]
 #[permission_required(Product::PERM_PUBLISH)]

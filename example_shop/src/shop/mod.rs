@@ -48,4 +48,5 @@ pub fn app() -> App {
             })
         })
         .command(seed::Seed)
+        .auth_backend("shop.EmailBackend", accounts::EmailBackend)
 }

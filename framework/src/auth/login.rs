@@ -5,7 +5,7 @@ use std::sync::Arc;
 use actix_web::HttpMessage as _;
 use diesel::ExpressionMethods as _;
 
-use super::hashers::{self, Hasher};
+use super::hashers::Hasher;
 use super::{AuthSettings, RequestUser, User};
 use crate::db::Model as _;
 use crate::http::Request;
@@ -68,10 +68,11 @@ fn secret(req: &Request) -> crate::Result<String> {
     })
 }
 
-/// Checks a username and password (Django's `authenticate` with the model backend): the
-/// active user they belong to, or `None`. Runs on the blocking pool. An unknown username costs a
-/// password hash too, so timing does not tell which usernames exist; a correct password stored
-/// with an outdated algorithm or iteration count is re-hashed and saved.
+/// Checks a username and password (Django's `authenticate`): each backend of `auth.backends`
+/// in order, the first that knows the user wins (`None` when none does). Runs on the blocking
+/// pool. With the model backend an unknown username costs a password hash too, so timing does
+/// not tell which usernames exist, and a correct password stored with an outdated algorithm or
+/// iteration count is re-hashed and saved.
 ///
 /// # Errors
 ///
@@ -79,34 +80,35 @@ fn secret(req: &Request) -> crate::Result<String> {
 pub async fn authenticate(req: &Request, username: &str, password: &str) -> crate::Result<Option<User>> {
     let settings: AuthSettings = req.settings().section()?;
     let hasher = settings.hasher().map_err(crate::Error::ImproperlyConfigured)?;
+    let backends = crate::http::auth_backends(req);
     let (name, pass) = (username.to_owned(), password.to_owned());
     let found = req
         .db()
         .run(move |conn| {
-            let Some(user) = User::objects().filter(User::username.eq(name)).first_sync(conn)? else {
-                // The same work as for a real user.
-                let _ = hasher.encode(&pass);
-                return Ok(None);
-            };
-            if !hashers::verify(&pass, &user.password) {
-                return Ok(None);
+            let credentials = super::backends::Credentials::new(&name, &pass);
+            for (backend_name, backend) in &backends {
+                if let Some(user) = backend.authenticate(conn, &credentials, &hasher)? {
+                    return Ok(Some((backend_name.clone(), user)));
+                }
             }
-            if !user.is_active {
-                return Ok(None);
-            }
-            if hasher.must_update(&user.password)
-                && let Ok(encoded) = hasher.encode(&pass)
-            {
-                User::objects().filter(User::id.eq(user.id)).update_sync(conn, User::password.eq(encoded.clone()))?;
-                return Ok(Some(User { password: encoded, ..user }));
-            }
-            Ok(Some(user))
+            Ok(None)
         })
         .await?;
-    if found.is_none() && USER_LOGIN_FAILED.has_receivers() {
-        USER_LOGIN_FAILED.send(&UserLoginFailed { username: username.to_owned() });
-    }
-    Ok(found)
+    let Some((backend, user)) = found else {
+        if USER_LOGIN_FAILED.has_receivers() {
+            USER_LOGIN_FAILED.send(&UserLoginFailed { username: username.to_owned() });
+        }
+        return Ok(None);
+    };
+    req.extensions_mut().insert(AuthenticatedBy { user: user.id, backend });
+    Ok(Some(user))
+}
+
+/// Which backend [`authenticate`] found a user with, for [`login`] to record.
+#[derive(Debug, Clone)]
+struct AuthenticatedBy {
+    user: i64,
+    backend: String,
 }
 
 /// Logs `user` in for this session (Django's `login`): a new session key (no fixation), or a
@@ -129,7 +131,12 @@ pub async fn login(req: &Request, user: &User) -> crate::Result<()> {
         session.cycle_key();
     }
     session.insert(SESSION_KEY, &user.id.to_string())?;
-    session.insert(BACKEND_SESSION_KEY, MODEL_BACKEND)?;
+    let authenticated_by =
+        req.extensions().get::<AuthenticatedBy>().filter(|a| a.user == user.id).map(|a| a.backend.clone());
+    let backend = authenticated_by
+        .or_else(|| crate::http::auth_backends(req).first().map(|(name, _)| name.clone()))
+        .unwrap_or_else(|| MODEL_BACKEND.to_owned());
+    session.insert(BACKEND_SESSION_KEY, &backend)?;
     session.insert(HASH_SESSION_KEY, &hash)?;
     crate::csrf::rotate_token(req)?;
     let now = crate::db::now();
@@ -180,12 +187,13 @@ pub fn update_session_auth_hash(req: &Request, user: &User) -> crate::Result<()>
 /// active, and the session's hash matches the current password. Runs on the connection given.
 pub(crate) fn user_of_session(
     conn: &mut crate::db::Connection,
+    backend: &dyn super::backends::AuthBackend,
     id: &str,
     hash: Option<&str>,
     secret: &str,
 ) -> Result<Option<User>, crate::db::Error> {
     let Ok(id) = id.parse::<i64>() else { return Ok(None) };
-    let Some(user) = User::objects().filter(User::id.eq(id)).first_sync(conn)? else { return Ok(None) };
+    let Some(user) = backend.get_user(conn, id)? else { return Ok(None) };
     let current = session_auth_hash(&user, secret);
     let verified = hash.is_some_and(|h| bool::from(subtle::ConstantTimeEq::ct_eq(h.as_bytes(), current.as_bytes())));
     Ok((verified && user.is_active).then_some(user))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use actix_web::{HttpMessage, HttpResponse};
 
 use super::RequestUser;
-use super::login::{HASH_SESSION_KEY, SESSION_KEY, user_of_session};
+use super::login::{BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, user_of_session};
 use crate::conf::Settings;
 use crate::middleware::{Middleware, MiddlewareFuture, Next, ServiceRequest};
 
@@ -48,7 +48,19 @@ impl Middleware for AuthenticationMiddleware {
                     let hash = session.peek_text(HASH_SESSION_KEY);
                     let secret = self.secret.clone();
                     let db = crate::http::Request::new(req.request().clone()).db();
-                    let found = db.run(move |conn| user_of_session(conn, &id, hash.as_deref(), &secret)).await;
+                    // The backend that logged the user in, if the settings still list it.
+                    let named = session.peek_text(BACKEND_SESSION_KEY);
+                    let backend = crate::http::auth_backends(req.request())
+                        .into_iter()
+                        .find(|(name, _)| Some(name) == named.as_ref())
+                        .map(|(_, backend)| backend);
+                    let found = match backend {
+                        Some(backend) => {
+                            db.run(move |conn| user_of_session(conn, backend.as_ref(), &id, hash.as_deref(), &secret))
+                                .await
+                        }
+                        None => Ok(None),
+                    };
                     match found {
                         Ok(Some(user)) => RequestUser::User(Arc::new(user)),
                         Ok(None) => {

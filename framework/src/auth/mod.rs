@@ -17,6 +17,7 @@
 //! Extra data about users goes in a model of the project with a one-to-one key to [`User`]
 //! (`#[field(on_delete = cascade, unique)] pub user: OneToOne<User>`), as Django recommends.
 
+pub mod backends;
 mod commands;
 mod guards;
 pub mod hashers;
@@ -94,6 +95,9 @@ pub struct AuthSettings {
     pub logout_redirect_url: Option<String>,
     /// Seconds a password-reset link stays valid (three days).
     pub password_reset_timeout: u64,
+    /// The authentication backends tried in order (Django's `AUTHENTICATION_BACKENDS`):
+    /// `manouche.auth.ModelBackend` and those apps register with `App::auth_backend`.
+    pub backends: Vec<String>,
 }
 
 impl Default for AuthSettings {
@@ -106,6 +110,7 @@ impl Default for AuthSettings {
             login_redirect_url: "/accounts/profile/".into(),
             logout_redirect_url: None,
             password_reset_timeout: 60 * 60 * 24 * 3,
+            backends: vec![MODEL_BACKEND.to_owned()],
         }
     }
 }

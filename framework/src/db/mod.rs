@@ -31,6 +31,9 @@ mod relations;
 mod signals;
 pub(crate) mod subqueries;
 pub(crate) mod text;
+/// SQL's `lower()` on a text column, for case-insensitive comparisons (Django's `iexact`):
+/// `lower(User::email).eq(address.to_lowercase())`.
+pub use self::text::__lower as lower;
 pub mod types;
 pub mod values;
 

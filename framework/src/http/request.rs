@@ -16,6 +16,8 @@ pub(crate) struct SiteState {
     pub(crate) migrations: Vec<(String, String)>,
     /// The apps' context processors, in app order.
     pub(crate) context_processors: Vec<crate::templates::ContextProcessor>,
+    /// The authentication backends of the `auth.backends` setting, in order.
+    pub(crate) auth_backends: Vec<crate::auth::backends::NamedBackend>,
 }
 
 impl std::fmt::Debug for SiteState {
@@ -25,6 +27,14 @@ impl std::fmt::Debug for SiteState {
             .field("migrations", &self.migrations.len())
             .field("context_processors", &self.context_processors.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// The authentication backends of the project serving `req` (the model backend outside one).
+pub(crate) fn auth_backends(req: &HttpRequest) -> Vec<crate::auth::backends::NamedBackend> {
+    match req.app_data::<actix_web::web::Data<SiteState>>() {
+        Some(state) => state.auth_backends.clone(),
+        None => vec![(crate::auth::MODEL_BACKEND.to_owned(), std::sync::Arc::new(crate::auth::backends::ModelBackend))],
     }
 }
 

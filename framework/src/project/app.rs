@@ -30,6 +30,7 @@ pub struct App {
     pub(crate) middleware: Vec<(String, Factory)>,
     pub(crate) context_processors: Vec<crate::templates::ContextProcessorFactory>,
     pub(crate) post_migrate: Vec<crate::migrations::PostMigrateHook>,
+    pub(crate) auth_backends: Vec<crate::auth::backends::NamedBackend>,
     pub(crate) migrations: Option<Migrations>,
     pub(crate) diesel_migrations: Option<&'static diesel_migrations::EmbeddedMigrations>,
 }
@@ -60,6 +61,7 @@ impl App {
             middleware: Vec::new(),
             context_processors: Vec::new(),
             post_migrate: Vec::new(),
+            auth_backends: Vec::new(),
             migrations: None,
             diesel_migrations: None,
         }
@@ -199,6 +201,14 @@ impl App {
         F: Fn(&mut crate::migrations::PostMigrate<'_>) -> Result<(), crate::db::Error> + Send + Sync + 'static,
     {
         self.post_migrate.push(Arc::new(hook));
+        self
+    }
+
+    /// An authentication backend the `auth.backends` setting can list under `name` (e.g.
+    /// `"shop.EmailBackend"`), Django's `AUTHENTICATION_BACKENDS` entry.
+    #[must_use]
+    pub fn auth_backend(mut self, name: impl Into<String>, backend: impl crate::auth::backends::AuthBackend) -> Self {
+        self.auth_backends.push((name.into(), Arc::new(backend)));
         self
     }
 

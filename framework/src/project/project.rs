@@ -205,6 +205,13 @@ impl Project {
                 }
             }
         }
+        let auth_backends = match self.auth_backends(&settings) {
+            Ok(backends) => backends,
+            Err(problem) => {
+                problems.push(problem);
+                Vec::new()
+            }
+        };
         let Some(resolver) = resolver.filter(|_| problems.is_empty()) else {
             return Err(crate::Error::ImproperlyConfigured(problems.join("; ")));
         };
@@ -220,6 +227,7 @@ impl Project {
                     .map(|migration| (migration.app, migration.name))
                     .collect(),
                 context_processors,
+                auth_backends,
             }),
             settings,
             resolver: Arc::new(resolver),
@@ -235,6 +243,24 @@ impl Project {
         let mut dirs = settings.static_dirs.clone();
         dirs.extend(self.apps.iter().flat_map(|a| a.static_dirs.iter().cloned()));
         dirs
+    }
+
+    /// The backends `auth.backends` lists, found among the built-in one and the apps'.
+    fn auth_backends(&self, settings: &Settings) -> Result<Vec<crate::auth::backends::NamedBackend>, String> {
+        let section: crate::auth::AuthSettings = settings.section().map_err(|e| e.to_string())?;
+        let mut known: Vec<crate::auth::backends::NamedBackend> =
+            vec![(crate::auth::MODEL_BACKEND.to_owned(), Arc::new(crate::auth::backends::ModelBackend))];
+        known.extend(self.apps.iter().flat_map(|app| app.auth_backends.iter().cloned()));
+        section
+            .backends
+            .iter()
+            .map(|name| {
+                known.iter().find(|(known, _)| known == name).cloned().ok_or_else(|| {
+                    let names: Vec<&str> = known.iter().map(|(n, _)| n.as_str()).collect();
+                    format!("unknown backend `{name}` in `auth.backends`; known: {}", names.join(", "))
+                })
+            })
+            .collect()
     }
 
     fn middleware(&self, settings: &Settings) -> Result<Vec<Arc<dyn Middleware>>, Vec<String>> {
