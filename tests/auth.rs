@@ -101,7 +101,10 @@ async fn perms(req: Request) -> manouche::Result<String> {
     let both = manouche::auth::has_perms(&req, &["auth.change_user", "auth.view_group"]).await?;
     let module = manouche::auth::has_module_perms(&req, "auth").await?;
     let sessions = manouche::auth::has_module_perms(&req, "sessions").await?;
-    let all = manouche::auth::perms::permissions(&req).await?.all().len();
+    let all = manouche::auth::get_all_permissions(&req).await?.len();
+    let direct = manouche::auth::get_user_permissions(&req).await?;
+    let through_groups = manouche::auth::get_group_permissions(&req).await?;
+    assert!(direct.iter().chain(&through_groups).all(|p| p.contains('.')), "app_label.codename");
     Ok(format!(
         "change_user={change_user} view_user={view_group} both={both} auth={module} sessions={sessions} all={all}"
     ))

@@ -14,6 +14,7 @@ mod diesel_folders;
 mod fields;
 mod fixtures;
 mod legacy;
+mod mail;
 mod middleware;
 mod migrations;
 mod models;

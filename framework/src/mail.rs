@@ -3,10 +3,14 @@
 //!
 //! ```toml
 //! [email]
-//! backend = "console"        # "file" (one .eml file per message in `file_path`), "locmem" (tests)
+//! backend = "console"        # "smtp", "file" (one .eml file per message in `file_path`), "locmem" (tests)
 //! from_email = "shop@example.com"
-//! file_path = "sent-mail"
+//! host = "localhost"         # smtp: the relay, its port, and credentials if it asks
+//! port = 25
 //! ```
+//!
+//! The SMTP backend (through `lettre`) speaks plain SMTP to a relay: a local MTA, or a
+//! provider's submission port reached through it. TLS to a remote server is not built in yet.
 //!
 //! `locmem` keeps messages in memory for tests to read with [`outbox`] (Django's
 //! `mail.outbox`). Sending blocks: views call it on the blocking pool (`web::block`) or from a
@@ -26,11 +30,30 @@ pub struct EmailSettings {
     pub from_email: String,
     /// The folder the `file` backend writes to.
     pub file_path: Option<PathBuf>,
+    /// The SMTP relay's host.
+    pub host: String,
+    /// The SMTP relay's port.
+    pub port: u16,
+    /// The SMTP user, if the relay asks for one.
+    pub username: Option<String>,
+    /// The SMTP password.
+    pub password: Option<String>,
+    /// Seconds to wait for the relay.
+    pub timeout_seconds: u64,
 }
 
 impl Default for EmailSettings {
     fn default() -> Self {
-        EmailSettings { backend: "console".into(), from_email: "webmaster@localhost".into(), file_path: None }
+        EmailSettings {
+            backend: "console".into(),
+            from_email: "webmaster@localhost".into(),
+            file_path: None,
+            host: "localhost".into(),
+            port: 25,
+            username: None,
+            password: None,
+            timeout_seconds: 10,
+        }
     }
 }
 
@@ -122,8 +145,37 @@ pub fn send(settings: &crate::conf::Settings, mut message: EmailMessage) -> crat
             std::fs::write(dir.join(name), message.to_rfc5322())?;
             Ok(())
         }
+        "smtp" => send_smtp(&config, &message),
         other => Err(crate::Error::ImproperlyConfigured(format!(
-            "unknown `email.backend` `{other}`; expected `console`, `file` or `locmem`"
+            "unknown `email.backend` `{other}`; expected `console`, `smtp`, `file` or `locmem`"
         ))),
     }
+}
+
+/// Hands `message` to the `[email]` relay over SMTP.
+fn send_smtp(config: &EmailSettings, message: &EmailMessage) -> crate::Result<()> {
+    use lettre::Transport as _;
+    let address = |text: &str| {
+        text.parse::<lettre::message::Mailbox>()
+            .map_err(|e| crate::Error::other(format!("bad e-mail address `{text}`: {e}")))
+    };
+    let mut builder = lettre::Message::builder().from(address(&message.from_email)?).subject(message.subject.as_str());
+    for to in &message.to {
+        builder = builder.to(address(to)?);
+    }
+    let email = builder
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(message.body.clone())
+        .map_err(|e| crate::Error::other(format!("the e-mail could not be built: {e}")))?;
+    let mut transport = lettre::SmtpTransport::builder_dangerous(config.host.as_str())
+        .port(config.port)
+        .timeout(Some(std::time::Duration::from_secs(config.timeout_seconds)));
+    if let (Some(username), Some(password)) = (&config.username, &config.password) {
+        transport = transport
+            .credentials(lettre::transport::smtp::authentication::Credentials::new(username.clone(), password.clone()));
+    }
+    transport.build().send(&email).map_err(|e| {
+        crate::Error::other(format!("the SMTP relay {}:{} refused or failed: {e}", config.host, config.port))
+    })?;
+    Ok(())
 }

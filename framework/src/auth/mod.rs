@@ -41,7 +41,10 @@ pub use self::login::{
 };
 pub use self::middleware::AuthenticationMiddleware;
 pub use self::models::{Group, Permission, User};
-pub use self::perms::{PermissionName, Permissions, has_module_perms, has_perm, has_perms};
+pub use self::perms::{
+    PermissionName, Permissions, get_all_permissions, get_group_permissions, get_user_permissions, has_module_perms,
+    has_perm, has_perms,
+};
 use self::validation::PasswordValidator;
 
 /// Checks a view's guard: what `#[login_required]` and its kin expand to.

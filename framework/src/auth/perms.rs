@@ -161,3 +161,32 @@ pub async fn has_perms<P: PermissionName>(req: &Request, perms: &[P]) -> crate::
 pub async fn has_module_perms(req: &Request, app_label: &str) -> crate::Result<bool> {
     Ok(permissions(req).await?.has_module(app_label))
 }
+
+/// The permissions given to the request's user directly (Django's `get_user_permissions`);
+/// every permission for an active superuser, none for an inactive or anonymous user.
+///
+/// # Errors
+///
+/// As [`permissions`].
+pub async fn get_user_permissions(req: &Request) -> crate::Result<BTreeSet<String>> {
+    Ok(permissions(req).await?.user.clone())
+}
+
+/// The permissions the request's user has through groups (Django's `get_group_permissions`).
+///
+/// # Errors
+///
+/// As [`permissions`].
+pub async fn get_group_permissions(req: &Request) -> crate::Result<BTreeSet<String>> {
+    Ok(permissions(req).await?.group.clone())
+}
+
+/// Every permission of the request's user, direct and through groups (Django's
+/// `get_all_permissions`).
+///
+/// # Errors
+///
+/// As [`permissions`].
+pub async fn get_all_permissions(req: &Request) -> crate::Result<BTreeSet<String>> {
+    Ok(permissions(req).await?.all())
+}
