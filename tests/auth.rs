@@ -199,6 +199,11 @@ fn migrate_creates_every_models_permissions_and_reports_stale_ones() {
         for expected in ["add_user", "change_user", "delete_user", "view_user", "add_group", "view_permission"] {
             assert!(codenames.contains(&expected.to_owned()), "{expected} in {codenames:?}");
         }
+        // Through models `#[many_to_many]` generated have none, as Django's auto-created ones.
+        for through in ["usergroups", "useruserpermissions", "grouppermissions"] {
+            assert!(!codenames.contains(&format!("add_{through}")), "{through}: {codenames:?}");
+        }
+        assert_eq!(codenames.len(), 12, "four for each of User, Group, Permission: {codenames:?}");
         // A second migrate creates nothing; a permission no model declares is reported, kept.
         client
             .db()

@@ -20,7 +20,7 @@ pub(crate) fn sync(event: &mut PostMigrate<'_>) -> Result<(), crate::db::Error> 
     let declared: Vec<(&'static str, String, &'static str, &'static str)> = crate::db::models()
         .into_iter()
         .map(|model| model.meta())
-        .filter(|meta| installed.contains(meta.app))
+        .filter(|meta| installed.contains(meta.app) && !meta.auto_created)
         .flat_map(|meta| {
             let model = meta.name.to_lowercase();
             meta.permissions.iter().map(move |p| (p.app, model.clone(), p.codename, p.name))

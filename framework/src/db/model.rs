@@ -193,6 +193,9 @@ pub struct ModelMeta {
     /// Django's `managed`: whether migrations create and alter the table (`false` maps a table
     /// that exists already, e.g. another application's).
     pub managed: bool,
+    /// A through model `#[many_to_many]` generated (Django's `auto_created`): its permissions
+    /// are not synced and the admin does not list it.
+    pub auto_created: bool,
 }
 
 impl ModelMeta {
@@ -210,7 +213,26 @@ impl ModelMeta {
         indexes: &'static [&'static [&'static str]],
         managed: bool,
     ) -> Self {
-        ModelMeta { app, name, table, verbose_name, fields, permissions, ordering, unique_together, indexes, managed }
+        ModelMeta {
+            app,
+            name,
+            table,
+            verbose_name,
+            fields,
+            permissions,
+            ordering,
+            unique_together,
+            indexes,
+            managed,
+            auto_created: false,
+        }
+    }
+
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __auto_created(mut self) -> Self {
+        self.auto_created = true;
+        self
     }
 
     /// The primary key field.

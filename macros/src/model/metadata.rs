@@ -118,6 +118,7 @@ pub(super) fn meta_method(cx: &super::expand::Model<'_>, permissions: &[TokenStr
     let (together, indexes) = (groups(&def.unique_together), groups(&def.indexes));
     let (app, model_name, table_name, verbose_name, managed) =
         (&def.app, &cx.model_name, &def.table, &def.verbose_name, def.managed);
+    let auto_created = def.auto_created.then(|| quote!(.__auto_created()));
     quote! {
         fn meta() -> &'static ::manouche::db::ModelMeta {
             static FIELDS: &[::manouche::db::Field] = &[#(#metas),*];
@@ -125,7 +126,7 @@ pub(super) fn meta_method(cx: &super::expand::Model<'_>, permissions: &[TokenStr
             static META: ::manouche::db::ModelMeta = ::manouche::db::ModelMeta::__new(
                 #app, #model_name, #table_name, #verbose_name, FIELDS, PERMISSIONS,
                 &[#(#ordering),*], &[#(#together),*], &[#(#indexes),*], #managed,
-            );
+            )#auto_created;
             &META
         }
     }

@@ -29,6 +29,9 @@ pub(crate) struct ModelDef {
     pub(crate) managed: bool,
     /// `display = "{name} ({sku})"`: how a row is shown (Django's `__str__`), fields by name.
     pub(crate) display: Option<syn::LitStr>,
+    /// A through model `#[many_to_many]` generated (Django's `auto_created`): no permissions
+    /// synced, no admin page.
+    pub(crate) auto_created: bool,
 }
 
 /// `#[many_to_many(tags = Tag)]`, or `#[many_to_many(tags = Tag, through = ProductTag)]`.
@@ -104,6 +107,7 @@ struct Options {
     indexes: Vec<Vec<(String, Span)>>,
     managed: Option<bool>,
     display: Option<syn::LitStr>,
+    auto_created: bool,
 }
 
 impl Options {
@@ -132,6 +136,11 @@ impl Options {
     fn one(&mut self, nv: &syn::MetaNameValue) -> syn::Result<()> {
         let key = nv.path.get_ident().map(Ident::to_string).unwrap_or_default();
         let slot = match key.as_str() {
+            // Written only by `#[many_to_many]`'s generated through model.
+            "__auto_created" => {
+                self.auto_created = true;
+                return Ok(());
+            }
             "managed" => {
                 return match &nv.value {
                     Expr::Lit(syn::ExprLit { lit: Lit::Bool(value), .. }) => {
@@ -342,6 +351,7 @@ impl ModelDef {
             many_to_many,
             managed: options.managed.unwrap_or(true),
             display: options.display,
+            auto_created: options.auto_created,
         })
     }
 }
