@@ -140,7 +140,7 @@ pub fn send(settings: &crate::conf::Settings, mut message: EmailMessage) -> crat
             let name = format!(
                 "{}-{}.eml",
                 chrono::Utc::now().format("%Y%m%d-%H%M%S%.6f"),
-                crate::auth::hashers::random_string(8)?
+                crate::signing::get_random_string(8)?
             );
             std::fs::write(dir.join(name), message.to_rfc5322())?;
             Ok(())

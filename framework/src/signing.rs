@@ -221,6 +221,32 @@ fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// The alphabet of [`get_random_string`]: Django's `RANDOM_STRING_CHARS`.
+pub const RANDOM_STRING_CHARS: &[u8; 62] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// `len` characters of `[a-zA-Z0-9]` from the operating system's CSPRNG, each equally likely
+/// (Django's `get_random_string`): salts, CSRF secrets, unusable passwords.
+///
+/// # Errors
+///
+/// When the operating system has no randomness to give.
+pub fn get_random_string(len: usize) -> crate::Result<String> {
+    let mut out = String::with_capacity(len);
+    let mut bytes = [0u8; 64];
+    while out.len() < len {
+        getrandom::fill(&mut bytes).map_err(|e| crate::Error::other(format!("no randomness: {e}")))?;
+        // Rejection sampling: 248 = 4 × 62, so every character is equally likely.
+        out.extend(
+            bytes
+                .iter()
+                .filter(|b| **b < 248)
+                .map(|b| char::from(RANDOM_STRING_CHARS[usize::from(*b % 62)]))
+                .take(len - out.len()),
+        );
+    }
+    Ok(out)
+}
+
 /// Django's `salted_hmac(key_salt, value, secret, algorithm="sha256")`: HMAC-SHA256 of `value`
 /// keyed by `SHA-256(key_salt + secret)`, as lower-case hex. Different salts give independent
 /// values.

@@ -21,7 +21,6 @@ use subtle::ConstantTimeEq;
 pub const PBKDF2_ITERATIONS: u32 = 1_200_000;
 /// What marks an unusable password (Django's `UNUSABLE_PASSWORD_PREFIX`).
 pub const UNUSABLE_PREFIX: char = '!';
-const SALT_CHARS: &[u8; 62] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 /// The hashing algorithms, by Django's names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,28 +65,6 @@ impl Default for Hasher {
     }
 }
 
-/// A random string of `len` characters of `[a-zA-Z0-9]` from the OS CSPRNG.
-///
-/// # Errors
-///
-/// When the operating system has no randomness to give.
-pub fn random_string(len: usize) -> crate::Result<String> {
-    let mut out = String::with_capacity(len);
-    let mut bytes = [0u8; 64];
-    while out.len() < len {
-        getrandom::fill(&mut bytes).map_err(|e| crate::Error::other(format!("no randomness: {e}")))?;
-        // Rejection sampling: 248 = 4 × 62, so every character is equally likely.
-        out.extend(
-            bytes
-                .iter()
-                .filter(|b| **b < 248)
-                .map(|b| char::from(SALT_CHARS[usize::from(*b % 62)]))
-                .take(len - out.len()),
-        );
-    }
-    Ok(out)
-}
-
 impl Hasher {
     /// `password` hashed with a new random salt (Django's `make_password`).
     ///
@@ -96,7 +73,7 @@ impl Hasher {
     /// When the operating system has no randomness, or (argon2) the hasher refuses its input.
     pub fn encode(&self, password: &str) -> crate::Result<String> {
         // 22 characters of 62: 128 bits, Django's salt entropy.
-        let salt = random_string(22)?;
+        let salt = crate::signing::get_random_string(22)?;
         self.encode_with_salt(password, &salt)
     }
 
@@ -164,7 +141,7 @@ pub fn is_usable(encoded: &str) -> bool {
 ///
 /// When the operating system has no randomness to give.
 pub fn unusable_password() -> crate::Result<String> {
-    Ok(format!("{UNUSABLE_PREFIX}{}", random_string(40)?))
+    Ok(format!("{UNUSABLE_PREFIX}{}", crate::signing::get_random_string(40)?))
 }
 
 /// Whether `password` matches the stored `encoded` hash (Django's `check_password`): any known

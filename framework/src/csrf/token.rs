@@ -6,7 +6,7 @@
 use subtle::ConstantTimeEq;
 
 /// The alphabet of secrets and tokens, in Django's order (`ascii_letters + digits`).
-const CHARS: &[u8; 62] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const CHARS: &[u8; 62] = crate::signing::RANDOM_STRING_CHARS;
 /// The length of a secret (`CSRF_SECRET_LENGTH`).
 pub const SECRET_LENGTH: usize = 32;
 /// The length of a masked token (`CSRF_TOKEN_LENGTH`).
@@ -38,27 +38,13 @@ fn index(c: u8) -> usize {
     }
 }
 
-/// A new random string of `SECRET_LENGTH` characters of the alphabet, from the OS CSPRNG.
+/// A new random secret (Django's `_get_new_csrf_string`).
 ///
 /// # Errors
 ///
 /// When the operating system has no randomness to give.
 pub(crate) fn new_secret() -> Result<String, crate::Error> {
-    let mut out = String::with_capacity(SECRET_LENGTH);
-    let mut bytes = [0u8; 64];
-    while out.len() < SECRET_LENGTH {
-        getrandom::fill(&mut bytes)
-            .map_err(|e| crate::Error::other(format!("no randomness for a CSRF secret: {e}")))?;
-        // Rejection sampling: 248 = 4 × 62, so every character is equally likely.
-        out.extend(
-            bytes
-                .iter()
-                .filter(|b| **b < 248)
-                .map(|b| char::from(CHARS[usize::from(*b % 62)]))
-                .take(SECRET_LENGTH - out.len()),
-        );
-    }
-    Ok(out)
+    crate::signing::get_random_string(SECRET_LENGTH)
 }
 
 /// `secret` masked with `mask` (both checked, `SECRET_LENGTH` long): `mask + cipher`.
