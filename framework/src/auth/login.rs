@@ -62,9 +62,12 @@ pub fn session_auth_hash(user: &User, secret: &str) -> String {
     )
 }
 
-fn secret(req: &Request) -> crate::Result<String> {
+/// The secret key sessions and reset links are signed with.
+pub(crate) fn secret(req: &Request) -> crate::Result<String> {
     req.settings().secret_key.as_ref().map(|k| k.expose().to_owned()).ok_or_else(|| {
-        crate::Error::ImproperlyConfigured("authentication signs sessions with `secret_key`: set it".into())
+        crate::Error::ImproperlyConfigured(
+            "authentication signs sessions and reset links with `secret_key`: set it".into(),
+        )
     })
 }
 

@@ -6,7 +6,7 @@ use actix_web::HttpResponse;
 use actix_web::web::{Form, Query};
 
 use super::AuthSettings;
-use crate::http::{Request, RequestContext, url_has_allowed_host_and_scheme};
+use crate::http::{Request, RequestContext, is_secure, request_host, url_has_allowed_host_and_scheme};
 use manouche_macros::Template;
 
 use crate::templates::{render, render_with_status};
@@ -50,19 +50,13 @@ struct LoggedOutPage {
 pub const INVALID_LOGIN: &str =
     "Please enter a correct username and password. Note that both fields may be case-sensitive.";
 
-/// The host (and port) the request was made to: what a safe `next` may name.
-fn own_host(req: &Request) -> String {
-    match req.uri().authority() {
-        Some(authority) => authority.as_str().to_owned(),
-        None => req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("").to_owned(),
-    }
-}
-
 /// `next` if it is safe to go to (this site, and HTTPS if the request was), else `fallback`.
 pub fn safe_next(req: &Request, next: &str, fallback: &str) -> String {
-    let host = own_host(req);
-    let secure = crate::csrf::is_secure(req);
-    if url_has_allowed_host_and_scheme(next, &[host.as_str()], secure) { next.to_owned() } else { fallback.to_owned() }
+    if url_has_allowed_host_and_scheme(next, &[request_host(req)], is_secure(req)) {
+        next.to_owned()
+    } else {
+        fallback.to_owned()
+    }
 }
 
 /// `GET` shows the login form; `POST` checks it, logs the user in and redirects to a safe `next`
@@ -164,14 +158,8 @@ pub struct PasswordForm {
 pub const RESET_SENT: &str = "We’ve emailed you instructions for setting your password, if an account exists with the email you entered. You should receive them shortly.";
 
 fn hosted_url(req: &Request, path: &str) -> String {
-    let scheme = if crate::csrf::is_secure(req) { "https" } else { "http" };
-    format!("{scheme}://{}{path}", own_host(req))
-}
-
-fn secret_of(req: &Request) -> crate::Result<String> {
-    req.settings().secret_key.as_ref().map(|k| k.expose().to_owned()).ok_or_else(|| {
-        crate::Error::ImproperlyConfigured("password reset links are signed with `secret_key`: set it".into())
-    })
+    let scheme = if is_secure(req) { "https" } else { "http" };
+    format!("{scheme}://{}{path}", request_host(req))
 }
 
 /// `/accounts/password_reset/`: asks for an address and e-mails a one-time link to each active
@@ -191,7 +179,7 @@ pub async fn password_reset(req: Request, form: Option<Form<EmailForm>>) -> crat
     };
     let email = form.email.trim().to_lowercase();
     if !email.is_empty() {
-        let secret = secret_of(&req)?;
+        let secret = super::login::secret(&req)?;
         let users = req
             .db()
             .run(move |conn| {
@@ -204,7 +192,7 @@ pub async fn password_reset(req: Request, form: Option<Form<EmailForm>>) -> crat
             })
             .await?;
         let settings = req.settings();
-        let host = own_host(&req);
+        let host = request_host(&req).to_owned();
         for user in users.into_iter().filter(super::User::has_usable_password) {
             let path = format!(
                 "{}reset/{}/{}/",
@@ -260,7 +248,7 @@ async fn reset_user(req: &Request, uid: &str, token: &str) -> crate::Result<Opti
         })
         .await?;
     let timeout = req.settings().section::<AuthSettings>()?.password_reset_timeout;
-    let secret = secret_of(req)?;
+    let secret = super::login::secret(req)?;
     Ok(user.filter(|u| super::tokens::check_token(u, token, &secret, timeout)))
 }
 

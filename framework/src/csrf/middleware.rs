@@ -9,6 +9,7 @@ use futures_core::Stream as _;
 use super::token::{self, BadFormat};
 use super::{CsrfSettings, CsrfToken, FORM_FIELD, SESSION_KEY, SkipChecks};
 use crate::conf::Settings;
+use crate::http::{is_secure, request_host};
 use crate::middleware::{Middleware, MiddlewareFuture, Next, ServiceRequest, ServiceResponse};
 use crate::urls::ResolverMatch;
 use askama::Template;
@@ -272,21 +273,6 @@ impl Middleware for CsrfMiddleware {
 
 fn header_str<'r>(req: &'r HttpRequest, name: &HeaderName) -> Option<&'r str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
-}
-
-/// Whether the request came over HTTPS: TLS on this server, or an absolute `https://` target.
-/// (A proxy's `X-Forwarded-Proto` is not trusted.)
-pub fn is_secure(req: &HttpRequest) -> bool {
-    req.app_config().secure() || req.uri().scheme_str() == Some("https")
-}
-
-/// Django's `get_host()`: the target's authority, or the `Host` header (already validated
-/// against `allowed_hosts`), port included.
-fn request_host(req: &HttpRequest) -> &str {
-    match req.uri().authority() {
-        Some(authority) => authority.as_str(),
-        None => header_str(req, &header::HOST).unwrap_or(""),
-    }
 }
 
 /// `scheme://netloc/...` → `(scheme, netloc)`, as Python's `urlsplit` takes them apart; a

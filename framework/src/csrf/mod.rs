@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use actix_web::{HttpMessage, HttpRequest};
 
-pub use self::middleware::{CsrfMiddleware, is_secure};
+pub use self::middleware::CsrfMiddleware;
 pub use self::token::{SECRET_LENGTH, TOKEN_LENGTH};
 
 /// The form field a token is read from (Django's name).

@@ -130,6 +130,21 @@ impl Request {
     }
 }
 
+/// Whether the request came over HTTPS: TLS on this server, or an absolute `https://` target.
+/// A proxy's `X-Forwarded-Proto` is not trusted.
+pub fn is_secure(req: &HttpRequest) -> bool {
+    req.app_config().secure() || req.uri().scheme_str() == Some("https")
+}
+
+/// The host (and port) the request was made to, Django's `get_host()`: the target's authority,
+/// or the `Host` header, already checked against `allowed_hosts` by the site.
+pub fn request_host(req: &HttpRequest) -> &str {
+    match req.uri().authority() {
+        Some(authority) => authority.as_str(),
+        None => req.headers().get(actix_web::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or(""),
+    }
+}
+
 pub(crate) fn settings_of(req: &HttpRequest) -> Arc<Settings> {
     match req.app_data::<actix_web::web::Data<SiteState>>() {
         Some(state) => Arc::clone(&state.settings),

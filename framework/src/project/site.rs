@@ -156,10 +156,7 @@ impl Site {
     /// must be `host[:port]` (a name, an IPv4 address or a bracketed IPv6 one, and digits for
     /// the port) before its name is matched against `allowed_hosts`.
     fn check_host(&self, req: &ServiceRequest) -> Result<(), String> {
-        let host = match req.uri().authority() {
-            Some(authority) => authority.as_str(),
-            None => req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or(""),
-        };
+        let host = crate::http::request_host(req.request());
         let Some(domain) = split_domain_port(host) else {
             return Err(format!(
                 "invalid HTTP_HOST header: `{}`; the domain name provided is not valid",
