@@ -83,7 +83,8 @@ pub(crate) fn secret(req: &Request) -> crate::Result<String> {
 pub async fn authenticate(req: &Request, username: &str, password: &str) -> crate::Result<Option<User>> {
     let settings: AuthSettings = req.settings().section()?;
     let hasher = settings.hasher().map_err(crate::Error::ImproperlyConfigured)?;
-    let backends = crate::http::auth_backends(req);
+    // Copied once: the backends run on the blocking pool.
+    let backends = crate::http::with_auth_backends(req, <[_]>::to_vec);
     let (name, pass) = (username.to_owned(), password.to_owned());
     let found = req
         .db()
@@ -137,7 +138,7 @@ pub async fn login(req: &Request, user: &User) -> crate::Result<()> {
     let authenticated_by =
         req.extensions().get::<AuthenticatedBy>().filter(|a| a.user == user.id).map(|a| a.backend.clone());
     let backend = authenticated_by
-        .or_else(|| crate::http::auth_backends(req).first().map(|(name, _)| name.clone()))
+        .or_else(|| crate::http::with_auth_backends(req, |backends| backends.first().map(|(name, _)| name.clone())))
         .unwrap_or_else(|| MODEL_BACKEND.to_owned());
     session.insert(BACKEND_SESSION_KEY, &backend)?;
     session.insert(HASH_SESSION_KEY, &hash)?;

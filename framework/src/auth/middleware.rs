@@ -14,7 +14,8 @@ use crate::middleware::{Middleware, MiddlewareFuture, Next, ServiceRequest};
 /// whose user is gone, inactive, or whose password changed since login is flushed (logged out).
 #[derive(Debug)]
 pub struct AuthenticationMiddleware {
-    secret: String,
+    /// Shared with the blocking closure of each request without a copy.
+    secret: Arc<str>,
 }
 
 impl AuthenticationMiddleware {
@@ -34,7 +35,7 @@ impl AuthenticationMiddleware {
             );
         }
         let secret = settings.secret_key.as_ref().ok_or("authentication needs `secret_key`: set it")?;
-        Ok(AuthenticationMiddleware { secret: secret.expose().to_owned() })
+        Ok(AuthenticationMiddleware { secret: Arc::from(secret.expose()) })
     }
 }
 
@@ -46,14 +47,13 @@ impl Middleware for AuthenticationMiddleware {
             let user = match (session, named) {
                 (Some(session), Some(id)) => {
                     let hash = session.peek_text(HASH_SESSION_KEY);
-                    let secret = self.secret.clone();
+                    let secret = Arc::clone(&self.secret);
                     let db = crate::http::Request::new(req.request().clone()).db();
                     // The backend that logged the user in, if the settings still list it.
                     let named = session.peek_text(BACKEND_SESSION_KEY);
-                    let backend = crate::http::auth_backends(req.request())
-                        .into_iter()
-                        .find(|(name, _)| Some(name) == named.as_ref())
-                        .map(|(_, backend)| backend);
+                    let backend = crate::http::with_auth_backends(req.request(), |backends| {
+                        backends.iter().find(|(name, _)| Some(name) == named.as_ref()).map(|(_, b)| Arc::clone(b))
+                    });
                     let found = match backend {
                         Some(backend) => {
                             db.run(move |conn| user_of_session(conn, backend.as_ref(), &id, hash.as_deref(), &secret))

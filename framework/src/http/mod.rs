@@ -17,7 +17,7 @@ pub(crate) use self::request::{SiteState, site_migrations};
 
 /// Seconds a `503 Service Unavailable` asks clients to wait before retrying (`Retry-After`).
 pub const RETRY_AFTER_SECONDS: u32 = 5;
-pub(crate) use self::request::auth_backends;
+pub(crate) use self::request::with_auth_backends;
 pub use self::request::{Request, RequestContext, is_secure, request_host};
 pub(crate) use self::response::parse_same_site;
 pub use self::response::{json, redirect, redirect_permanent, vary_on};

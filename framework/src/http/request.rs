@@ -30,11 +30,15 @@ impl std::fmt::Debug for SiteState {
     }
 }
 
-/// The authentication backends of the project serving `req` (the model backend outside one).
-pub(crate) fn auth_backends(req: &HttpRequest) -> Vec<crate::auth::backends::NamedBackend> {
+/// Calls `f` with the authentication backends of the project serving `req` (the model backend
+/// alone outside a project), without copying them.
+pub(crate) fn with_auth_backends<T>(
+    req: &HttpRequest,
+    f: impl FnOnce(&[crate::auth::backends::NamedBackend]) -> T,
+) -> T {
     match req.app_data::<actix_web::web::Data<SiteState>>() {
-        Some(state) => state.auth_backends.clone(),
-        None => vec![(crate::auth::MODEL_BACKEND.to_owned(), std::sync::Arc::new(crate::auth::backends::ModelBackend))],
+        Some(state) => f(&state.auth_backends),
+        None => f(&[(crate::auth::MODEL_BACKEND.to_owned(), std::sync::Arc::new(crate::auth::backends::ModelBackend))]),
     }
 }
 
