@@ -93,6 +93,18 @@ async fn greeting(req: Request) -> manouche::Result<HttpResponse> {
     render(&Greeting { ctx: req.context() })
 }
 
+#[derive(Template)]
+#[template(source = "<p>{{ ctx.path }}</p>", ext = "html")]
+struct Anyone {
+    ctx: RequestContext,
+}
+
+/// A page the same for every visitor: its template does not show the user.
+#[view(GET)]
+async fn anyone(req: Request) -> manouche::Result<HttpResponse> {
+    render(&Anyone { ctx: req.context() })
+}
+
 /// Asks the permission API several things in one request.
 #[view(GET)]
 async fn perms(req: Request) -> manouche::Result<String> {
@@ -157,6 +169,7 @@ fn project() -> Project {
         path("logout/", log_out),
         path("whoami/", whoami),
         path("greeting/", greeting),
+        path("anyone/", anyone),
         path("perms/", perms),
         path("account/", account),
         path("users/edit/", edit_users),
@@ -239,7 +252,15 @@ fn authenticate_accepts_the_right_password_of_an_active_user_only() {
         assert!(FAILED.load(Ordering::SeqCst) > before, "user_login_failed was sent");
         assert_eq!(login(&client, "ada", "analytical engine").text(), "welcome ada");
         assert_eq!(client.get("/whoami/").send().text(), "ada");
-        assert_eq!(client.get("/greeting/").send().text(), "Hello ada", "templates see the user");
+        let greeting = client.get("/greeting/").send();
+        assert_eq!(greeting.text(), "Hello ada", "templates see the user");
+        assert_eq!(greeting.header("vary"), Some("Cookie"), "a page showing the user varies on the cookie");
+        let anyone = client.get("/anyone/").send();
+        assert_eq!(
+            (anyone.text().as_str(), anyone.header("vary")),
+            ("<p>/anyone/</p>", None),
+            "one that does not, does not"
+        );
         let ada = client.db().run_sync(|conn| User::objects().filter(User::username.eq("ada")).get_sync(conn)).unwrap();
         assert!(ada.last_login.is_some(), "last_login is recorded");
     }

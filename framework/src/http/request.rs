@@ -221,7 +221,8 @@ impl RequestContext {
             static_url: settings.static_url.clone(),
             session: req.extensions().get::<crate::sessions::Session>().cloned(),
             csrf: crate::csrf::token_of(req),
-            user: Request::new(req.clone()).user().unwrap_or_default(),
+            // Read without marking the session: only a template that shows the user varies on it.
+            user: req.extensions().get::<crate::auth::RequestUser>().cloned().unwrap_or_default(),
             vars: Arc::new(vars),
         };
         req.extensions_mut().insert(ctx.clone());
@@ -273,6 +274,9 @@ impl RequestContext {
     /// The request's user (Django's `{{ user }}`): `{% if ctx.user().is_authenticated() %}Hello
     /// {{ ctx.user().username() }}{% endif %}`. Anonymous without the `manouche.auth` middleware.
     pub fn user(&self) -> &crate::auth::RequestUser {
+        if let Some(session) = &self.session {
+            session.mark_accessed();
+        }
         &self.user
     }
 
