@@ -23,6 +23,34 @@ const REASON_MALFORMED_REFERER: &str = "Referer checking failed - Referer is mal
 const REASON_INSECURE_REFERER: &str = "Referer checking failed - Referer is insecure while host is secure.";
 const REASON_NO_CSRF_COOKIE: &str = "CSRF cookie not set.";
 const REASON_CSRF_TOKEN_MISSING: &str = "CSRF token missing.";
+/// A form body over [`MAX_FORM_BODY`].
+struct TooLarge;
+
+/// Why an unsafe request is refused.
+enum Refusal {
+    /// A CSRF failure, with Django's reason: 403.
+    Forbidden(String),
+    /// A form body too large to read for its token: 413, not a forgery.
+    TooLarge,
+}
+
+impl From<String> for Refusal {
+    fn from(reason: String) -> Self {
+        Refusal::Forbidden(reason)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(reason: &str) -> Self {
+        Refusal::Forbidden(reason.to_owned())
+    }
+}
+
+impl From<TooLarge> for Refusal {
+    fn from(_: TooLarge) -> Self {
+        Refusal::TooLarge
+    }
+}
 
 /// Django's `CsrfViewMiddleware`: see [`crate::csrf`].
 #[derive(Debug)]
@@ -111,10 +139,10 @@ impl CsrfMiddleware {
     }
 
     /// Django's `process_view` checks for an unsafe method; `Err` holds the reason.
-    async fn check(&self, req: &mut ServiceRequest, secret: Result<Option<String>, BadFormat>) -> Result<(), String> {
+    async fn check(&self, req: &mut ServiceRequest, secret: Result<Option<String>, BadFormat>) -> Result<(), Refusal> {
         if let Some(origin) = header_str(req.request(), &header::ORIGIN) {
             if !self.origin_verified(req.request(), origin) {
-                return Err(format!("Origin checking failed - {origin} does not match any trusted origins."));
+                return Err(format!("Origin checking failed - {origin} does not match any trusted origins.").into());
             }
         } else if is_secure(req.request()) {
             self.check_referer(req.request())?;
@@ -122,7 +150,7 @@ impl CsrfMiddleware {
         let secret = match secret {
             Ok(Some(secret)) => secret,
             Ok(None) => return Err(REASON_NO_CSRF_COOKIE.into()),
-            Err(bad) => return Err(format!("CSRF cookie {}.", bad.reason())),
+            Err(bad) => return Err(format!("CSRF cookie {}.", bad.reason()).into()),
         };
         let mut source = "POST".to_owned();
         let mut candidate = if req.method() == Method::POST { form_token(req).await? } else { String::new() };
@@ -132,10 +160,10 @@ impl CsrfMiddleware {
             source = format!("the '{}' HTTP header", self.settings.header_name);
         }
         if let Err(bad) = token::check_format(&candidate) {
-            return Err(format!("CSRF token from {source} {}.", bad.reason()));
+            return Err(format!("CSRF token from {source} {}.", bad.reason()).into());
         }
         if !token::matches(&candidate, &secret) {
-            return Err(format!("CSRF token from {source} incorrect."));
+            return Err(format!("CSRF token from {source} incorrect.").into());
         }
         Ok(())
     }
@@ -258,9 +286,15 @@ impl Middleware for CsrfMiddleware {
             let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
             if checked
                 && !safe
-                && let Err(reason) = self.check(&mut req, secret).await
+                && let Err(refusal) = self.check(&mut req, secret).await
             {
-                return self.reject(req, &reason);
+                return match refusal {
+                    Refusal::Forbidden(reason) => self.reject(req, &reason),
+                    Refusal::TooLarge => req.into_response(
+                        HttpResponse::PayloadTooLarge()
+                            .body(format!("The form is too large to read ({MAX_FORM_BODY} bytes at most).")),
+                    ),
+                };
             }
             let mut response = next.run(req).await;
             if let Some(secret) = state.take_update() {
@@ -306,7 +340,7 @@ fn same_domain(host: &str, pattern: &str) -> bool {
 
 /// The `csrfmiddlewaretoken` field of a form body (its last value, as Django's `POST.get`), the
 /// body being put back for the view; `""` when the body is not a form or has no such field.
-async fn form_token(req: &mut ServiceRequest) -> Result<String, String> {
+async fn form_token(req: &mut ServiceRequest) -> Result<String, TooLarge> {
     let content_type = req.content_type().to_ascii_lowercase();
     let multipart = content_type == "multipart/form-data";
     if content_type != "application/x-www-form-urlencoded" && !multipart {
@@ -318,7 +352,7 @@ async fn form_token(req: &mut ServiceRequest) -> Result<String, String> {
         match std::future::poll_fn(|cx| std::pin::Pin::new(&mut payload).poll_next(cx)).await {
             None => break,
             Some(Ok(chunk)) if body.len() + chunk.len() <= MAX_FORM_BODY => body.extend_from_slice(&chunk),
-            Some(Ok(_)) => return Err(format!("the form is larger than {MAX_FORM_BODY} bytes")),
+            Some(Ok(_)) => return Err(TooLarge),
             // A broken upload: no token from the body, as Django treats an unreadable POST.
             Some(Err(_)) => return Ok(String::new()),
         }
