@@ -40,6 +40,7 @@
 //! | [`middleware`] | `MIDDLEWARE` |
 //! | [`sessions`], [`messages`] | `django.contrib.sessions`, `django.contrib.messages` |
 //! | [`csrf`] | `CsrfViewMiddleware`, `{% csrf_token %}` |
+//! | [`forms`] | `django.forms` |
 //! | [`signals`] | `django.dispatch` |
 //! | [`management`] | management commands |
 //! | [`test`] | `django.test.Client` |
@@ -53,6 +54,7 @@ pub mod conf;
 pub mod csrf;
 pub mod db;
 mod error;
+pub mod forms;
 pub mod http;
 pub mod mail;
 pub mod management;

@@ -3,6 +3,7 @@
 
 mod choices;
 mod diagnostics;
+mod form;
 mod model;
 mod receiver;
 mod view;
@@ -119,6 +120,14 @@ pub fn receiver(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(Choices, attributes(choice, choices))]
 pub fn derive_choices(item: TokenStream) -> TokenStream {
     choices::expand(item.into()).into()
+}
+
+/// Derives `manouche::forms::Form` on a struct whose fields are a form's cleaned values:
+/// `#[form(max_length = 100, help_text = "...")]`, `#[form(email)]`, `#[form(choices = [("a",
+/// "A")])]`, `#[form(clean = path)]` on a field or the struct. See `manouche::forms`.
+#[proc_macro_derive(Form, attributes(form))]
+pub fn derive_form(item: TokenStream) -> TokenStream {
+    form::expand(item.into()).into()
 }
 
 askama_derive::make_filter_fn! {

@@ -16,7 +16,7 @@ use askama::Template;
 use manouche_macros::Template;
 
 /// The largest form body read for its token (Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MiB).
-const MAX_FORM_BODY: usize = 2_621_440;
+pub(crate) const MAX_FORM_BODY: usize = 2_621_440;
 
 const REASON_NO_REFERER: &str = "Referer checking failed - no Referer.";
 const REASON_MALFORMED_REFERER: &str = "Referer checking failed - Referer is malformed.";

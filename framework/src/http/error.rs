@@ -32,6 +32,12 @@ pub enum Error {
         /// Shown to the client: say what was wrong.
         message: String,
     },
+    /// 413: a request body over the limit (Django's `RequestDataTooBig`).
+    #[error("request body too large: {message}")]
+    PayloadTooLarge {
+        /// Shown to the client: say what the limit is.
+        message: String,
+    },
     /// 405, with the methods the resource accepts.
     #[error("method {method} not allowed; allowed: {allow}")]
     MethodNotAllowed {
@@ -58,12 +64,18 @@ impl Error {
         Error::BadRequest { message: message.into() }
     }
 
+    /// A 413.
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        Error::PayloadTooLarge { message: message.into() }
+    }
+
     /// The status code answered.
     pub fn status(&self) -> StatusCode {
         match self {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::PermissionDenied { .. } => StatusCode::FORBIDDEN,
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         }
     }

@@ -1,0 +1,123 @@
+//! What a form submitted: Django's `request.POST` (a `QueryDict`), as an extractor.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{Method, header};
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_core::Stream;
+
+/// The largest form body read (Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MiB): a larger one is
+/// refused with 413 before it is held in memory.
+pub const MAX_FORM_BODY: usize = crate::csrf::MAX_FORM_BODY;
+
+/// The fields a form submitted, in order, each key possibly repeated (a multi-select sends one
+/// pair a chosen option).
+///
+/// As an extractor it reads an `application/x-www-form-urlencoded` body of a `POST`, `PUT`,
+/// `PATCH` or `DELETE` request and is then *submitted*; any other request gives empty, not
+/// submitted data, so one view shows the empty form on `GET` and checks it on `POST`:
+///
+/// ```
+/// use manouche::forms::FormData;
+///
+/// let data = FormData::from_urlencoded(b"tag=a&tag=b&name=Ada+L.&empty=");
+/// assert_eq!(data.get("name"), Some("Ada L."));
+/// assert_eq!(data.get_all("tag"), ["a", "b"]);
+/// assert!(data.is_submitted());
+/// assert!(!FormData::default().is_submitted());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormData {
+    pairs: Vec<(String, String)>,
+    submitted: bool,
+}
+
+impl FormData {
+    /// Submitted data from a urlencoded body or query string (without `?`).
+    pub fn from_urlencoded(body: &[u8]) -> Self {
+        FormData { pairs: form_urlencoded::parse(body).into_owned().collect(), submitted: true }
+    }
+
+    /// Submitted data from pairs (tests, and forms built from something other than a request).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        FormData { pairs: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(), submitted: true }
+    }
+
+    /// The request's query string as submitted data (a search or filter form sent by `GET`);
+    /// not submitted when the query string is empty.
+    pub fn from_query(req: &HttpRequest) -> Self {
+        let query = req.query_string();
+        if query.is_empty() { FormData::default() } else { FormData::from_urlencoded(query.as_bytes()) }
+    }
+
+    /// Whether a form was submitted: a bound form validates it, an unbound one shows initial values.
+    pub fn is_submitted(&self) -> bool {
+        self.submitted
+    }
+
+    /// The last value sent for `name` (Django's `POST.get`).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value sent for `name`, in order (Django's `POST.getlist`).
+    pub fn get_all(&self, name: &str) -> Vec<&str> {
+        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// Whether `name` was sent at all.
+    pub fn contains(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == name)
+    }
+
+    /// The pairs, in the order sent.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+fn carries_form(req: &HttpRequest) -> bool {
+    matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
+}
+
+impl FromRequest for FormData {
+    type Error = crate::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !carries_form(req) {
+            return Box::pin(std::future::ready(Ok(FormData::default())));
+        }
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if content_type != "application/x-www-form-urlencoded" {
+            // Not a form (JSON, multipart): submitted, with no fields, so required fields say so.
+            return Box::pin(std::future::ready(Ok(FormData { pairs: Vec::new(), submitted: true })));
+        }
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = std::future::poll_fn(|cx| Pin::new(&mut payload).poll_next(cx)).await {
+                let chunk = chunk.map_err(|e| crate::http::Error::bad_request(format!("unreadable form: {e}")))?;
+                if body.len() + chunk.len() > MAX_FORM_BODY {
+                    return Err(crate::http::Error::payload_too_large(format!(
+                        "The form is too large ({MAX_FORM_BODY} bytes at most)."
+                    ))
+                    .into());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(FormData::from_urlencoded(&body))
+        })
+    }
+}
