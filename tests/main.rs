@@ -13,6 +13,7 @@ mod db;
 mod diesel_folders;
 mod fields;
 mod fixtures;
+mod forms;
 mod legacy;
 mod mail;
 mod middleware;

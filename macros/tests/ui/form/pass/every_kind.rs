@@ -1,0 +1,67 @@
+//! Every kind of field a form takes, with its options.
+
+use manouche::db::{Date, DateTime, DateTimeTz, Decimal, Json, Uuid};
+use manouche::forms::{Errors, Form, FormData};
+use manouche::prelude::Choices;
+
+#[derive(Choices, Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    A,
+    B,
+}
+
+fn lower(text: String) -> Result<String, String> {
+    Ok(text.to_lowercase())
+}
+
+#[derive(Form)]
+#[form(clean = Every::check)]
+struct Every {
+    #[form(max_length = 5, min_length = 1, label = "Text", help_text = "Help", initial = "x", clean = lower)]
+    text: String,
+    #[form(email)]
+    email: Option<String>,
+    #[form(url, no_strip)]
+    url: Option<String>,
+    #[form(slug)]
+    slug: Option<String>,
+    #[form(textarea)]
+    long: Option<String>,
+    #[form(hidden)]
+    hidden: Option<String>,
+    #[form(password)]
+    password: Option<String>,
+    #[form(min_value = -5, max_value = 5.5)]
+    small: Option<i16>,
+    int: Option<i32>,
+    big: Option<i64>,
+    unsigned: Option<u32>,
+    float: Option<f64>,
+    #[form(max_digits = 4, decimal_places = 1)]
+    decimal: Option<Decimal>,
+    date: Option<Date>,
+    datetime: Option<DateTime>,
+    instant: Option<DateTimeTz>,
+    time: Option<manouche::chrono::NaiveTime>,
+    uuid: Option<Uuid>,
+    json: Option<Json>,
+    kind: Option<Kind>,
+    kinds: Vec<Kind>,
+    #[form(choices = [("1", "One"), (2, "Two")])]
+    numbers: Vec<String>,
+    #[form(required = false)]
+    flag: bool,
+    r#type: Option<String>,
+}
+
+impl Every {
+    fn check(&mut self, _errors: &mut Errors) {}
+}
+
+fn main() {
+    let form = Every::bind(&FormData::from_pairs([("text", "ABC")]));
+    assert!(form.is_valid(), "{}", form.errors());
+    assert_eq!(form.cleaned().map(|e| e.text.as_str()), Some("abc"));
+    assert_eq!(Every::fields()[0].label, "Text");
+    assert_eq!(Every::fields().last().map(|f| f.name), Some("type"));
+}
