@@ -167,14 +167,20 @@ fn expand_inner(item: TokenStream) -> syn::Result<TokenStream> {
         errors.push(syn::Error::new(item.generics.span(), "a `Form` struct cannot be generic"));
     }
     let mut form_clean: Option<syn::Path> = None;
+    let mut data_clean: Option<syn::Path> = None;
     for attr in item.attrs.iter().filter(|a| a.path().is_ident("form")) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("clean") {
                 form_clean = Some(meta.value()?.parse()?);
                 Ok(())
+            } else if meta.path.is_ident("clean_data") {
+                data_clean = Some(meta.value()?.parse()?);
+                Ok(())
             } else {
-                Err(meta
-                    .error("unknown form option; on the struct, `#[form(clean = path)]` names the whole-form check"))
+                Err(meta.error(
+                    "unknown form option; on the struct, `clean = path` names the check of the cleaned form \
+                     and `clean_data = path` the check of the submitted data",
+                ))
             }
         });
         if let Err(error) = result {
@@ -236,6 +242,14 @@ fn expand_inner(item: TokenStream) -> syn::Result<TokenStream> {
             }
         }
     });
+    let clean_data = data_clean.map(|path| {
+        quote_spanned! {path.span()=>
+            fn __clean_data(data: &::manouche::forms::FormData, errors: &mut ::manouche::forms::Errors) {
+                let check: fn(&::manouche::forms::FormData, &mut ::manouche::forms::Errors) = #path;
+                check(data, errors);
+            }
+        }
+    });
     Ok(quote! {
         impl ::manouche::forms::Form for #name {
             fn fields() -> &'static [::manouche::forms::FormField] {
@@ -257,6 +271,7 @@ fn expand_inner(item: TokenStream) -> syn::Result<TokenStream> {
             }
 
             #clean
+            #clean_data
         }
     })
 }

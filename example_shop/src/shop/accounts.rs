@@ -3,67 +3,68 @@
 
 use diesel::ExpressionMethods;
 use manouche::auth::User;
-use manouche::http::{Form, Query};
+use manouche::forms::{self, Form as _};
+use manouche::http::Query;
 use manouche::prelude::*;
 
 use super::models::Product;
 
-/// The sign-up form's fields (Django's `UserCreationForm` plus e-mail and `next`).
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
+/// The sign-up form (Django's `UserCreationForm` plus the e-mail address and `next`).
+#[derive(forms::Form, Debug)]
+#[form(clean_data = Self::passwords_match)]
 pub struct SignupForm {
+    #[form(max_length = 150, clean = valid_username, help_text = "150 characters or fewer. Letters, digits and @/./+/-/_ only.")]
     username: String,
+    #[form(email, label = "Email address")]
     email: String,
+    #[form(password, label = "Password", no_strip)]
     password1: String,
+    #[form(password, label = "Password confirmation", no_strip, help_text = "Enter the same password as before, for verification.")]
     password2: String,
-    next: String,
+    #[form(hidden)]
+    next: Option<String>,
+}
+
+fn valid_username(username: String) -> Result<String, String> {
+    manouche::auth::validate_username(&username).map(|()| username)
+}
+
+impl SignupForm {
+    /// Django's `clean_password2`, shown beside the other fields' errors.
+    fn passwords_match(data: &forms::FormData, errors: &mut forms::Errors) {
+        if data.get("password1") != data.get("password2") {
+            errors.add("password2", "The two password fields didn’t match.");
+        }
+    }
 }
 
 #[derive(Template)]
 #[template(path = "shop/signup.html")]
-struct SignupPage<'a> {
+struct SignupPage {
     ctx: RequestContext,
-    form: &'a SignupForm,
-    errors: Vec<(&'static str, String)>,
+    form: forms::FormHtml,
     help: Vec<String>,
 }
 
-impl SignupPage<'_> {
-    fn errors_of(&self, field: &str) -> Vec<&str> {
-        self.errors.iter().filter(|(f, _)| *f == field).map(|(_, m)| m.as_str()).collect()
+/// The checks that need the database or the settings, once the form itself is valid: the
+/// username is free, the password passes the validators (Django's messages).
+async fn check_account(req: &Request, form: &mut forms::BoundForm<SignupForm>) -> manouche::Result<()> {
+    let Some(signup) = form.cleaned() else { return Ok(()) };
+    let name = signup.username.clone();
+    let taken = req.db().run(move |conn| User::objects().filter(User::username.eq(name)).exists_sync(conn)).await?;
+    let settings: manouche::auth::AuthSettings = req.settings().section()?;
+    let attributes = [("username", signup.username.as_str()), ("email", signup.email.as_str())];
+    let refused =
+        manouche::auth::validation::validate_password(&signup.password2, &attributes, &settings.password_validators)
+            .err()
+            .unwrap_or_default();
+    if taken {
+        form.add_error(Some("username"), "A user with that username already exists.");
     }
-}
-
-/// What is wrong with a sign-up, by field (Django's messages).
-async fn problems(req: &Request, form: &SignupForm) -> manouche::Result<Vec<(&'static str, String)>> {
-    let mut errors = Vec::new();
-    let username = form.username.trim();
-    if let Err(problem) = manouche::auth::validate_username(username) {
-        errors.push(("username", problem));
-    } else {
-        let name = username.to_owned();
-        let taken = req.db().run(move |conn| User::objects().filter(User::username.eq(name)).exists_sync(conn)).await?;
-        if taken {
-            errors.push(("username", "A user with that username already exists.".to_owned()));
-        }
+    for message in refused {
+        form.add_error(Some("password2"), message);
     }
-    if form.email.trim().is_empty() {
-        errors.push(("email", "This field is required.".to_owned()));
-    } else if let Err(problem) = manouche::auth::validate_email(form.email.trim()) {
-        errors.push(("email", problem));
-    }
-    if form.password1 != form.password2 {
-        errors.push(("password2", "The two password fields didn’t match.".to_owned()));
-    } else {
-        let settings: manouche::auth::AuthSettings = req.settings().section()?;
-        let attributes = [("username", username), ("email", form.email.trim())];
-        if let Err(refused) =
-            manouche::auth::validation::validate_password(&form.password2, &attributes, &settings.password_validators)
-        {
-            errors.extend(refused.into_iter().map(|m| ("password2", m)));
-        }
-    }
-    Ok(errors)
+    Ok(())
 }
 
 /// `/accounts/signup/`: GET shows the form; POST creates the account and its customer profile,
@@ -71,24 +72,22 @@ async fn problems(req: &Request, form: &SignupForm) -> manouche::Result<Vec<(&'s
 #[view(GET, POST)]
 pub async fn signup(
     req: Request,
-    form: Option<Form<SignupForm>>,
+    data: forms::FormData,
     next: Query<manouche::auth::views::Next>,
 ) -> manouche::Result<HttpResponse> {
     let settings: manouche::auth::AuthSettings = req.settings().section()?;
     let help =
         settings.password_validators.iter().map(manouche::auth::validation::PasswordValidator::help_text).collect();
-    let posted = form.map(Form::into_inner).filter(|_| req.method() == manouche::http::Method::POST);
-    let Some(form) = posted else {
-        let form = SignupForm { next: next.into_inner().next, ..SignupForm::default() };
-        return render(&SignupPage { ctx: req.context(), form: &form, errors: Vec::new(), help });
+    let mut form = SignupForm::form(&data).initial("next", next.into_inner().next);
+    check_account(&req, &mut form).await?;
+    let Some(signup) = form.cleaned() else {
+        let action = signup::url()?;
+        let form = form.render(&req.context(), &action, "Sign up");
+        return render(&SignupPage { ctx: req.context(), form, help });
     };
-    let errors = problems(&req, &form).await?;
-    if !errors.is_empty() {
-        return render(&SignupPage { ctx: req.context(), form: &form, errors, help });
-    }
     let hasher = manouche::auth::hasher(&req.settings())?;
-    let (username, email, password) =
-        (form.username.trim().to_owned(), form.email.trim().to_owned(), form.password1.clone());
+    let (username, email, password) = (signup.username.clone(), signup.email.clone(), signup.password1.clone());
+    let next = signup.next.clone().unwrap_or_default();
     let user = req
         .db()
         .run(move |conn| {
@@ -106,7 +105,7 @@ pub async fn signup(
         .await?;
     manouche::auth::login(&req, &user).await?;
     req.messages()?.success(format!("Welcome, {}! Your account is ready.", user.username))?;
-    Ok(manouche::http::redirect(&manouche::auth::views::safe_next(&req, &form.next, "/")))
+    Ok(manouche::http::redirect(&manouche::auth::views::safe_next(&req, &next, "/")))
 }
 
 /// Logs customers in with their e-mail address as well as their username: a second

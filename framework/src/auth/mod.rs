@@ -231,21 +231,11 @@ pub fn validate_username(username: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A blank address, or one shaped `local@domain.tld` without spaces (Django's message).
+/// A blank address, or one Django's `EmailValidator` accepts ([`crate::forms::is_email`]).
 ///
 /// # Errors
 ///
 /// "Enter a valid email address." otherwise.
 pub fn validate_email(email: &str) -> Result<(), String> {
-    if email.is_empty() {
-        return Ok(());
-    }
-    let valid = email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty()
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains('@')
-    }) && !email.chars().any(char::is_whitespace);
-    if valid { Ok(()) } else { Err("Enter a valid email address.".into()) }
+    if email.is_empty() || crate::forms::is_email(email) { Ok(()) } else { Err("Enter a valid email address.".into()) }
 }

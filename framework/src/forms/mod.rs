@@ -46,7 +46,10 @@
 //! `max_digits`, `decimal_places`, `choices = [("value", "Label"), ...]`, `email`, `url`, `slug`,
 //! `password`, `textarea`, `hidden`, `no_strip`, `clean = path` (a `fn(T) -> Result<T, String>`
 //! run after the field's own checks). On the struct, `#[form(clean = path)]` names a
-//! `fn(&mut Self, &mut Errors)` run once every field is valid (Django's `Form.clean`).
+//! `fn(&mut Self, &mut Errors)` run once every field is valid (Django's `Form.clean`; its
+//! values are typed, so it cannot run on a half-valid form), and `#[form(clean_data = path)]` a
+//! `fn(&FormData, &mut Errors)` run on every submission, for checks that must show beside other
+//! errors (two passwords that differ, as Django's `clean_password2`).
 //! A field's type says how it is read ([`FormValue`]); `Option<T>` fields are not required.
 
 mod data;
@@ -231,6 +234,10 @@ pub trait Form: Sized {
     #[doc(hidden)]
     fn __clean(&mut self, _errors: &mut Errors) {}
 
+    /// The check on the submitted data, `#[form(clean_data = ...)]`.
+    #[doc(hidden)]
+    fn __clean_data(_data: &FormData, _errors: &mut Errors) {}
+
     /// The empty form, showing each field's `initial`.
     fn unbound() -> BoundForm<Self> {
         BoundForm { data: None, initial: Vec::new(), errors: Errors::default(), cleaned: None, marker: PhantomData }
@@ -246,6 +253,7 @@ pub trait Form: Sized {
     fn bind(data: &FormData) -> BoundForm<Self> {
         let mut errors = Errors::default();
         let mut cleaned = Self::__clean_fields(data, &mut errors);
+        Self::__clean_data(data, &mut errors);
         if let Some(form) = cleaned.as_mut() {
             form.__clean(&mut errors);
         }

@@ -15,7 +15,7 @@ fn lower(text: String) -> Result<String, String> {
 }
 
 #[derive(Form)]
-#[form(clean = Every::check)]
+#[form(clean = Every::check, clean_data = Every::check_data)]
 struct Every {
     #[form(max_length = 5, min_length = 1, label = "Text", help_text = "Help", initial = "x", clean = lower)]
     text: String,
@@ -56,6 +56,7 @@ struct Every {
 
 impl Every {
     fn check(&mut self, _errors: &mut Errors) {}
+    fn check_data(_data: &FormData, _errors: &mut Errors) {}
 }
 
 fn main() {
