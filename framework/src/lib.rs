@@ -38,6 +38,7 @@
 //! | [`views`], [`http`] | views, `HttpResponse`, `JsonResponse`, `FileResponse` |
 //! | [`templates`] | templates (askama, compiled) |
 //! | [`middleware`] | `MIDDLEWARE` |
+//! | [`admin`] | `django.contrib.admin` |
 //! | [`sessions`], [`messages`] | `django.contrib.sessions`, `django.contrib.messages` |
 //! | [`csrf`] | `CsrfViewMiddleware`, `{% csrf_token %}` |
 //! | [`forms`] | `django.forms` |
@@ -49,6 +50,7 @@
 
 extern crate self as manouche;
 
+pub mod admin;
 pub mod auth;
 pub mod conf;
 pub mod csrf;

@@ -19,7 +19,12 @@ pub struct SignupForm {
     email: String,
     #[form(password, label = "Password", no_strip)]
     password1: String,
-    #[form(password, label = "Password confirmation", no_strip, help_text = "Enter the same password as before, for verification.")]
+    #[form(
+        password,
+        label = "Password confirmation",
+        no_strip,
+        help_text = "Enter the same password as before, for verification."
+    )]
     password2: String,
     #[form(hidden)]
     next: Option<String>,

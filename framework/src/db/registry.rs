@@ -17,8 +17,11 @@ use super::{AnyConnection, Error, Field, FieldType, ModelMeta, ModelText, Value}
 pub struct ListRequest {
     /// `(field, text)`: rows whose field equals the value (an empty text is NULL when nullable).
     pub filters: Vec<(String, String)>,
-    /// Rows where any text field contains this, ignoring case.
+    /// Rows where every word of this is in one of the `search_fields`, ignoring case (Django's
+    /// admin search).
     pub search: Option<String>,
+    /// The text fields searched; none means every text field.
+    pub search_fields: Vec<String>,
     /// `(field, descending)` terms; none means the model's default ordering.
     pub ordering: Vec<(String, bool)>,
     /// The page, from 1.
@@ -29,7 +32,14 @@ pub struct ListRequest {
 
 impl Default for ListRequest {
     fn default() -> Self {
-        ListRequest { filters: Vec::new(), search: None, ordering: Vec::new(), page: 1, per_page: 100 }
+        ListRequest {
+            filters: Vec::new(),
+            search: None,
+            search_fields: Vec::new(),
+            ordering: Vec::new(),
+            page: 1,
+            per_page: 100,
+        }
     }
 }
 
@@ -283,8 +293,12 @@ where
                 query = M::filter_text(query, field, text)
                     .map_err(|message| invalid(meta, vec![(field.clone(), message)]))?;
             }
-            if let Some(search) = request.search.as_deref().filter(|s| !s.trim().is_empty()) {
-                query = M::search_text(query, search);
+            if let Some(search) = request.search.as_deref() {
+                let fields: Vec<&str> = request.search_fields.iter().map(String::as_str).collect();
+                // Each word must be found in one of the fields (Django's admin search).
+                for word in search.split_whitespace() {
+                    query = M::search_text(query, word, &fields);
+                }
             }
             let mut set = super::QuerySet::<M>::__new(query);
             if !request.ordering.is_empty() {

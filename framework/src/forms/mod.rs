@@ -53,7 +53,7 @@
 //! A field's type says how it is read ([`FormValue`]); `Option<T>` fields are not required.
 
 mod data;
-mod render;
+pub(crate) mod render;
 mod validators;
 mod values;
 

@@ -11,6 +11,11 @@ use crate::http::RequestContext;
 pub struct FormHtml(String);
 
 impl FormHtml {
+    /// HTML built by the framework, every value in it escaped.
+    pub(crate) fn trusted(html: String) -> Self {
+        FormHtml(html)
+    }
+
     /// The HTML.
     pub fn as_str(&self) -> &str {
         &self.0

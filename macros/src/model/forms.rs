@@ -120,11 +120,15 @@ fn query_methods(table: &syn::Ident, def: &ModelDef, model_name: &str) -> TokenS
 
 /// `search_text`: the text fields, each `LIKE '%text%'`, or-ed.
 fn search_method(table: &syn::Ident, def: &ModelDef) -> TokenStream {
-    let searches = def.fields.iter().filter_map(|f| search_term(table, f));
+    let searchable: Vec<_> =
+        def.fields.iter().filter_map(|f| Some((f.ident.to_string(), search_term(table, f)?))).collect();
+    let names = searchable.iter().map(|(name, _)| name.strip_prefix("r#").unwrap_or(name).to_owned());
+    let searches = searchable.iter().map(|(_, term)| term);
     quote! {
         fn search_text(
             query: <Self as ::manouche::db::Model>::Query,
             text: &str,
+            fields: &[&str],
         ) -> <Self as ::manouche::db::Model>::Query {
             use diesel::{
                 BoolExpressionMethods as _, EscapeExpressionMethods as _, ExpressionMethods as _,
@@ -141,11 +145,13 @@ fn search_method(table: &syn::Ident, def: &ModelDef) -> TokenStream {
                 >,
             > = ::core::option::Option::None;
             #(
-                let term = ::std::boxed::Box::new(#searches);
-                condition = ::core::option::Option::Some(match condition {
-                    ::core::option::Option::Some(before) => ::std::boxed::Box::new(before.or(term)),
-                    ::core::option::Option::None => term,
-                });
+                if fields.is_empty() || fields.contains(&#names) {
+                    let term = ::std::boxed::Box::new(#searches);
+                    condition = ::core::option::Option::Some(match condition {
+                        ::core::option::Option::Some(before) => ::std::boxed::Box::new(before.or(term)),
+                        ::core::option::Option::None => term,
+                    });
+                }
             )*
             match condition {
                 ::core::option::Option::Some(condition) => diesel::QueryDsl::filter(query, condition),
