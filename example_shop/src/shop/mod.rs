@@ -2,6 +2,7 @@
 //! a JSON health check, an archive, downloads.
 
 pub mod accounts;
+mod admin;
 pub mod cart;
 pub mod catalogue;
 pub mod checkout;

@@ -1083,10 +1083,14 @@ pub(super) async fn change(
             if !submitted {
                 return Ok((before, None, choices));
             }
-            let changed: Vec<String> = posted
+            // In the form's order, as Django lists them.
+            let changed: Vec<String> = meta
+                .fields
                 .iter()
-                .filter(|(name, value)| before.value(name).is_some_and(|old| old != value.as_str()))
-                .map(|(name, _)| field_label(meta, name))
+                .filter(|f| {
+                    posted.get(f.name.as_ref()).is_some_and(|new| before.value(&f.name).is_some_and(|old| old != new))
+                })
+                .map(|f| field_label(meta, &f.name))
                 .collect();
             let outcome = crate::db::atomic(conn, |conn| {
                 let row = registered.update(conn, &key, &posted)?;

@@ -1,0 +1,359 @@
+//! The admin site through the test client, on the example shop: staff-only login, the index by
+//! permission, the change list (search, filters, sorting, pagination in a constant number of
+//! queries), add/change with errors kept, read-only view permission, delete confirmation with
+//! protected rows, the bulk delete action and history entries. Mirrors Django's
+//! `admin_views` tests.
+
+use diesel::ExpressionMethods as _;
+use example_shop::shop::models::{Category, Product};
+use manouche::Project;
+use manouche::admin::LogEntry;
+use manouche::auth::{Permission, User};
+use manouche::db::Model as _;
+use manouche::test::Client;
+
+use crate::shop::seeded_settings;
+
+fn token_in(html: &str) -> String {
+    let start = html.find(r#"name="csrfmiddlewaretoken" value=""#).expect("a CSRF field") + 34;
+    html[start..start + 64].to_owned()
+}
+
+fn hasher() -> manouche::auth::hashers::Hasher {
+    manouche::auth::hashers::Hasher { iterations: 1000, ..Default::default() }
+}
+
+fn shop() -> Client {
+    Client::new(example_shop::configure(Project::new(seeded_settings()))).unwrap().enforce_csrf_checks()
+}
+
+/// A user with these flags and permissions (`shop.view_product`, ...).
+fn user(client: &Client, name: &str, staff: bool, superuser: bool, perms: &[&str]) -> User {
+    let mut user = User::new(name, &format!("{name}@example.com"), Some("a velvet teapot"), &hasher()).unwrap();
+    user.is_staff = staff;
+    user.is_superuser = superuser;
+    let perms: Vec<(String, String)> =
+        perms.iter().map(|p| p.split_once('.').map(|(a, c)| (a.to_owned(), c.to_owned())).unwrap()).collect();
+    client
+        .db()
+        .run_sync(move |conn| {
+            let user = user.save_sync(conn)?;
+            for (app, codename) in perms {
+                let perm = Permission::objects()
+                    .filter(Permission::app_label.eq(app))
+                    .filter(Permission::codename.eq(codename))
+                    .get_sync(conn)?;
+                user.user_permissions().add_sync(conn, &perm)?;
+            }
+            Ok(user)
+        })
+        .unwrap()
+}
+
+fn log_in(client: &Client, name: &str) -> manouche::test::Response {
+    let token = token_in(&client.get("/admin/login/").send().text());
+    client
+        .post("/admin/login/?next=/admin/")
+        .form(&[("csrfmiddlewaretoken", token.as_str()), ("username", name), ("password", "a velvet teapot")])
+        .send()
+}
+
+fn post(client: &Client, path: &str, fields: &[(&str, &str)]) -> manouche::test::Response {
+    let token = token_in(&client.get(path).send().text());
+    let mut form: Vec<(&str, &str)> = vec![("csrfmiddlewaretoken", &token)];
+    form.extend_from_slice(fields);
+    client.post(path).form(&form).send()
+}
+
+#[test]
+fn only_active_staff_get_in_and_see_the_models_they_may_use() {
+    let client = shop();
+    let anonymous = client.get("/admin/").send();
+    assert_eq!(anonymous.status(), 302);
+    assert_eq!(anonymous.header("location"), Some("/admin/login/?next=%2Fadmin%2F"));
+    assert_eq!(
+        client.get("/admin/shop/product/").send().header("location"),
+        Some("/admin/login/?next=%2Fadmin%2Fshop%2Fproduct%2F")
+    );
+    let login = client.get("/admin/login/").send();
+    assert_eq!(login.header("x-frame-options"), Some("DENY"), "clickjacking protection");
+
+    user(&client, "customer", false, false, &[]);
+    let refused = log_in(&client, "customer");
+    assert_eq!(refused.status(), 200);
+    assert!(refused.text().contains(manouche::admin::INVALID_STAFF_LOGIN));
+
+    user(&client, "clerk", true, false, &[]);
+    assert_eq!(log_in(&client, "clerk").header("location"), Some("/admin/"));
+    let index = client.get("/admin/").send().text();
+    assert!(index.contains("You don’t have permission to view or edit anything."), "{index}");
+    assert!(!index.contains("/admin/shop/product/"));
+    for path in [
+        "/admin/shop/product/",
+        "/admin/shop/product/add/",
+        "/admin/shop/product/1/change/",
+        "/admin/shop/product/1/delete/",
+        "/admin/shop/product/1/history/",
+    ] {
+        assert_eq!(client.get(path).send().status(), 403, "{path}");
+    }
+
+    let client = shop();
+    user(&client, "lister", true, false, &["shop.view_product", "shop.add_category"]);
+    log_in(&client, "lister");
+    let index = client.get("/admin/").send().text();
+    assert!(index.contains(r#"<a href="/admin/shop/product/">Products</a>"#), "{index}");
+    assert!(index.contains(r#"<a href="/admin/shop/category/add/" class="addlink">Add</a>"#), "{index}");
+    assert!(!index.contains("/admin/shop/order/") && !index.contains("/admin/auth/user/"), "{index}");
+    assert_eq!(client.get("/admin/shop/order/").send().status(), 403);
+    assert_eq!(client.get("/admin/shop/nothing/").send().status(), 404);
+
+    // A next that leaves the site is not followed.
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    let token = token_in(&client.get("/admin/login/").send().text());
+    let away = client
+        .post("/admin/login/")
+        .form(&[
+            ("csrfmiddlewaretoken", token.as_str()),
+            ("username", "boss"),
+            ("password", "a velvet teapot"),
+            ("next", "https://evil.example/"),
+        ])
+        .send();
+    assert_eq!(away.header("location"), Some("/admin/"));
+}
+
+#[test]
+fn the_change_list_searches_filters_sorts_and_pages() {
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    log_in(&client, "boss");
+    let list = client.get("/admin/shop/product/").send().text();
+    for column in ["Name", "Category", "Price", "Stock", "Active"] {
+        assert!(list.contains(&format!(">{column}</a></th>")), "{column}: {list}");
+    }
+    assert!(list.contains("<td>Black teas</td>"), "a foreign key shows its target: {list}");
+    assert!(list.contains("9 products"), "{list}");
+
+    let found = client.get("/admin/shop/product/?q=rolled+leaves").send().text();
+    assert!(found.contains(">Tieguanyin</a>") && !found.contains(">Gunpowder</a>"), "every word must match: {found}");
+    assert!(found.contains("1 result (<a href=\"?\">9 total</a>)"), "{found}");
+
+    let inactive = client.get("/admin/shop/product/?active=false").send().text();
+    assert!(inactive.contains("0 products") || inactive.contains("0 result"), "{inactive}");
+    let green = client.get(&format!("/admin/shop/product/?category={}", category_id(&client, "green"))).send().text();
+    assert!(
+        green.contains("4 products") && green.contains(r#"<li class="selected"><a href="?">All</a>"#) == false,
+        "{green}"
+    );
+    assert!(green.contains(">Hojicha</a>") && !green.contains(">Assam Breakfast</a>"));
+
+    let by_price = client.get("/admin/shop/product/?o=-price").send().text();
+    let (expensive, cheap) = (by_price.find(">Da Hong Pao</a>").unwrap(), by_price.find(">Gunpowder</a>").unwrap());
+    assert!(expensive < cheap, "sorted by price, highest first");
+    assert!(by_price.contains(r#"class="sorted descending""#));
+    assert_eq!(client.get("/admin/shop/product/?o=-password").send().status(), 200, "an unknown column is ignored");
+    assert_eq!(client.get("/admin/shop/product/?p=99").send().status(), 200, "a page past the end shows the first");
+    assert_eq!(
+        client.get("/admin/shop/product/?category=abc").send().status(),
+        400,
+        "a filter value of the wrong type"
+    );
+}
+
+fn category_id(client: &Client, slug: &'static str) -> i64 {
+    client.db().run_sync(move |conn| Category::objects().filter(Category::slug.eq(slug)).get_sync(conn)).unwrap().id
+}
+
+#[test]
+fn the_change_list_pages_in_the_same_number_of_queries_whatever_the_page_size() {
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    log_in(&client, "boss");
+    let category = category_id(&client, "black");
+    let many: Vec<Product> = (0..120)
+        .map(|i| Product {
+            id: 0,
+            name: format!("Blend {i:03}"),
+            slug: format!("blend-{i:03}"),
+            category: manouche::db::ForeignKey::new(category),
+            description: "A house blend.".into(),
+            price: "5.00".parse().unwrap(),
+            stock: 1,
+            active: true,
+            created_at: manouche::db::now(),
+            updated_at: manouche::db::now(),
+        })
+        .collect();
+    client.db().run_sync(move |conn| Product::objects().bulk_create_sync(conn, many)).unwrap();
+    let count = |path: &str| client.db().capture_queries(|| client.get(path).send()).1.len();
+    let first = count("/admin/shop/product/");
+    let last = count("/admin/shop/product/?p=3");
+    let searched = count("/admin/shop/product/?q=blend&category=1");
+    assert_eq!(first, last, "a full page of 50 and a short one cost the same");
+    assert_eq!(first, searched);
+    assert!(first <= 10, "{first} queries");
+    let page = client.get("/admin/shop/product/?p=2").send().text();
+    assert!(page.contains(r#"<span class="this-page">2</span>"#), "{page}");
+    assert!(page.contains("129 products"));
+}
+
+#[test]
+fn adding_and_changing_keep_values_on_errors_and_write_history() {
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    log_in(&client, "boss");
+    let form = client.get("/admin/shop/product/add/").send().text();
+    assert!(form.contains(r#"data-prepopulate="id_name""#), "the slug follows the name: {form}");
+    assert!(form.contains(r#"<option value="">---------</option>"#) && form.contains(">Black teas</option>"));
+    let category = category_id(&client, "green").to_string();
+    let product = |price: &'static str| {
+        vec![
+            ("name", "Matcha <Ceremonial>"),
+            ("slug", "matcha"),
+            ("category", category.as_str()),
+            ("description", "Stone-ground."),
+            ("price", price),
+            ("stock", "5"),
+            ("active", "on"),
+            ("_save", ""),
+        ]
+    };
+    let bad = post(&client, "/admin/shop/product/add/", &product("12.345"));
+    assert_eq!(bad.status(), 200);
+    let html = bad.text();
+    assert!(html.contains("Please correct the error below."), "{html}");
+    assert!(html.contains("Ensure that there are no more than 2 decimal places."), "{html}");
+    assert!(html.contains(r#"value="Matcha &lt;Ceremonial&gt;""#), "values are kept, escaped: {html}");
+    assert!(html.contains(r#"value="12.345""#));
+
+    let saved = post(&client, "/admin/shop/product/add/", &product("12.50"));
+    assert_eq!((saved.status(), saved.header("location")), (302, Some("/admin/shop/product/")));
+    let list = client.get("/admin/shop/product/").send().text();
+    assert!(
+        list.contains("The product “Matcha &lt;Ceremonial&gt;” was added successfully.")
+            || list.contains("was added successfully"),
+        "{list}"
+    );
+    let matcha =
+        client.db().run_sync(|conn| Product::objects().filter(Product::slug.eq("matcha")).get_sync(conn)).unwrap();
+    assert_eq!(matcha.price, "12.50".parse().unwrap());
+
+    let change_url = format!("/admin/shop/product/{}/change/", matcha.id);
+    let mut changed = product("14.00");
+    changed.retain(|(k, _)| *k != "active" && *k != "_save");
+    changed.push(("_continue", ""));
+    let saved = post(&client, &change_url, &changed);
+    assert_eq!(saved.header("location"), Some(change_url.as_str()), "save and continue editing");
+    let matcha =
+        client.db().run_sync(move |conn| Product::objects().filter(Product::id.eq(matcha.id)).get_sync(conn)).unwrap();
+    assert!(!matcha.active, "an unticked box saves false");
+
+    let history = client.get(&format!("/admin/shop/product/{}/history/", matcha.id)).send().text();
+    assert!(history.contains("<td>boss</td><td>Added.</td>"), "{history}");
+    assert!(history.contains("Changed Price and Active."), "{history}");
+    let index = client.get("/admin/").send().text();
+    assert!(index.contains("Changed Matcha &lt;Ceremonial&gt;"), "recent actions: {index}");
+
+    let another = post(&client, "/admin/shop/tag/add/", &[("name", "rare"), ("_addanother", "")]);
+    assert_eq!(another.header("location"), Some("/admin/shop/tag/add/"));
+}
+
+#[test]
+fn view_permission_alone_gives_a_read_only_page() {
+    let client = shop();
+    user(&client, "viewer", true, false, &["shop.view_product"]);
+    log_in(&client, "viewer");
+    let id =
+        client.db().run_sync(|conn| Product::objects().filter(Product::slug.eq("hojicha")).get_sync(conn)).unwrap().id;
+    let page = client.get(&format!("/admin/shop/product/{id}/change/")).send().text();
+    assert!(page.contains("<h1>View product</h1>"), "{page}");
+    assert!(page.contains(r#"<div class="readonly">Hojicha</div>"#), "{page}");
+    assert!(!page.contains("name=\"_save\"") && !page.contains("<input type=\"text\" name=\"name\""), "{page}");
+    let token = token_in(&page);
+    let refused = client
+        .post(&format!("/admin/shop/product/{id}/change/"))
+        .form(&[("csrfmiddlewaretoken", token.as_str()), ("name", "Renamed")])
+        .send();
+    assert_eq!(refused.status(), 403);
+    assert!(
+        !client.get("/admin/shop/product/").send().text().contains(r#"id="action-toggle""#),
+        "no delete action without the permission"
+    );
+}
+
+#[test]
+fn deleting_confirms_what_goes_and_refuses_protected_rows() {
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    log_in(&client, "boss");
+    let green = category_id(&client, "green");
+    let refused = client.get(&format!("/admin/shop/category/{green}/delete/")).send().text();
+    assert!(refused.contains("Cannot delete") && refused.contains("shop.Product: Hojicha"), "{refused}");
+
+    let tag_id = client
+        .db()
+        .run_sync(|conn| {
+            example_shop::shop::models::Tag::objects()
+                .filter(example_shop::shop::models::Tag::name.eq("smoky"))
+                .get_sync(conn)
+        })
+        .unwrap()
+        .id;
+    let confirm = client.get(&format!("/admin/shop/tag/{tag_id}/delete/")).send().text();
+    assert!(confirm.contains("Are you sure you want to delete the tag “smoky”?"), "{confirm}");
+    assert!(confirm.contains("shop.ProductTags"), "the links to products go too: {confirm}");
+    let deleted = post(&client, &format!("/admin/shop/tag/{tag_id}/delete/"), &[("post", "yes")]);
+    assert_eq!(deleted.header("location"), Some("/admin/shop/tag/"));
+    let entries = client
+        .db()
+        .run_sync(|conn| LogEntry::objects().filter(LogEntry::action_flag.eq(manouche::admin::DELETION)).all_sync(conn))
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].object_repr, "smoky");
+}
+
+#[test]
+fn the_bulk_delete_action_confirms_then_deletes_the_selected_rows() {
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    log_in(&client, "boss");
+    let list = client.get("/admin/shop/tag/").send().text();
+    assert!(list.contains(r#"id="action-toggle""#), "select all");
+    let ids: Vec<String> = client
+        .db()
+        .run_sync(|conn| example_shop::shop::models::Tag::objects().all_sync(conn))
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id.to_string())
+        .collect();
+    let mut form: Vec<(&str, &str)> = vec![("action", "delete_selected")];
+    form.extend(ids.iter().map(|id| ("_selected_action", id.as_str())));
+    let confirm = post(&client, "/admin/shop/tag/", &form);
+    assert!(confirm.text().contains("Are you sure you want to delete the selected tags?"), "{}", confirm.text());
+    form.push(("post", "yes"));
+    let done = post(&client, "/admin/shop/tag/", &form);
+    assert_eq!(done.header("location"), Some("/admin/shop/tag/"));
+    let after = client.get("/admin/shop/tag/").send().text();
+    assert!(after.contains(&format!("Successfully deleted {} tags.", ids.len())), "{after}");
+    assert!(after.contains("0 tags"));
+}
+
+#[test]
+fn users_added_in_the_admin_get_a_hashed_password() {
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    log_in(&client, "boss");
+    let saved = post(
+        &client,
+        "/admin/auth/user/add/",
+        &[("username", "newbie"), ("password", "cheese and pickles"), ("email", "n@example.com"), ("is_staff", "on")],
+    );
+    assert_eq!(saved.status(), 302, "{}", saved.text());
+    let newbie =
+        client.db().run_sync(|conn| User::objects().filter(User::username.eq("newbie")).get_sync(conn)).unwrap();
+    assert!(newbie.password.starts_with("pbkdf2_sha256$"), "{}", newbie.password);
+    assert!(newbie.check_password("cheese and pickles"));
+    assert!(newbie.is_staff);
+}
