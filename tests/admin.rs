@@ -240,6 +240,9 @@ fn adding_and_changing_keep_values_on_errors_and_write_history() {
         client.db().run_sync(|conn| Product::objects().filter(Product::slug.eq("matcha")).get_sync(conn)).unwrap();
     assert_eq!(matcha.price, "12.50".parse().unwrap());
 
+    let twin = post(&client, "/admin/shop/product/add/", &product("3.00")).text();
+    assert!(twin.contains("<li>Product with this Slug already exists.</li>"), "unique fields are checked, not a 500: {twin}");
+
     let change_url = format!("/admin/shop/product/{}/change/", matcha.id);
     let mut changed = product("14.00");
     changed.retain(|(k, _)| *k != "active" && *k != "_save");
@@ -258,6 +261,23 @@ fn adding_and_changing_keep_values_on_errors_and_write_history() {
 
     let another = post(&client, "/admin/shop/tag/add/", &[("name", "rare"), ("_addanother", "")]);
     assert_eq!(another.header("location"), Some("/admin/shop/tag/add/"));
+}
+
+#[test]
+fn unique_together_is_checked_for_the_form_as_a_whole() {
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    log_in(&client, "boss");
+    let item = client.db().run_sync(|conn| example_shop::shop::models::OrderItem::objects().first_sync(conn)).unwrap().unwrap();
+    let (order, product) = (item.order.id().to_string(), item.product.id().to_string());
+    let again = post(
+        &client,
+        "/admin/shop/orderitem/add/",
+        &[("order", &order), ("product", &product), ("quantity", "1"), ("unit_price", "1.00")],
+    );
+    assert_eq!(again.status(), 200);
+    let html = again.text();
+    assert!(html.contains(r#"<ul class="errorlist nonfield"><li>Order item with this Order and Product already exists.</li></ul>"#), "{html}");
 }
 
 #[test]

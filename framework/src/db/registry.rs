@@ -353,6 +353,10 @@ where
         let Some(instance) = instance.filter(|_| errors.is_empty()) else {
             return Err(invalid(meta, errors));
         };
+        let taken = unique_errors(conn, &instance, None)?;
+        if !taken.is_empty() {
+            return Err(invalid(meta, taken));
+        }
         Ok(row(&instance.save_sync(conn)?))
     }
 
@@ -374,6 +378,10 @@ where
         }
         if !errors.is_empty() {
             return Err(invalid(meta, errors));
+        }
+        let taken = unique_errors(conn, &instance, Some(pk))?;
+        if !taken.is_empty() {
+            return Err(invalid(meta, taken));
         }
         Ok(row(&instance.save_sync(conn)?))
     }
@@ -490,6 +498,58 @@ where
         found.extend(super::QuerySet::<M>::__new(query).all_sync(conn)?);
     }
     Ok(found)
+}
+
+/// Django's `validate_unique`: a unique field, or a `unique_together` group, whose value another
+/// row (not the one with key `own`) has already. A group's error belongs to the form as a whole
+/// (an empty field name), as Django's `NON_FIELD_ERRORS`.
+fn unique_errors<M>(conn: &mut AnyConnection, instance: &M, own: Option<&str>) -> Result<Vec<(String, String)>, Error>
+where
+    M: ModelText,
+    M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
+{
+    let meta = M::meta();
+    let texts = instance.to_texts();
+    let text_of = |name: &str| texts.iter().find(|(n, _)| *n == name).map(|(_, t)| t.as_str());
+    let own = own.map(str::to_owned);
+    let mut errors = Vec::new();
+    let mut groups: Vec<(Vec<&Field>, bool)> =
+        meta.fields.iter().filter(|f| f.unique && !f.primary_key).map(|f| (vec![f], true)).collect();
+    for group in meta.unique_together {
+        let fields: Vec<&Field> =
+            group.iter().filter_map(|column| meta.fields.iter().find(|f| f.column == *column || f.name == *column)).collect();
+        if fields.len() == group.len() {
+            groups.push((fields, false));
+        }
+    }
+    for (fields, single) in groups {
+        let mut query = M::objects().__into_unordered();
+        let mut complete = true;
+        for field in &fields {
+            match text_of(&field.name) {
+                // NULL is never equal to NULL: no conflict (as the database's constraint).
+                Some(text) if !(text.is_empty() && field.nullable) => {
+                    query = M::filter_text(query, &field.name, text).map_err(|m| invalid(meta, vec![(field.name.to_string(), m)]))?;
+                }
+                _ => complete = false,
+            }
+        }
+        if !complete {
+            continue;
+        }
+        let clashing = super::QuerySet::<M>::__new(query).limit(2).all_sync(conn)?;
+        if clashing.iter().any(|other| Some(super::FieldValue::to_text(&other.pk())) != own) {
+            let names: Vec<String> = fields.iter().map(|f| capitalize(&f.verbose_name)).collect();
+            let message = format!("{} with this {} already exists.", capitalize(meta.verbose_name), names.join(" and "));
+            errors.push((if single { fields[0].name.to_string() } else { String::new() }, message));
+        }
+    }
+    Ok(errors)
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn unknown_fields(meta: &ModelMeta, values: &BTreeMap<String, String>) -> Vec<(String, String)> {
