@@ -377,3 +377,22 @@ fn users_added_in_the_admin_get_a_hashed_password() {
     assert!(newbie.check_password("cheese and pickles"));
     assert!(newbie.is_staff);
 }
+
+#[test]
+fn the_admin_s_static_files_are_collected_and_served_in_debug() {
+    let root = std::env::temp_dir().join(format!("manouche-admin-static-{}", std::process::id()));
+    let mut settings = seeded_settings();
+    settings.static_root = root.join("collected");
+    settings.debug = true;
+    let project = example_shop::configure(Project::new(settings));
+    let out = project.call_command(["collectstatic"]);
+    assert!(out.success(), "{}", out.stderr);
+    let css = std::fs::read_to_string(root.join("collected/admin/css/base.css")).unwrap();
+    std::fs::remove_dir_all(&root).unwrap();
+    assert!(css.contains("@media (max-width: 40rem)"), "usable on a phone width");
+    let client = Client::new(project).unwrap();
+    let served = client.get("/static/admin/css/base.css").send();
+    assert_eq!(served.status(), 200);
+    let login = client.get("/admin/login/").send().text();
+    assert!(login.contains(r#"<link rel="stylesheet" href="/static/admin/css/base.css">"#), "{login}");
+}

@@ -176,4 +176,5 @@ pub fn app() -> crate::App {
             crate::urls::path("{app_label}/{model_name}/{object_id}/history/", views::history),
         ])
         .migrations(concat!(env!("CARGO_MANIFEST_DIR"), "/src/admin/migrations"), migrations::all)
+        .static_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))
 }
