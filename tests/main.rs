@@ -5,6 +5,7 @@ mod common;
 
 mod admin;
 mod auth;
+mod browser;
 mod cart;
 mod checkout;
 mod cli;
