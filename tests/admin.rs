@@ -143,10 +143,7 @@ fn the_change_list_searches_filters_sorts_and_pages() {
     let inactive = client.get("/admin/shop/product/?active=false").send().text();
     assert!(inactive.contains("0 products") || inactive.contains("0 result"), "{inactive}");
     let green = client.get(&format!("/admin/shop/product/?category={}", category_id(&client, "green"))).send().text();
-    assert!(
-        green.contains("4 products") && green.contains(r#"<li class="selected"><a href="?">All</a>"#) == false,
-        "{green}"
-    );
+    assert!(green.contains("4 products") && !green.contains(r#"<li class="selected"><a href="?">All</a>"#), "{green}");
     assert!(green.contains(">Hojicha</a>") && !green.contains(">Assam Breakfast</a>"));
 
     let by_price = client.get("/admin/shop/product/?o=-price").send().text();
@@ -241,7 +238,10 @@ fn adding_and_changing_keep_values_on_errors_and_write_history() {
     assert_eq!(matcha.price, "12.50".parse().unwrap());
 
     let twin = post(&client, "/admin/shop/product/add/", &product("3.00")).text();
-    assert!(twin.contains("<li>Product with this Slug already exists.</li>"), "unique fields are checked, not a 500: {twin}");
+    assert!(
+        twin.contains("<li>Product with this Slug already exists.</li>"),
+        "unique fields are checked, not a 500: {twin}"
+    );
 
     let change_url = format!("/admin/shop/product/{}/change/", matcha.id);
     let mut changed = product("14.00");
@@ -268,7 +268,11 @@ fn unique_together_is_checked_for_the_form_as_a_whole() {
     let client = shop();
     user(&client, "boss", true, true, &[]);
     log_in(&client, "boss");
-    let item = client.db().run_sync(|conn| example_shop::shop::models::OrderItem::objects().first_sync(conn)).unwrap().unwrap();
+    let item = client
+        .db()
+        .run_sync(|conn| example_shop::shop::models::OrderItem::objects().first_sync(conn))
+        .unwrap()
+        .unwrap();
     let (order, product) = (item.order.id().to_string(), item.product.id().to_string());
     let again = post(
         &client,
@@ -277,7 +281,12 @@ fn unique_together_is_checked_for_the_form_as_a_whole() {
     );
     assert_eq!(again.status(), 200);
     let html = again.text();
-    assert!(html.contains(r#"<ul class="errorlist nonfield"><li>Order item with this Order and Product already exists.</li></ul>"#), "{html}");
+    assert!(
+        html.contains(
+            r#"<ul class="errorlist nonfield"><li>Order item with this Order and Product already exists.</li></ul>"#
+        ),
+        "{html}"
+    );
 }
 
 #[test]
@@ -361,21 +370,75 @@ fn the_bulk_delete_action_confirms_then_deletes_the_selected_rows() {
 }
 
 #[test]
-fn users_added_in_the_admin_get_a_hashed_password() {
+fn users_are_added_with_a_checked_hashed_password_which_can_be_changed() {
     let client = shop();
-    user(&client, "boss", true, true, &[]);
+    let boss = user(&client, "boss", true, true, &[]);
     log_in(&client, "boss");
+    let add = client.get("/admin/auth/user/add/").send().text();
+    assert!(add.contains(r#"<input type="password" name="password1" required id="id_password1">"#), "{add}");
+    let mismatch = post(
+        &client,
+        "/admin/auth/user/add/",
+        &[("username", "newbie"), ("password1", "cheese and pickles"), ("password2", "cheese")],
+    )
+    .text();
+    assert!(mismatch.contains("The two password fields didn’t match."), "{mismatch}");
+    let weak = post(
+        &client,
+        "/admin/auth/user/add/",
+        &[("username", "newbie"), ("password1", "12345678"), ("password2", "12345678")],
+    )
+    .text();
+    assert!(
+        weak.contains("This password is too common.") && weak.contains("This password is entirely numeric."),
+        "{weak}"
+    );
+    let taken = post(
+        &client,
+        "/admin/auth/user/add/",
+        &[("username", "boss"), ("password1", "cheese and pickles"), ("password2", "cheese and pickles")],
+    )
+    .text();
+    assert!(taken.contains("A user with that username already exists."), "{taken}");
+
     let saved = post(
         &client,
         "/admin/auth/user/add/",
-        &[("username", "newbie"), ("password", "cheese and pickles"), ("email", "n@example.com"), ("is_staff", "on")],
+        &[("username", "newbie"), ("password1", "cheese and pickles"), ("password2", "cheese and pickles")],
     );
-    assert_eq!(saved.status(), 302, "{}", saved.text());
     let newbie =
         client.db().run_sync(|conn| User::objects().filter(User::username.eq("newbie")).get_sync(conn)).unwrap();
+    assert_eq!(
+        saved.header("location"),
+        Some(format!("/admin/auth/user/{}/change/", newbie.id).as_str()),
+        "details come next"
+    );
     assert!(newbie.password.starts_with("pbkdf2_sha256$"), "{}", newbie.password);
     assert!(newbie.check_password("cheese and pickles"));
-    assert!(newbie.is_staff);
+
+    let change = client.get(&format!("/admin/auth/user/{}/change/", newbie.id)).send().text();
+    assert!(change.contains("algorithm: pbkdf2_sha256"), "{change}");
+    assert!(!change.contains(&newbie.password), "the hash is never shown");
+    assert!(change.contains(&format!(r#"<a href="/admin/auth/user/{}/password/">this form</a>"#, newbie.id)));
+
+    let changed = post(
+        &client,
+        &format!("/admin/auth/user/{}/password/", newbie.id),
+        &[("password1", "tea for two please"), ("password2", "tea for two please")],
+    );
+    assert_eq!(changed.status(), 302);
+    let newbie =
+        client.db().run_sync(|conn| User::objects().filter(User::username.eq("newbie")).get_sync(conn)).unwrap();
+    assert!(newbie.check_password("tea for two please"));
+
+    // Changing one's own password keeps one logged in.
+    post(
+        &client,
+        &format!("/admin/auth/user/{}/password/", boss.id),
+        &[("password1", "a new velvet teapot"), ("password2", "a new velvet teapot")],
+    );
+    assert_eq!(client.get("/admin/").send().status(), 200);
+    assert_eq!(client.get("/admin/shop/product/1/password/").send().status(), 404);
 }
 
 #[test]

@@ -38,7 +38,9 @@ impl Drop for Driver {
 fn start_driver() -> Option<Driver> {
     if !std::path::Path::new(CHROMEDRIVER).exists() {
         assert!(std::env::var_os("CI").is_none(), "CI must have chromedriver: .ci/run installs chromium-driver");
-        eprintln!("notice: {CHROMEDRIVER} not found; skipping the browser test (apt-get install chromium chromium-driver)");
+        eprintln!(
+            "notice: {CHROMEDRIVER} not found; skipping the browser test (apt-get install chromium chromium-driver)"
+        );
         return None;
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

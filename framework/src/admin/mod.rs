@@ -23,6 +23,7 @@
 
 pub mod migrations;
 pub mod models;
+mod users;
 mod views;
 
 pub use self::views::INVALID_STAFF_LOGIN;
@@ -174,6 +175,7 @@ pub fn app() -> crate::App {
             crate::urls::path("{app_label}/{model_name}/{object_id}/change/", views::change),
             crate::urls::path("{app_label}/{model_name}/{object_id}/delete/", views::delete),
             crate::urls::path("{app_label}/{model_name}/{object_id}/history/", views::history),
+            crate::urls::path("{app_label}/{model_name}/{object_id}/password/", users::user_password),
         ])
         .migrations(concat!(env!("CARGO_MANIFEST_DIR"), "/src/admin/migrations"), migrations::all)
         .static_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/static"))

@@ -36,17 +36,22 @@ fn pct(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-fn esc(text: &str) -> String {
+pub(super) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     escape(text, &mut out);
     out
 }
 
-fn index_url() -> crate::Result<String> {
+pub(super) fn index_url() -> crate::Result<String> {
     Ok(crate::urls::reverse("admin:index", &[])?)
 }
 
-fn page(req: &Request, title: &str, crumbs: Vec<(String, String)>, content: String) -> crate::Result<HttpResponse> {
+pub(super) fn page(
+    req: &Request,
+    title: &str,
+    crumbs: Vec<(String, String)>,
+    content: String,
+) -> crate::Result<HttpResponse> {
     let username = req.user()?.username().to_owned();
     let page = Page {
         ctx: req.context(),
@@ -66,7 +71,7 @@ fn page(req: &Request, title: &str, crumbs: Vec<(String, String)>, content: Stri
 }
 
 /// An active staff user, or the response that sends others to the admin's login page.
-async fn staff(req: &Request) -> crate::Result<Result<Arc<Permissions>, HttpResponse>> {
+pub(super) async fn staff(req: &Request) -> crate::Result<Result<Arc<Permissions>, HttpResponse>> {
     let user = req.user()?;
     if !user.is_staff() {
         let next = pct(req.as_http().uri().path_and_query().map_or("/", |p| p.as_str()));
@@ -77,15 +82,15 @@ async fn staff(req: &Request) -> crate::Result<Result<Arc<Permissions>, HttpResp
 
 /// What the user may do with a model (Django's `get_model_perms`).
 #[derive(Debug, Clone, Copy, Default)]
-struct Rights {
-    view: bool,
-    add: bool,
-    change: bool,
-    delete: bool,
+pub(super) struct Rights {
+    pub(super) view: bool,
+    pub(super) add: bool,
+    pub(super) change: bool,
+    pub(super) delete: bool,
 }
 
 impl Rights {
-    fn of(perms: &Permissions, meta: &ModelMeta) -> Self {
+    pub(super) fn of(perms: &Permissions, meta: &ModelMeta) -> Self {
         let name = meta.name.to_lowercase();
         let has = |action: &str| perms.has(format!("{}.{action}_{name}", meta.app).as_str());
         Rights { view: has("view"), add: has("add"), change: has("change"), delete: has("delete") }
@@ -93,12 +98,12 @@ impl Rights {
     fn any(self) -> bool {
         self.view || self.add || self.change || self.delete
     }
-    fn see(self) -> bool {
+    pub(super) fn see(self) -> bool {
         self.view || self.change
     }
 }
 
-fn denied() -> crate::Error {
+pub(super) fn denied() -> crate::Error {
     crate::http::Error::permission_denied("the user may not do this in the admin").into()
 }
 
@@ -110,7 +115,7 @@ fn model_of(app: &str, model: &str) -> crate::Result<(&'static ModelAdmin, &'sta
     Ok((admin, registered))
 }
 
-fn model_url(meta: &ModelMeta) -> crate::Result<String> {
+pub(super) fn model_url(meta: &ModelMeta) -> crate::Result<String> {
     Ok(format!("{}{}/{}/", index_url()?, meta.app, meta.name.to_lowercase()))
 }
 
@@ -125,7 +130,7 @@ fn capitalize(text: &str) -> String {
     chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
-fn crumbs(meta: Option<&ModelMeta>, last: Option<&str>) -> crate::Result<Vec<(String, String)>> {
+pub(super) fn crumbs(meta: Option<&ModelMeta>, last: Option<&str>) -> crate::Result<Vec<(String, String)>> {
     let mut crumbs = vec![(index_url()?, "Home".to_owned())];
     if let Some(meta) = meta {
         crumbs.push((String::new(), capitalize(meta.app)));
@@ -684,7 +689,7 @@ fn protected_list(meta: &ModelMeta, rows: &[(String, String)]) -> String {
     html
 }
 
-fn log(
+pub(super) fn log(
     conn: &mut crate::db::AnyConnection,
     user_id: i64,
     meta: &ModelMeta,
@@ -759,6 +764,8 @@ fn choices_of(
 }
 
 struct FormState<'a> {
+    /// HTML shown instead of a read-only field's value (a user's password summary).
+    html: BTreeMap<&'static str, String>,
     values: &'a BTreeMap<String, String>,
     errors: &'a [(String, String)],
     choices: &'a BTreeMap<String, Vec<(String, String)>>,
@@ -785,7 +792,9 @@ fn field_html(admin: &ModelAdmin, field: &Field, state: &FormState<'_>, out: &mu
         }
         out.push_str("</ul>");
     }
-    if state.read_only || !editable(admin, field) {
+    if let Some(html) = state.html.get(name) {
+        let _ = write!(out, "<div class=\"readonly\">{html}</div>");
+    } else if state.read_only || !editable(admin, field) {
         let related = state.choices.get(name).map(|rows| rows.iter().cloned().collect::<BTreeMap<_, _>>());
         let _ = write!(out, "<div class=\"readonly\">{}</div>", cell(field, value, related.as_ref()));
     } else {
@@ -970,8 +979,11 @@ pub(super) async fn add(
     if !Rights::of(&perms, meta).add {
         return Err(denied());
     }
+    if meta.label() == "auth.User" {
+        return super::users::add_user(&req, &data).await;
+    }
     let fields = form_fields(admin);
-    let mut values = if data.is_submitted() {
+    let values = if data.is_submitted() {
         posted_values(admin, &data)
     } else {
         fields
@@ -991,9 +1003,6 @@ pub(super) async fn add(
     let user_id = req.user()?.id().unwrap_or_default();
     let submitted = data.is_submitted();
     let to_save = values.clone();
-    let is_user = meta.label() == "auth.User";
-    let hasher = if is_user && submitted { Some(crate::auth::hasher(&req.settings())?) } else { None };
-    let raw_password = data.get("password").unwrap_or("").to_owned();
     let fields_for_db = fields.clone();
     let (saved, choices) = req
         .db()
@@ -1001,21 +1010,6 @@ pub(super) async fn add(
             let choices = choices_of(conn, &fields_for_db)?;
             if !submitted {
                 return Ok((None, choices));
-            }
-            let mut to_save = to_save;
-            if let Some(hasher) = &hasher {
-                // A user added here gets a hashed password, never the text typed.
-                let encoded = if raw_password.is_empty() {
-                    format!(
-                        "{}{}",
-                        crate::auth::hashers::UNUSABLE_PREFIX,
-                        crate::signing::get_random_string(40)
-                            .map_err(|e| crate::db::Error::Connection(e.to_string()))?
-                    )
-                } else {
-                    hasher.encode(&raw_password).map_err(|e| crate::db::Error::Connection(e.to_string()))?
-                };
-                to_save.insert("password".into(), encoded);
             }
             let outcome = crate::db::atomic(conn, |conn| {
                 let row = registered.create(conn, &to_save)?;
@@ -1037,10 +1031,8 @@ pub(super) async fn add(
         Some(Err(errors)) => errors,
         None => Vec::new(),
     };
-    if is_user {
-        values.remove("password");
-    }
-    let state = FormState { values: &values, errors: &errors, choices: &choices, read_only: false };
+    let state =
+        FormState { html: BTreeMap::new(), values: &values, errors: &errors, choices: &choices, read_only: false };
     change_form(
         &req,
         admin,
@@ -1136,7 +1128,14 @@ pub(super) async fn change(
         None => (Vec::new(), row.values.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()),
     };
     let url = format!("{}{}/", model_url(meta)?, pct(&row.pk));
-    let state = FormState { values: &values, errors: &errors, choices: &choices, read_only: !rights.change };
+    let mut html = BTreeMap::new();
+    if meta.label() == "auth.User" {
+        html.insert(
+            "password",
+            super::users::password_summary(values.get("password").map_or("", String::as_str), &url),
+        );
+    }
+    let state = FormState { html, values: &values, errors: &errors, choices: &choices, read_only: !rights.change };
     let verb = if rights.change { "Change" } else { "View" };
     change_form(
         &req,

@@ -516,8 +516,10 @@ where
     let mut groups: Vec<(Vec<&Field>, bool)> =
         meta.fields.iter().filter(|f| f.unique && !f.primary_key).map(|f| (vec![f], true)).collect();
     for group in meta.unique_together {
-        let fields: Vec<&Field> =
-            group.iter().filter_map(|column| meta.fields.iter().find(|f| f.column == *column || f.name == *column)).collect();
+        let fields: Vec<&Field> = group
+            .iter()
+            .filter_map(|column| meta.fields.iter().find(|f| f.column == *column || f.name == *column))
+            .collect();
         if fields.len() == group.len() {
             groups.push((fields, false));
         }
@@ -529,7 +531,8 @@ where
             match text_of(&field.name) {
                 // NULL is never equal to NULL: no conflict (as the database's constraint).
                 Some(text) if !(text.is_empty() && field.nullable) => {
-                    query = M::filter_text(query, &field.name, text).map_err(|m| invalid(meta, vec![(field.name.to_string(), m)]))?;
+                    query = M::filter_text(query, &field.name, text)
+                        .map_err(|m| invalid(meta, vec![(field.name.to_string(), m)]))?;
                 }
                 _ => complete = false,
             }
@@ -540,7 +543,8 @@ where
         let clashing = super::QuerySet::<M>::__new(query).limit(2).all_sync(conn)?;
         if clashing.iter().any(|other| Some(super::FieldValue::to_text(&other.pk())) != own) {
             let names: Vec<String> = fields.iter().map(|f| capitalize(&f.verbose_name)).collect();
-            let message = format!("{} with this {} already exists.", capitalize(meta.verbose_name), names.join(" and "));
+            let message =
+                format!("{} with this {} already exists.", capitalize(meta.verbose_name), names.join(" and "));
             errors.push((if single { fields[0].name.to_string() } else { String::new() }, message));
         }
     }
