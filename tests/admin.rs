@@ -442,6 +442,56 @@ fn users_are_added_with_a_checked_hashed_password_which_can_be_changed() {
 }
 
 #[test]
+fn groups_permissions_and_tags_are_chosen_with_filterable_multi_selects() {
+    use manouche::auth::Group;
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    let clerk = user(&client, "clerk", true, false, &[]);
+    log_in(&client, "boss");
+    let url = format!("/admin/auth/user/{}/change/", clerk.id);
+    let page = client.get(&url).send().text();
+    assert!(page.contains(r#"<select name="groups" id="id_groups" multiple>"#), "{page}");
+    assert!(page.contains(r#"data-for="id_user_permissions""#), "a filter box: {page}");
+    assert!(page.contains(">shop | product | Can change product</option>"), "{page}");
+    let (editors, change_product) = client
+        .db()
+        .run_sync(|conn| {
+            let editors = Group::objects().filter(Group::name.eq("Editors")).get_sync(conn)?;
+            let perm = Permission::objects().filter(Permission::codename.eq("change_product")).get_sync(conn)?;
+            Ok((editors.id.to_string(), perm.id.to_string()))
+        })
+        .unwrap();
+    let fields = |extra: Vec<(&'static str, String)>| {
+        let mut form: Vec<(String, String)> = vec![
+            ("username".into(), "clerk".into()),
+            ("email".into(), "clerk@example.com".into()),
+            ("is_active".into(), "on".into()),
+            ("is_staff".into(), "on".into()),
+        ];
+        form.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        form
+    };
+    let send = |form: Vec<(String, String)>| {
+        let token = token_in(&client.get(&url).send().text());
+        let mut pairs = vec![("csrfmiddlewaretoken".to_owned(), token)];
+        pairs.extend(form);
+        client.post(&url).form(&pairs).send()
+    };
+    let bad = send(fields(vec![("groups", "999999".into())])).text();
+    assert!(bad.contains("Select a valid choice. 999999 is not one of the available choices."), "{bad}");
+    let saved = send(fields(vec![("groups", editors.clone()), ("user_permissions", change_product.clone())]));
+    assert_eq!(saved.status(), 302, "{}", saved.text());
+    let page = client.get(&url).send().text();
+    assert!(page.contains(&format!(r#"<option value="{editors}" selected>Editors</option>"#)), "{page}");
+    let history = client.get(&format!("/admin/auth/user/{}/history/", clerk.id)).send().text();
+    assert!(history.contains("Changed Groups and User permissions."), "{history}");
+
+    let cleared = send(fields(vec![]));
+    assert_eq!(cleared.status(), 302);
+    assert!(!client.get(&url).send().text().contains(" selected>Editors</option>"), "nothing chosen unlinks all");
+}
+
+#[test]
 fn the_admin_s_static_files_are_collected_and_served_in_debug() {
     let root = std::env::temp_dir().join(format!("manouche-admin-static-{}", std::process::id()));
     let mut settings = seeded_settings();

@@ -23,6 +23,7 @@
 
 pub mod migrations;
 pub mod models;
+mod related;
 mod users;
 mod views;
 

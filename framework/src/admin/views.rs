@@ -763,7 +763,16 @@ fn choices_of(
     Ok(choices)
 }
 
+/// A many-to-many relation as the form shows it.
+struct ManyState {
+    name: String,
+    label: String,
+    choices: Vec<(String, String)>,
+    selected: Vec<String>,
+}
+
 struct FormState<'a> {
+    many: Vec<ManyState>,
     /// HTML shown instead of a read-only field's value (a user's password summary).
     html: BTreeMap<&'static str, String>,
     values: &'a BTreeMap<String, String>,
@@ -901,6 +910,91 @@ fn field_html(admin: &ModelAdmin, field: &Field, state: &FormState<'_>, out: &mu
     out.push_str("</div>");
 }
 
+fn many_html(many: &ManyState, state: &FormState<'_>, out: &mut String) {
+    let name = esc(&many.name);
+    let errors: Vec<&str> = state.errors.iter().filter(|(f, _)| *f == many.name).map(|(_, m)| m.as_str()).collect();
+    let _ = write!(
+        out,
+        "<div class=\"field field-{name}{}\"><label for=\"id_{name}\">{}:</label>",
+        if errors.is_empty() { "" } else { " errors" },
+        esc(&many.label)
+    );
+    if !errors.is_empty() {
+        out.push_str("<ul class=\"errorlist\">");
+        for message in errors {
+            let _ = write!(out, "<li>{}</li>", esc(message));
+        }
+        out.push_str("</ul>");
+    }
+    if state.read_only {
+        let chosen: Vec<String> =
+            many.choices.iter().filter(|(k, _)| many.selected.contains(k)).map(|(_, d)| esc(d)).collect();
+        let _ = write!(
+            out,
+            "<div class=\"readonly\">{}</div></div>",
+            if chosen.is_empty() { "-".to_owned() } else { chosen.join(", ") }
+        );
+        return;
+    }
+    let _ = write!(
+        out,
+        "<input type=\"search\" class=\"filter-options\" data-for=\"id_{name}\" placeholder=\"Filter\" aria-label=\"Filter {}\"><select name=\"{name}\" id=\"id_{name}\" multiple>",
+        esc(&many.label.to_lowercase())
+    );
+    for (key, display) in &many.choices {
+        let selected = if many.selected.contains(key) { " selected" } else { "" };
+        let _ = write!(out, "<option value=\"{}\"{selected}>{}</option>", esc(key), esc(display));
+    }
+    out.push_str("</select><div class=\"helptext\">Hold down “Control”, or “Command” on a Mac, to select more than one.</div></div>");
+}
+
+/// The relations' states: choices, and what is chosen (`posted`, else `pk`'s links).
+fn many_states(
+    conn: &mut crate::db::AnyConnection,
+    relations: &[super::related::ManyToMany],
+    pk: Option<&str>,
+    posted: Option<&FormData>,
+) -> Result<Vec<ManyState>, crate::db::Error> {
+    let mut states = Vec::new();
+    for relation in relations {
+        let choices = relation.choices(conn)?;
+        let selected = match (posted, pk) {
+            (Some(data), _) => data.get_all(&relation.name).into_iter().map(str::to_owned).collect(),
+            (None, Some(pk)) => relation.chosen(conn, pk)?,
+            (None, None) => Vec::new(),
+        };
+        states.push(ManyState { name: relation.name.clone(), label: relation.label.clone(), choices, selected });
+    }
+    Ok(states)
+}
+
+/// Django's message for chosen keys that are not among the choices.
+fn many_errors(states: &[ManyState]) -> Vec<(String, String)> {
+    states
+        .iter()
+        .filter_map(|state| {
+            let bad = state.selected.iter().find(|key| !state.choices.iter().any(|(k, _)| k == *key))?;
+            Some((state.name.clone(), format!("Select a valid choice. {bad} is not one of the available choices.")))
+        })
+        .collect()
+}
+
+/// Links the saved row to what each relation's state chose; the labels of those that changed.
+fn save_many(
+    conn: &mut crate::db::AnyConnection,
+    relations: &[super::related::ManyToMany],
+    states: &[ManyState],
+    pk: &str,
+) -> Result<Vec<String>, crate::db::Error> {
+    let mut changed = Vec::new();
+    for (relation, state) in relations.iter().zip(states) {
+        if relation.set(conn, pk, &state.selected)? {
+            changed.push(relation.label.clone());
+        }
+    }
+    Ok(changed)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn change_form(
     req: &Request,
@@ -923,7 +1017,8 @@ fn change_form(
             "<p class=\"errornote\">{}</p>",
             if count == 1 { "Please correct the error below." } else { "Please correct the errors below." }
         );
-        for (_, message) in state.errors.iter().filter(|(f, _)| f.is_empty() || meta.field(f).is_none()) {
+        let own = |f: &str| meta.field(f).is_some() || state.many.iter().any(|m| m.name == f);
+        for (_, message) in state.errors.iter().filter(|(f, _)| f.is_empty() || !own(f)) {
             let _ = write!(html, "<ul class=\"errorlist nonfield\"><li>{}</li></ul>", esc(message));
         }
     }
@@ -936,6 +1031,9 @@ fn change_form(
     html.push_str("<fieldset class=\"module\">");
     for field in form_fields(admin) {
         field_html(admin, field, state, &mut html);
+    }
+    for many in &state.many {
+        many_html(many, state, &mut html);
     }
     html.push_str("</fieldset>");
     if !state.read_only {
@@ -1004,21 +1102,35 @@ pub(super) async fn add(
     let submitted = data.is_submitted();
     let to_save = values.clone();
     let fields_for_db = fields.clone();
-    let (saved, choices) = req
+    let posted = submitted.then(|| data.clone());
+    let (saved, choices, many) = req
         .db()
         .run(move |conn| {
             let choices = choices_of(conn, &fields_for_db)?;
+            let relations = super::related::many_to_many(meta);
+            let many = many_states(conn, &relations, None, posted.as_ref())?;
             if !submitted {
-                return Ok((None, choices));
+                return Ok((None, choices, many));
             }
+            let bad_choices = many_errors(&many);
             let outcome = crate::db::atomic(conn, |conn| {
-                let row = registered.create(conn, &to_save)?;
+                let row = match registered.create(conn, &to_save) {
+                    Err(crate::db::Error::InvalidInput { model, mut errors }) => {
+                        errors.extend(bad_choices.iter().cloned());
+                        return Err(crate::db::Error::InvalidInput { model, errors });
+                    }
+                    other => other?,
+                };
+                if !bad_choices.is_empty() {
+                    return Err(crate::db::Error::InvalidInput { model: meta.name, errors: bad_choices.clone() });
+                }
+                save_many(conn, &relations, &many, &row.pk)?;
                 log(conn, user_id, meta, &row.pk, &row.display, super::ADDITION, "[{\"added\": {}}]")?;
                 Ok(row)
             });
             match outcome {
-                Ok(row) => Ok((Some(Ok(row)), choices)),
-                Err(crate::db::Error::InvalidInput { errors, .. }) => Ok((Some(Err(errors)), choices)),
+                Ok(row) => Ok((Some(Ok(row)), choices, many)),
+                Err(crate::db::Error::InvalidInput { errors, .. }) => Ok((Some(Err(errors)), choices, many)),
                 Err(other) => Err(other),
             }
         })
@@ -1031,8 +1143,14 @@ pub(super) async fn add(
         Some(Err(errors)) => errors,
         None => Vec::new(),
     };
-    let state =
-        FormState { html: BTreeMap::new(), values: &values, errors: &errors, choices: &choices, read_only: false };
+    let state = FormState {
+        many,
+        html: BTreeMap::new(),
+        values: &values,
+        errors: &errors,
+        choices: &choices,
+        read_only: false,
+    };
     change_form(
         &req,
         admin,
@@ -1067,14 +1185,18 @@ pub(super) async fn change(
     let fields = form_fields(admin);
     let key = pk.clone();
     let fields_for_db = fields.clone();
+    let posted_data = submitted.then(|| data.clone());
     let loaded = req
         .db()
         .run(move |conn| {
             let before = registered.get(conn, &key)?;
             let choices = choices_of(conn, &fields_for_db)?;
+            let relations = super::related::many_to_many(meta);
+            let many = many_states(conn, &relations, Some(&before.pk), posted_data.as_ref())?;
             if !submitted {
-                return Ok((before, None, choices));
+                return Ok((before, None, choices, many));
             }
+            let bad_choices = many_errors(&many);
             // In the form's order, as Django lists them.
             let changed: Vec<String> = meta
                 .fields
@@ -1085,7 +1207,18 @@ pub(super) async fn change(
                 .map(|f| field_label(meta, &f.name))
                 .collect();
             let outcome = crate::db::atomic(conn, |conn| {
-                let row = registered.update(conn, &key, &posted)?;
+                let row = match registered.update(conn, &key, &posted) {
+                    Err(crate::db::Error::InvalidInput { model, mut errors }) => {
+                        errors.extend(bad_choices.iter().cloned());
+                        return Err(crate::db::Error::InvalidInput { model, errors });
+                    }
+                    other => other?,
+                };
+                if !bad_choices.is_empty() {
+                    return Err(crate::db::Error::InvalidInput { model: meta.name, errors: bad_choices.clone() });
+                }
+                let mut changed = changed.clone();
+                changed.extend(save_many(conn, &relations, &many, &row.pk)?);
                 let message = if changed.is_empty() {
                     "No fields changed.".to_owned()
                 } else {
@@ -1095,15 +1228,15 @@ pub(super) async fn change(
                 Ok(row)
             });
             match outcome {
-                Ok(row) => Ok((row, Some(Ok(())), choices)),
+                Ok(row) => Ok((row, Some(Ok(())), choices, many)),
                 Err(crate::db::Error::InvalidInput { errors, .. }) => {
-                    Ok((before, Some(Err((errors, posted))), choices))
+                    Ok((before, Some(Err((errors, posted))), choices, many))
                 }
                 Err(other) => Err(other),
             }
         })
         .await;
-    let (row, saved, choices) = match loaded {
+    let (row, saved, choices, many) = match loaded {
         Err(crate::db::Error::DoesNotExist { .. }) => {
             req.messages()?.warning(format!(
                 "{} with ID “{pk}” doesn’t exist. Perhaps it was deleted?",
@@ -1135,7 +1268,8 @@ pub(super) async fn change(
             super::users::password_summary(values.get("password").map_or("", String::as_str), &url),
         );
     }
-    let state = FormState { html, values: &values, errors: &errors, choices: &choices, read_only: !rights.change };
+    let state =
+        FormState { many, html, values: &values, errors: &errors, choices: &choices, read_only: !rights.change };
     let verb = if rights.change { "Change" } else { "View" };
     change_form(
         &req,
