@@ -492,6 +492,94 @@ fn groups_permissions_and_tags_are_chosen_with_filterable_multi_selects() {
 }
 
 #[test]
+fn an_order_s_items_are_edited_inline_on_its_page() {
+    use example_shop::shop::models::{Order, OrderItem};
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    log_in(&client, "boss");
+    let (order, items) = client
+        .db()
+        .run_sync(|conn| {
+            let order = Order::objects().first_sync(conn)?.unwrap();
+            let items = OrderItem::objects().filter(OrderItem::order.eq(order.id)).all_sync(conn)?;
+            Ok((order, items))
+        })
+        .unwrap();
+    assert!(!items.is_empty(), "the seed has an order with items");
+    let url = format!("/admin/shop/order/{}/change/", order.id);
+    let page = client.get(&url).send().text();
+    assert!(
+        page.contains(r#"<fieldset class="module inline" id="orderitem_set-group"><h2>Order items</h2>"#),
+        "{page}"
+    );
+    let total = items.len() + 3;
+    assert!(page.contains(&format!(r#"name="orderitem_set-TOTAL_FORMS" value="{total}""#)), "{page}");
+    let first = &items[0];
+    let a_product =
+        client.db().run_sync(|conn| Product::objects().filter(Product::slug.eq("hojicha")).get_sync(conn)).unwrap();
+
+    let base = |extra: Vec<(String, String)>| {
+        let token = token_in(&client.get(&url).send().text());
+        let mut form: Vec<(String, String)> = vec![
+            ("csrfmiddlewaretoken".into(), token),
+            ("reference".into(), order.reference.to_string()),
+            ("customer".into(), order.customer.id().to_string()),
+            ("status".into(), manouche::db::Choices::value(order.status).to_owned()),
+            ("orderitem_set-TOTAL_FORMS".into(), total.to_string()),
+        ];
+        for (i, item) in items.iter().enumerate() {
+            form.push((format!("orderitem_set-{i}-id"), item.id.to_string()));
+            form.push((format!("orderitem_set-{i}-product"), item.product.id().to_string()));
+            form.push((format!("orderitem_set-{i}-quantity"), item.quantity.to_string()));
+            form.push((format!("orderitem_set-{i}-unit_price"), item.unit_price.to_string()));
+        }
+        form.extend(extra);
+        client.post(&url).form(&form).send()
+    };
+    let n = items.len();
+    let bad = base(vec![
+        (format!("orderitem_set-{n}-product"), a_product.id.to_string()),
+        (format!("orderitem_set-{n}-quantity"), "lots".into()),
+        (format!("orderitem_set-{n}-unit_price"), "9.50".into()),
+    ]);
+    assert_eq!(bad.status(), 200);
+    let html = bad.text();
+    assert!(html.contains("<tr class=\"row-errors\">") && html.contains("Enter a whole number."), "{html}");
+    assert!(html.contains(r#"value="lots""#), "the inline row keeps its values");
+
+    let saved = base(vec![
+        ("orderitem_set-0-DELETE".into(), "on".into()),
+        (format!("orderitem_set-{n}-product"), a_product.id.to_string()),
+        (format!("orderitem_set-{n}-quantity"), "2".into()),
+        (format!("orderitem_set-{n}-unit_price"), "9.50".into()),
+    ]);
+    assert_eq!(saved.status(), 302, "{}", saved.text());
+    let now: Vec<OrderItem> = client
+        .db()
+        .run_sync(move |conn| OrderItem::objects().filter(OrderItem::order.eq(order.id)).all_sync(conn))
+        .unwrap();
+    assert!(!now.iter().any(|i| i.id == first.id), "the ticked row is deleted");
+    assert!(now.iter().any(|i| *i.product.id() == a_product.id && i.quantity == 2), "the filled empty row is added");
+    let history = client.get(&format!("/admin/shop/order/{}/history/", order.id)).send().text();
+    assert!(history.contains("Changed order items."), "{history}");
+
+    // A key of another order's item cannot be edited through this one.
+    let other = client
+        .db()
+        .run_sync(move |conn| OrderItem::objects().filter(OrderItem::order.ne(order.id)).first_sync(conn))
+        .unwrap();
+    if let Some(other) = other {
+        let forged = base(vec![
+            (format!("orderitem_set-{n}-id"), other.id.to_string()),
+            (format!("orderitem_set-{n}-product"), a_product.id.to_string()),
+            (format!("orderitem_set-{n}-quantity"), "99".into()),
+            (format!("orderitem_set-{n}-unit_price"), "0.01".into()),
+        ]);
+        assert_eq!(forged.status(), 200, "refused, not saved");
+    }
+}
+
+#[test]
 fn the_admin_s_static_files_are_collected_and_served_in_debug() {
     let root = std::env::temp_dir().join(format!("manouche-admin-static-{}", std::process::id()));
     let mut settings = seeded_settings();

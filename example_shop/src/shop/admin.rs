@@ -16,6 +16,11 @@ register!(
     list_per_page = 50,
 );
 register!(Customer, list_display = [name, email, user, joined_at], search_fields = [name, email]);
-register!(Order, list_display = [reference, customer, status, placed_at], list_filter = [status]);
+register!(
+    Order,
+    list_display = [reference, customer, status, placed_at],
+    list_filter = [status],
+    inlines = [OrderItem],
+);
 register!(OrderItem, list_display = [order, product, quantity, unit_price]);
 register!(Review, list_display = [product, customer, rating, created_at], list_filter = [rating]);

@@ -21,6 +21,7 @@
 //! the view permission sees read-only pages. Every add, change and delete made through it is
 //! recorded as a [`LogEntry`], shown per object and as "Recent actions".
 
+mod inlines;
 pub mod migrations;
 pub mod models;
 mod related;
@@ -54,6 +55,8 @@ pub struct ModelAdmin {
     pub fields: &'static [&'static str],
     /// `(field, sources)`: fields a script fills from others as they are typed (a slug from a name).
     pub prepopulated_fields: &'static [(&'static str, &'static [&'static str])],
+    /// Child models edited on the page, each with a foreign key to this one (Django's inlines).
+    pub inlines: &'static [fn() -> &'static ModelMeta],
 }
 
 impl ModelAdmin {
@@ -68,6 +71,7 @@ impl ModelAdmin {
         readonly_fields: &[],
         fields: &[],
         prepopulated_fields: &[],
+        inlines: &[],
     };
 
     pub(crate) fn meta(&self) -> &'static ModelMeta {
@@ -106,7 +110,8 @@ pub fn get(app: &str, model: &str) -> Option<&'static ModelAdmin> {
 ///
 /// `register!(Model, option = value, ...)`: `list_display`, `list_display_links`,
 /// `list_filter`, `search_fields`, `readonly_fields` and `fields` take `[field, ...]`;
-/// `prepopulated_fields = { slug: [name] }`; `list_per_page = 50`. Each field is checked
+/// `prepopulated_fields = { slug: [name] }`; `list_per_page = 50`; `inlines = [OrderItem]`
+/// (child models with a foreign key to this one, edited on its page). Each field is checked
 /// against the struct, and an unknown option is an error on its name.
 #[macro_export]
 #[doc(hidden)]
@@ -131,6 +136,9 @@ macro_rules! __admin_register {
 #[doc(hidden)]
 macro_rules! __admin_check {
     ($m:ident, list_per_page = $n:literal) => {};
+    ($m:ident, inlines = [$($child:ty),* $(,)?]) => {
+        $( let _ = <$child as $crate::db::Model>::meta; )*
+    };
     ($m:ident, prepopulated_fields = { $($field:ident : [$($source:ident),* $(,)?]),* $(,)? }) => {
         $( let _ = &$m.$field; $( let _ = &$m.$source; )* )*
     };
@@ -143,6 +151,7 @@ macro_rules! __admin_check {
 #[doc(hidden)]
 macro_rules! __admin_value {
     (list_per_page = $n:literal) => { $n };
+    (inlines = [$($child:ty),* $(,)?]) => { &[$(<$child as $crate::db::Model>::meta),*] };
     (prepopulated_fields = { $($field:ident : [$($source:ident),* $(,)?]),* $(,)? }) => {
         &[$( (stringify!($field), &[$(stringify!($source)),*]) ),*]
     };

@@ -773,6 +773,7 @@ struct ManyState {
 
 struct FormState<'a> {
     many: Vec<ManyState>,
+    inlines: Vec<(super::inlines::Inline, super::inlines::InlineState)>,
     /// HTML shown instead of a read-only field's value (a user's password summary).
     html: BTreeMap<&'static str, String>,
     values: &'a BTreeMap<String, String>,
@@ -995,6 +996,39 @@ fn save_many(
     Ok(changed)
 }
 
+/// The inlines of `admin`'s page, editable where the user may change the child model.
+fn inlines_for(admin: &'static ModelAdmin, perms: &crate::auth::Permissions) -> Vec<super::inlines::Inline> {
+    let mut inlines = super::inlines::inlines(admin.meta(), admin.inlines);
+    for inline in &mut inlines {
+        let rights = Rights::of(perms, inline.meta);
+        inline.editable = rights.add && rights.change && rights.delete;
+    }
+    inlines
+}
+
+type InlineStates = Vec<super::inlines::InlineState>;
+
+/// Saves every editable inline under `pk`; the labels of those that changed, or the errors.
+fn save_inlines(
+    conn: &mut crate::db::AnyConnection,
+    inlines: &[super::inlines::Inline],
+    states: &mut InlineStates,
+    pk: &str,
+) -> Result<Result<Vec<String>, Vec<(String, String)>>, crate::db::Error> {
+    let mut changed = Vec::new();
+    let mut errors = Vec::new();
+    for (inline, state) in inlines.iter().zip(states.iter_mut()) {
+        if !inline.editable {
+            continue;
+        }
+        if inline.save(conn, pk, state)? {
+            changed.push(format!("{}s", inline.meta.verbose_name));
+        }
+        errors.extend(state.errors().iter().cloned());
+    }
+    Ok(if errors.is_empty() { Ok(changed) } else { Err(errors) })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn change_form(
     req: &Request,
@@ -1017,7 +1051,11 @@ fn change_form(
             "<p class=\"errornote\">{}</p>",
             if count == 1 { "Please correct the error below." } else { "Please correct the errors below." }
         );
-        let own = |f: &str| meta.field(f).is_some() || state.many.iter().any(|m| m.name == f);
+        let own = |f: &str| {
+            meta.field(f).is_some()
+                || state.many.iter().any(|m| m.name == f)
+                || state.inlines.iter().any(|(i, _)| f.starts_with(&format!("{}-", i.prefix)))
+        };
         for (_, message) in state.errors.iter().filter(|(f, _)| f.is_empty() || !own(f)) {
             let _ = write!(html, "<ul class=\"errorlist nonfield\"><li>{}</li></ul>", esc(message));
         }
@@ -1034,6 +1072,9 @@ fn change_form(
     }
     for many in &state.many {
         many_html(many, state, &mut html);
+    }
+    for (inline, inline_state) in &state.inlines {
+        inline.html(inline_state, state.read_only || !inline.editable, &mut html);
     }
     html.push_str("</fieldset>");
     if !state.read_only {
@@ -1103,14 +1144,17 @@ pub(super) async fn add(
     let to_save = values.clone();
     let fields_for_db = fields.clone();
     let posted = submitted.then(|| data.clone());
-    let (saved, choices, many) = req
+    let inlines = inlines_for(admin, &perms);
+    let (saved, choices, many, inlines, inline_states) = req
         .db()
         .run(move |conn| {
             let choices = choices_of(conn, &fields_for_db)?;
             let relations = super::related::many_to_many(meta);
             let many = many_states(conn, &relations, None, posted.as_ref())?;
+            let mut inline_states: InlineStates =
+                inlines.iter().map(|i| i.state(conn, None, posted.as_ref())).collect::<Result<_, _>>()?;
             if !submitted {
-                return Ok((None, choices, many));
+                return Ok((None, choices, many, inlines, inline_states));
             }
             let bad_choices = many_errors(&many);
             let outcome = crate::db::atomic(conn, |conn| {
@@ -1125,12 +1169,17 @@ pub(super) async fn add(
                     return Err(crate::db::Error::InvalidInput { model: meta.name, errors: bad_choices.clone() });
                 }
                 save_many(conn, &relations, &many, &row.pk)?;
+                if let Err(errors) = save_inlines(conn, &inlines, &mut inline_states, &row.pk)? {
+                    return Err(crate::db::Error::InvalidInput { model: meta.name, errors });
+                }
                 log(conn, user_id, meta, &row.pk, &row.display, super::ADDITION, "[{\"added\": {}}]")?;
                 Ok(row)
             });
             match outcome {
-                Ok(row) => Ok((Some(Ok(row)), choices, many)),
-                Err(crate::db::Error::InvalidInput { errors, .. }) => Ok((Some(Err(errors)), choices, many)),
+                Ok(row) => Ok((Some(Ok(row)), choices, many, inlines, inline_states)),
+                Err(crate::db::Error::InvalidInput { errors, .. }) => {
+                    Ok((Some(Err(errors)), choices, many, inlines, inline_states))
+                }
                 Err(other) => Err(other),
             }
         })
@@ -1145,6 +1194,7 @@ pub(super) async fn add(
     };
     let state = FormState {
         many,
+        inlines: inlines.into_iter().zip(inline_states).collect(),
         html: BTreeMap::new(),
         values: &values,
         errors: &errors,
@@ -1186,6 +1236,7 @@ pub(super) async fn change(
     let key = pk.clone();
     let fields_for_db = fields.clone();
     let posted_data = submitted.then(|| data.clone());
+    let inlines = inlines_for(admin, &perms);
     let loaded = req
         .db()
         .run(move |conn| {
@@ -1193,8 +1244,12 @@ pub(super) async fn change(
             let choices = choices_of(conn, &fields_for_db)?;
             let relations = super::related::many_to_many(meta);
             let many = many_states(conn, &relations, Some(&before.pk), posted_data.as_ref())?;
+            let mut inline_states: InlineStates = inlines
+                .iter()
+                .map(|i| i.state(conn, Some(&before.pk), posted_data.as_ref()))
+                .collect::<Result<_, _>>()?;
             if !submitted {
-                return Ok((before, None, choices, many));
+                return Ok((before, None, choices, many, inlines, inline_states));
             }
             let bad_choices = many_errors(&many);
             // In the form's order, as Django lists them.
@@ -1219,6 +1274,10 @@ pub(super) async fn change(
                 }
                 let mut changed = changed.clone();
                 changed.extend(save_many(conn, &relations, &many, &row.pk)?);
+                match save_inlines(conn, &inlines, &mut inline_states, &row.pk)? {
+                    Ok(labels) => changed.extend(labels),
+                    Err(errors) => return Err(crate::db::Error::InvalidInput { model: meta.name, errors }),
+                }
                 let message = if changed.is_empty() {
                     "No fields changed.".to_owned()
                 } else {
@@ -1228,15 +1287,15 @@ pub(super) async fn change(
                 Ok(row)
             });
             match outcome {
-                Ok(row) => Ok((row, Some(Ok(())), choices, many)),
+                Ok(row) => Ok((row, Some(Ok(())), choices, many, inlines, inline_states)),
                 Err(crate::db::Error::InvalidInput { errors, .. }) => {
-                    Ok((before, Some(Err((errors, posted))), choices, many))
+                    Ok((before, Some(Err((errors, posted))), choices, many, inlines, inline_states))
                 }
                 Err(other) => Err(other),
             }
         })
         .await;
-    let (row, saved, choices, many) = match loaded {
+    let (row, saved, choices, many, inlines, inline_states) = match loaded {
         Err(crate::db::Error::DoesNotExist { .. }) => {
             req.messages()?.warning(format!(
                 "{} with ID “{pk}” doesn’t exist. Perhaps it was deleted?",
@@ -1268,8 +1327,15 @@ pub(super) async fn change(
             super::users::password_summary(values.get("password").map_or("", String::as_str), &url),
         );
     }
-    let state =
-        FormState { many, html, values: &values, errors: &errors, choices: &choices, read_only: !rights.change };
+    let state = FormState {
+        many,
+        inlines: inlines.into_iter().zip(inline_states).collect(),
+        html,
+        values: &values,
+        errors: &errors,
+        choices: &choices,
+        read_only: !rights.change,
+    };
     let verb = if rights.change { "Change" } else { "View" };
     change_form(
         &req,
