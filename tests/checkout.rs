@@ -259,3 +259,33 @@ fn customers_log_in_with_their_email_through_a_second_backend() {
     assert_eq!(wrong.status(), 200, "the form again");
     assert!(wrong.text().contains(manouche::auth::views::INVALID_LOGIN));
 }
+
+#[test]
+fn a_customer_reviews_a_tea_once_through_the_review_form() {
+    let client = Client::new(example_shop::configure(Project::new(seeded_settings()))).unwrap().enforce_csrf_checks();
+    assert_eq!(
+        client.get("/products/hojicha/review/").send().header("location"),
+        Some("/accounts/login/?next=/products/hojicha/review/")
+    );
+    sign_up(&client, "grace");
+    let page = client.get("/products/hojicha/").send().text();
+    assert!(page.contains(r#"href="/products/hojicha/review/">Write a review</a>"#), "{page}");
+    let form = client.get("/products/hojicha/review/").send().text();
+    assert!(form.contains(r#"<option value="5">"#) && form.contains("<textarea name=\"body\""), "{form}");
+    let token = token_in(&form);
+    let post = |rating: &str, body: &str| {
+        client
+            .post("/products/hojicha/review/")
+            .form(&[("csrfmiddlewaretoken", token.as_str()), ("rating", rating), ("body", body)])
+            .send()
+    };
+    let bad = post("7", "").text();
+    assert!(bad.contains("Select a valid choice. 7 is not one of the available choices."), "{bad}");
+    assert!(bad.contains("This field is required."), "{bad}");
+    let saved = post("4", "Nutty <and> calm.");
+    assert_eq!((saved.status(), saved.header("location")), (302, Some("/products/hojicha/")));
+    let page = client.get("/products/hojicha/").send().text();
+    assert!(page.contains("<strong title=\"Very good\">4/5</strong> Nutty &#60;and&#62; calm."), "{page}");
+    let again = post("5", "Even better.").text();
+    assert!(again.contains("You have already reviewed this tea."), "{again}");
+}

@@ -195,3 +195,70 @@ pub async fn api_product(req: Request, id: Path<i64>) -> manouche::Result<Json<P
     let product = Product::objects().filter(Product::id.eq(id)).get(&req.db()).await?;
     Ok(Json(product))
 }
+
+/// The review form: stars and a few words.
+#[derive(manouche::forms::Form, Debug)]
+pub struct ReviewForm {
+    /// 1 to 5 (a select of `Stars`).
+    rating: super::models::Stars,
+    /// What the customer thought.
+    #[form(textarea, max_length = 2000, label = "Your review")]
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "shop/review.html")]
+struct ReviewPage {
+    ctx: RequestContext,
+    product: Product,
+    form: manouche::forms::FormHtml,
+}
+
+/// `/products/<slug>/review/`: a logged-in customer reviews a product, once.
+#[view(GET, POST)]
+#[login_required]
+pub async fn review(
+    req: Request,
+    slug: Path<String>,
+    data: manouche::forms::FormData,
+) -> manouche::Result<HttpResponse> {
+    use manouche::forms::Form as _;
+    let slug = slug.into_inner();
+    let product =
+        Product::objects().filter(Product::slug.eq(slug)).filter(Product::active.eq(true)).get(&req.db()).await?;
+    let mut form = ReviewForm::form(&data);
+    if let Some(review) = form.cleaned() {
+        let Some(user) = req.user()?.get().cloned() else { return manouche::auth::redirect_to_login(&req) };
+        let (rating, body, product_id) = (review.rating, review.body.clone(), product.id);
+        let saved = req
+            .db()
+            .run(move |conn| {
+                let customer = super::checkout::customer_of(conn, &user)?;
+                let already = Review::objects()
+                    .filter(Review::product.eq(product_id))
+                    .filter(Review::customer.eq(customer.id))
+                    .exists_sync(conn)?;
+                if already {
+                    return Ok(false);
+                }
+                let review = Review {
+                    id: 0,
+                    product: manouche::db::ForeignKey::new(product_id),
+                    customer: manouche::db::ForeignKey::new(customer.id),
+                    rating,
+                    body,
+                    created_at: manouche::db::now(),
+                };
+                review.save_sync(conn).map(|_| true)
+            })
+            .await?;
+        if saved {
+            req.messages()?.success(format!("Thank you for reviewing {}.", product.name))?;
+            return Ok(manouche::http::redirect(&product_detail::url(product.slug.as_str())?));
+        }
+        form.add_error(None, "You have already reviewed this tea.");
+    }
+    let action = review::url(product.slug.as_str())?;
+    let form = form.render(&req.context(), &action, "Post the review");
+    render(&ReviewPage { ctx: req.context(), product, form })
+}

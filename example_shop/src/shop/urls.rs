@@ -24,6 +24,7 @@ pub fn urls() -> Urls {
         path("orders/{reference:uuid}/", checkout::order_detail),
         path("accounts/signup/", accounts::signup),
         path("products/{slug:slug}/publish/", accounts::publish),
+        path("products/{slug:slug}/review/", catalogue::review),
         include(
             "api/",
             urlpatterns![
