@@ -78,14 +78,35 @@ fn a_customer_signs_up_keeps_the_cart_checks_out_and_sees_only_their_orders() {
 
     let checkout = client.get("/checkout/").send().text();
     assert!(checkout.contains(r#"<td class="price checkout-total">13.00</td>"#), "6.50 × 2: {checkout}");
-    let placed = client.post("/checkout/").form(&[("csrfmiddlewaretoken", token_in(&checkout))]).send();
+    assert!(checkout.contains(r#"<textarea name="address""#), "the address form: {checkout}");
+    let token = token_in(&checkout);
+    let address = |postcode: &'static str| {
+        [
+            ("csrfmiddlewaretoken", token.as_str()),
+            ("ship_to", "Ada Lovelace"),
+            ("address", "12 St James's Square"),
+            ("postcode", postcode),
+            ("city", "London"),
+        ]
+    };
+    let refused = client.post("/checkout/").form(&address("SW1Y <4JH>")).send().text();
+    assert!(refused.contains("Enter a valid postcode."), "no order without a valid address: {refused}");
+    assert!(refused.contains("12 St James&#x27;s Square"), "the address is kept: {refused}");
+    let placed = client.post("/checkout/").form(&address("sw1y 4jh")).send();
     assert_eq!(placed.status(), 302, "{}", placed.text());
     let location = placed.header("location").unwrap().to_owned();
     assert!(location.starts_with("/orders/"), "{location}");
     let order_page = client.get(&location).send().text();
     assert!(order_page.contains("Thank you! Your order"), "{order_page}");
     assert!(order_page.contains(r#"<td class="price order-total">13.00</td>"#), "{order_page}");
+    assert!(order_page.contains("Ada Lovelace<br>12 St James&#39;s Square<br>SW1Y 4JH London"), "{order_page}");
     assert!(client.get("/").send().text().contains("Cart (0)"), "the cart is emptied");
+    let shipped = client.db().run_sync(|conn| Order::objects().first_sync(conn)).unwrap().unwrap();
+    assert_eq!(
+        (shipped.postcode.as_str(), shipped.city.as_str()),
+        ("SW1Y 4JH", "London"),
+        "the postcode hook upper-cases"
+    );
     let stock = client
         .db()
         .run_sync(|conn| Product::objects().filter(Product::slug.eq("gunpowder")).get_sync(conn))
@@ -197,7 +218,14 @@ fn racing_checkouts_for_the_last_tins_never_oversell() {
                 std::thread::spawn(move || {
                     let token = token_in(&browser.get("/checkout/").body);
                     barrier.wait();
-                    let response = browser.post_form("/checkout/", &[("csrfmiddlewaretoken", &token)], &[]);
+                    let address = [
+                        ("csrfmiddlewaretoken", token.as_str()),
+                        ("ship_to", name.as_str()),
+                        ("address", "1 Main St"),
+                        ("postcode", "12345"),
+                        ("city", "Lyon"),
+                    ];
+                    let response = browser.post_form("/checkout/", &address, &[]);
                     (name, response.status, response.header("location").unwrap_or_default().to_owned())
                 })
             })

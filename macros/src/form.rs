@@ -191,6 +191,7 @@ fn expand_inner(item: TokenStream) -> syn::Result<TokenStream> {
     let mut statics = Vec::new();
     let mut cleans = Vec::new();
     let mut idents = Vec::new();
+    let mut locals = Vec::new();
     let mut values = Vec::new();
     for (index, field) in fields.named.iter().enumerate() {
         let Some(ident) = &field.ident else { continue };
@@ -220,15 +221,18 @@ fn expand_inner(item: TokenStream) -> syn::Result<TokenStream> {
             #(#sets)*
             f
         }});
+        // A hygienic local: a hook named like its field (`clean = postcode`) still names the function.
+        let local = quote::format_ident!("value_{}", index, span = Span::mixed_site());
         let hook = options.hook.as_ref().map(|hook| {
             quote_spanned! {hook.span()=>
-                let #ident = ::manouche::forms::__field_hook::<#ty>(#ident, #field_name, #hook, errors);
+                let #local = ::manouche::forms::__field_hook::<#ty>(#local, #field_name, #hook, errors);
             }
         });
         cleans.push(quote! {
-            let #ident = ::manouche::forms::__clean_field::<#ty>(data, &fields[#index], errors);
+            let #local = ::manouche::forms::__clean_field::<#ty>(data, &fields[#index], errors);
             #hook
         });
+        locals.push(local);
         values.push(quote!(::manouche::forms::FormValue::to_form(&self.#ident)));
         idents.push(ident.clone());
     }
@@ -263,7 +267,7 @@ fn expand_inner(item: TokenStream) -> syn::Result<TokenStream> {
             ) -> ::core::option::Option<Self> {
                 let fields = <Self as ::manouche::forms::Form>::fields();
                 #(#cleans)*
-                ::core::option::Option::Some(Self { #(#idents: #idents?),* })
+                ::core::option::Option::Some(Self { #(#idents: #locals?),* })
             }
 
             fn __values(&self) -> ::std::vec::Vec<::std::vec::Vec<::std::string::String>> {

@@ -54,7 +54,7 @@ impl From<manouche::db::Error> for Refusal {
 /// Places the order in the open transaction: each line's stock decremented only if enough is
 /// left (a conditional `UPDATE`, so two buyers of the last tin cannot both succeed), the items
 /// at the current prices.
-fn place(conn: &mut Connection, user: &User, lines: &[(i64, u32)]) -> Result<Order, Refusal> {
+fn place(conn: &mut Connection, user: &User, lines: &[(i64, u32)], to: &AddressForm) -> Result<Order, Refusal> {
     let customer = customer_of(conn, user)?;
     let order = Order {
         id: 0,
@@ -62,6 +62,10 @@ fn place(conn: &mut Connection, user: &User, lines: &[(i64, u32)]) -> Result<Ord
         customer: ForeignKey::new(customer.id),
         status: OrderStatus::Pending,
         placed_at: manouche::db::now(),
+        ship_to: to.ship_to.clone(),
+        address: to.address.clone(),
+        postcode: to.postcode.clone(),
+        city: to.city.clone(),
     }
     .save_sync(conn)?;
     let mut items = Vec::with_capacity(lines.len());
@@ -95,18 +99,43 @@ fn place(conn: &mut Connection, user: &User, lines: &[(i64, u32)]) -> Result<Ord
     Ok(order)
 }
 
+/// Where the order goes: the checkout's form.
+#[derive(manouche::forms::Form, Debug, Clone)]
+pub struct AddressForm {
+    #[form(max_length = 100, label = "Full name")]
+    ship_to: String,
+    #[form(textarea, max_length = 500, label = "Street address")]
+    address: String,
+    #[form(max_length = 12, clean = postcode)]
+    postcode: String,
+    #[form(max_length = 100, label = "Town or city")]
+    city: String,
+}
+
+/// Letters, digits, spaces and hyphens: a postcode of most countries.
+fn postcode(text: String) -> Result<String, String> {
+    if text.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-') {
+        Ok(text.to_uppercase())
+    } else {
+        Err("Enter a valid postcode.".to_owned())
+    }
+}
+
 #[derive(Template)]
 #[template(path = "shop/checkout.html")]
 struct CheckoutPage {
     ctx: RequestContext,
     lines: Vec<Line>,
     total: Decimal,
+    form: manouche::forms::FormHtml,
 }
 
-/// `/checkout/`: GET shows the cart and a form; POST places the order (login required).
+/// `/checkout/`: GET shows the cart and the address form; POST places the order (login
+/// required) once the address is valid.
 #[view(GET, POST)]
 #[login_required]
-pub async fn checkout(req: Request) -> manouche::Result<HttpResponse> {
+pub async fn checkout(req: Request, data: manouche::forms::FormData) -> manouche::Result<HttpResponse> {
+    use manouche::forms::Form as _;
     let session = req.session()?;
     let cart = Cart::load(&session);
     let (lines, total) = super::cart::lines(&req, &cart).await?;
@@ -115,9 +144,17 @@ pub async fn checkout(req: Request) -> manouche::Result<HttpResponse> {
         messages.info("Your cart is empty: add some tea first.")?;
         return Ok(manouche::http::redirect(&super::cart::cart_detail::url()?));
     }
-    if req.method() != manouche::http::Method::POST {
-        return render(&CheckoutPage { ctx: req.context(), lines, total });
+    let mut form = AddressForm::form(&data);
+    if !data.is_submitted()
+        && let Some(user) = req.user()?.get()
+    {
+        let name = format!("{} {}", user.first_name, user.last_name);
+        form = form.initial("ship_to", name.trim());
     }
+    let Some(address) = form.cleaned().cloned() else {
+        let form = form.render(&req.context(), &checkout::url()?, "Place the order");
+        return render(&CheckoutPage { ctx: req.context(), lines, total, form });
+    };
     let Some(user) = req.user()?.get().cloned() else {
         return manouche::auth::redirect_to_login(&req);
     };
@@ -128,7 +165,7 @@ pub async fn checkout(req: Request) -> manouche::Result<HttpResponse> {
             let mut refusal = None;
             // A refusal rolls the whole transaction back: no order, no stock taken.
             let placed = manouche::db::atomic(conn, |conn| {
-                place(conn, &user, &wanted).map_err(|why| match why {
+                place(conn, &user, &wanted, &address).map_err(|why| match why {
                     Refusal::Db(error) => error,
                     other => {
                         refusal = Some(other);

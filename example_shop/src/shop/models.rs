@@ -131,6 +131,18 @@ pub struct Order {
     /// When it was placed.
     #[field(auto_now_add)]
     pub placed_at: DateTime,
+    /// Who the parcel goes to.
+    #[field(max_length = 100, default = "")]
+    pub ship_to: String,
+    /// The street address, on one or more lines.
+    #[field(default = "")]
+    pub address: String,
+    /// The postcode.
+    #[field(max_length = 12, default = "")]
+    pub postcode: String,
+    /// The town or city.
+    #[field(max_length = 100, default = "")]
+    pub city: String,
 }
 
 /// One line of an order: a product, a quantity and the price paid.

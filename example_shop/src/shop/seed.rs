@@ -159,6 +159,10 @@ fn seed_customers_reviews_and_orders(conn: &mut manouche::db::Connection) -> Res
             customer: ForeignKey::to(ada.clone()),
             status: OrderStatus::Paid,
             placed_at: Default::default(),
+            ship_to: "Ada Lovelace".into(),
+            address: "12 St James's Square".into(),
+            postcode: "SW1Y 4JH".into(),
+            city: "London".into(),
         }
         .save_sync(conn)?;
         let mut lines = Vec::new();

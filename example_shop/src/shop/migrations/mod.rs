@@ -6,7 +6,10 @@ pub mod m0001_initial;
 #[path = "0002_customer_user.rs"]
 pub mod m0002_customer_user;
 
+#[path = "0003_order_ship_to_and_more.rs"]
+pub mod m0003_order_ship_to_and_more;
+
 /// The app's migrations, in order: what `App::migrations` takes.
 pub fn all() -> Vec<manouche::migrations::Migration> {
-    vec![m0001_initial::migration(), m0002_customer_user::migration()]
+    vec![m0001_initial::migration(), m0002_customer_user::migration(), m0003_order_ship_to_and_more::migration()]
 }

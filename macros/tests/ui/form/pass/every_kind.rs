@@ -10,6 +10,10 @@ enum Kind {
     B,
 }
 
+fn code(code: Option<String>) -> Result<Option<String>, String> {
+    Ok(code)
+}
+
 fn lower(text: String) -> Result<String, String> {
     Ok(text.to_lowercase())
 }
@@ -52,6 +56,9 @@ struct Every {
     #[form(required = false)]
     flag: bool,
     r#type: Option<String>,
+    /// A hook named like its field still names the function.
+    #[form(clean = code)]
+    code: Option<String>,
 }
 
 impl Every {
