@@ -525,6 +525,10 @@ fn an_order_s_items_are_edited_inline_on_its_page() {
             ("reference".into(), order.reference.to_string()),
             ("customer".into(), order.customer.id().to_string()),
             ("status".into(), manouche::db::Choices::value(order.status).to_owned()),
+            ("ship_to".into(), order.ship_to.clone()),
+            ("address".into(), order.address.clone()),
+            ("postcode".into(), order.postcode.clone()),
+            ("city".into(), order.city.clone()),
             ("orderitem_set-TOTAL_FORMS".into(), total.to_string()),
         ];
         for (i, item) in items.iter().enumerate() {

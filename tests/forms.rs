@@ -284,3 +284,122 @@ fn a_view_shows_checks_and_re_renders_a_form_with_its_csrf_token() {
         .send();
     assert_eq!(too_large.status(), 413, "{}", too_large.text());
 }
+
+// Model forms, on the shop's products.
+
+mod model_forms {
+    use std::sync::Mutex;
+
+    use example_shop::shop::models::{Category, Product};
+    use manouche::db::{Model as _, SaveEvent};
+    use manouche::forms::{FormData, ModelForm};
+    use manouche::prelude::ExpressionMethods as _;
+
+    static SAVED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    fn data(pairs: &[(&str, &str)]) -> FormData {
+        FormData::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn a_model_form_validates_checks_uniqueness_and_saves_through_the_model() {
+        let receiver = manouche::db::post_save::<Product>().connect(|event: &SaveEvent<Product>| {
+            SAVED.lock().unwrap().push(event.instance.slug.clone());
+        });
+        let client = crate::shop::seeded_client();
+        let unknown = ModelForm::of::<Product>().fields(&["name", "colour"]).unwrap_err().to_string();
+        assert!(unknown.contains("Product has no field `colour`."), "{unknown}");
+
+        let fields = ["name", "slug", "category", "description", "price", "stock", "tags"];
+        let result = client.db().run_sync(move |conn| {
+            let green = Category::objects().filter(Category::slug.eq("green")).get_sync(conn)?.id.to_string();
+            let form = || ModelForm::of::<Product>().fields(&fields);
+
+            // Unbound: the category is a select of the categories, the tags a multi-select.
+            let mut empty = form()?;
+            empty.load_sync(conn, None, None)?;
+            let html = empty.as_div().to_string();
+            assert!(
+                html.contains(
+                    r#"<select name="category" id="id_category" required><option value="">---------</option>"#
+                ),
+                "{html}"
+            );
+            assert!(html.contains(r#"<select name="tags" id="id_tags" multiple>"#), "{html}");
+            assert!(!html.contains("name=\"active\""), "only the chosen fields");
+
+            // Errors: a taken slug (unique, checked against the database), a bad price, an unknown tag.
+            let mut bad = form()?;
+            let posted = data(&[
+                ("name", "Matcha"),
+                ("slug", "gunpowder"),
+                ("category", &green),
+                ("description", "Whisked."),
+                ("price", "1.234"),
+                ("stock", "3"),
+                ("tags", "424242"),
+            ]);
+            bad.load_sync(conn, None, Some(&posted))?;
+            assert!(bad.save_sync(conn)?.is_none());
+            let errors = bad.errors().to_vec();
+            assert!(
+                errors.contains(&("price".into(), "Ensure that there are no more than 2 decimal places.".into())),
+                "{errors:?}"
+            );
+            assert!(
+                errors.contains(&(
+                    "tags".into(),
+                    "Select a valid choice. 424242 is not one of the available choices.".into()
+                )),
+                "{errors:?}"
+            );
+            assert!(bad.as_div().to_string().contains(r#"value="Matcha""#), "values kept");
+            let taken = errors.iter().any(|(f, m)| f == "slug" && m == "Product with this Slug already exists.");
+
+            // Saved: through `save()`, so `post_save` runs; the tags linked.
+            let organic = manouche::db::model("shop.Tag")
+                .unwrap()
+                .dump(conn)?
+                .into_iter()
+                .find(|r| r.display == "organic")
+                .unwrap()
+                .pk;
+            let mut good = form()?;
+            let posted = data(&[
+                ("name", "Matcha"),
+                ("slug", "matcha"),
+                ("category", &green),
+                ("description", "Whisked."),
+                ("price", "14.00"),
+                ("stock", "3"),
+                ("tags", &organic),
+            ]);
+            good.load_sync(conn, None, Some(&posted))?;
+            let row = good.save_sync(conn)?.expect("valid");
+            let matcha = Product::objects().filter(Product::slug.eq("matcha")).get_sync(conn)?;
+            assert_eq!(row.pk, matcha.id.to_string());
+            assert_eq!(matcha.tags().all_sync(conn)?.len(), 1);
+
+            // Changing: only what changed is reported; the row keeps its key.
+            let mut edit = form()?;
+            let posted = data(&[
+                ("name", "Matcha"),
+                ("slug", "matcha"),
+                ("category", &green),
+                ("description", "Whisked."),
+                ("price", "15.00"),
+                ("stock", "3"),
+            ]);
+            edit.load_sync(conn, Some(&row.pk), Some(&posted))?;
+            edit.save_sync(conn)?.expect("valid");
+            assert_eq!(edit.changed(), ["Price", "Tags"]);
+            Ok::<_, manouche::db::Error>(taken)
+        });
+        manouche::db::post_save::<Product>().disconnect(receiver);
+        assert!(result.unwrap(), "the taken slug is reported");
+        assert!(
+            SAVED.lock().unwrap().iter().filter(|s| *s == "matcha").count() >= 2,
+            "post_save ran for the add and the change"
+        );
+    }
+}

@@ -131,17 +131,17 @@ pub struct Order {
     /// When it was placed.
     #[field(auto_now_add)]
     pub placed_at: DateTime,
-    /// Who the parcel goes to.
-    #[field(max_length = 100, default = "")]
+    /// Who the parcel goes to (blank on orders placed before addresses were asked for).
+    #[field(max_length = 100, default = "", blank)]
     pub ship_to: String,
     /// The street address, on one or more lines.
-    #[field(default = "")]
+    #[field(default = "", blank)]
     pub address: String,
     /// The postcode.
-    #[field(max_length = 12, default = "")]
+    #[field(max_length = 12, default = "", blank)]
     pub postcode: String,
     /// The town or city.
-    #[field(max_length = 100, default = "")]
+    #[field(max_length = 100, default = "", blank)]
     pub city: String,
 }
 

@@ -24,7 +24,6 @@
 mod inlines;
 pub mod migrations;
 pub mod models;
-mod related;
 mod users;
 mod views;
 

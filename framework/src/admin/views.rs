@@ -13,9 +13,9 @@ use super::{LogEntry, ModelAdmin};
 use crate::auth::{Permissions, User};
 use crate::db::registry::{self, ListRequest, Registered, Row};
 use crate::db::{Field, FieldType, ForeignKey, Model as _, ModelMeta, Widget};
-use crate::forms::FormData;
 use crate::forms::FormHtml;
 use crate::forms::render::escape;
+use crate::forms::{FormData, ModelForm};
 use crate::http::{Request, RequestContext};
 use crate::templates::render;
 
@@ -329,26 +329,9 @@ fn related_displays(
     Ok(found)
 }
 
-/// A field's value as the change list shows it: a target's display, a choice's label, a tick.
+/// A field's value as the change list shows it.
 fn cell(field: &Field, text: &str, related: Option<&BTreeMap<String, String>>) -> String {
-    if field.ty == FieldType::Bool {
-        let yes = text == "true";
-        return format!(
-            "<span class=\"{}\">{}</span>",
-            if yes { "yes" } else { "no" },
-            if yes { "✔ Yes" } else { "✘ No" }
-        );
-    }
-    if text.is_empty() {
-        return "-".to_owned();
-    }
-    if let Some(related) = related {
-        return esc(related.get(text).map_or(text, String::as_str));
-    }
-    if let Some((_, label)) = field.choices.iter().find(|(value, _)| *value == text) {
-        return esc(label);
-    }
-    esc(text)
+    crate::forms::display_value(field, text, related.and_then(|r| r.get(text)).map(String::as_str))
 }
 
 fn field_label(meta: &ModelMeta, name: &str) -> String {
@@ -714,286 +697,29 @@ pub(super) fn log(
 
 // ---------------------------------------------------------------- add, change, delete, history
 
-/// The fields of the add and change pages.
-fn form_fields(admin: &ModelAdmin) -> Vec<&'static Field> {
-    let meta = admin.meta();
-    if admin.fields.is_empty() {
-        meta.fields
+/// The model form of `admin`'s add and change pages.
+fn model_form(
+    admin: &'static ModelAdmin,
+    registered: &'static dyn Registered,
+    read_only: bool,
+) -> crate::Result<ModelForm> {
+    let mut form = ModelForm::new(registered);
+    if !admin.fields.is_empty() {
+        form = form.fields(admin.fields)?;
+    } else if !admin.readonly_fields.is_empty() {
+        // Read-only fields are shown even when not editable (timestamps).
+        let meta = admin.meta();
+        let mut names: Vec<String> = meta
+            .fields
             .iter()
             .filter(|f| (f.editable || admin.readonly_fields.contains(&f.name.as_ref())) && f.widget != Widget::Hidden)
-            .collect()
-    } else {
-        admin.fields.iter().filter_map(|name| meta.field(name)).collect()
+            .map(|f| f.name.to_string())
+            .collect();
+        names.extend(form.relation_names().into_iter().map(str::to_owned));
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        form = form.fields(&names)?;
     }
-}
-
-fn editable(admin: &ModelAdmin, field: &Field) -> bool {
-    field.editable && !admin.readonly_fields.contains(&field.name.as_ref()) && field.widget != Widget::Hidden
-}
-
-/// The values a posted form gives the editable fields (an unticked box sends nothing: false).
-fn posted_values(admin: &ModelAdmin, data: &FormData) -> BTreeMap<String, String> {
-    form_fields(admin)
-        .into_iter()
-        .filter(|f| editable(admin, f))
-        .map(|f| {
-            let value = match (f.ty, data.get(&f.name)) {
-                (FieldType::Bool, Some(v)) => (!v.is_empty() && v != "false").to_string(),
-                (FieldType::Bool, None) => "false".to_owned(),
-                (FieldType::DateTime | FieldType::DateTimeTz, Some(v)) => v.replacen('T', " ", 1),
-                (_, v) => v.unwrap_or("").to_owned(),
-            };
-            (f.name.to_string(), value)
-        })
-        .collect()
-}
-
-/// Rows of each foreign key's target, for its select.
-fn choices_of(
-    conn: &mut crate::db::AnyConnection,
-    fields: &[&'static Field],
-) -> Result<BTreeMap<String, Vec<(String, String)>>, crate::db::Error> {
-    let mut choices = BTreeMap::new();
-    for field in fields {
-        if let Some(target) = field.relation.as_ref().and_then(|r| registry::model(&r.to.label())) {
-            let rows = target.dump(conn)?.into_iter().map(|r| (r.pk, r.display)).collect();
-            choices.insert(field.name.to_string(), rows);
-        }
-    }
-    Ok(choices)
-}
-
-/// A many-to-many relation as the form shows it.
-struct ManyState {
-    name: String,
-    label: String,
-    choices: Vec<(String, String)>,
-    selected: Vec<String>,
-}
-
-struct FormState<'a> {
-    many: Vec<ManyState>,
-    inlines: Vec<(super::inlines::Inline, super::inlines::InlineState)>,
-    /// HTML shown instead of a read-only field's value (a user's password summary).
-    html: BTreeMap<&'static str, String>,
-    values: &'a BTreeMap<String, String>,
-    errors: &'a [(String, String)],
-    choices: &'a BTreeMap<String, Vec<(String, String)>>,
-    read_only: bool,
-}
-
-fn field_html(admin: &ModelAdmin, field: &Field, state: &FormState<'_>, out: &mut String) {
-    let name = field.name.as_ref();
-    let value = state.values.get(name).map_or("", String::as_str);
-    let errors: Vec<&str> = state.errors.iter().filter(|(f, _)| f == name).map(|(_, m)| m.as_str()).collect();
-    let required = !(field.blank || field.nullable || field.ty == FieldType::Bool);
-    let _ = write!(out, "<div class=\"field field-{}{}\">", esc(name), if errors.is_empty() { "" } else { " errors" });
-    let _ = write!(
-        out,
-        "<label for=\"id_{}\"{}>{}:</label>",
-        esc(name),
-        if required && !state.read_only { " class=\"required\"" } else { "" },
-        esc(&capitalize(&field.verbose_name))
-    );
-    if !errors.is_empty() {
-        out.push_str("<ul class=\"errorlist\">");
-        for message in &errors {
-            let _ = write!(out, "<li>{}</li>", esc(message));
-        }
-        out.push_str("</ul>");
-    }
-    if let Some(html) = state.html.get(name) {
-        let _ = write!(out, "<div class=\"readonly\">{html}</div>");
-    } else if state.read_only || !editable(admin, field) {
-        let related = state.choices.get(name).map(|rows| rows.iter().cloned().collect::<BTreeMap<_, _>>());
-        let _ = write!(out, "<div class=\"readonly\">{}</div>", cell(field, value, related.as_ref()));
-    } else {
-        let id = format!("id_{}", esc(name));
-        let req_attr = if required { " required" } else { "" };
-        let max = field.max_length.map(|n| format!(" maxlength=\"{n}\"")).unwrap_or_default();
-        let prepopulate = admin
-            .prepopulated_fields
-            .iter()
-            .find(|(target, _)| *target == name)
-            .map(|(_, sources)| {
-                format!(
-                    " data-prepopulate=\"{}\"",
-                    sources.iter().map(|s| format!("id_{s}")).collect::<Vec<_>>().join(",")
-                )
-            })
-            .unwrap_or_default();
-        if let Some(rows) = state.choices.get(name) {
-            let _ = write!(
-                out,
-                "<select name=\"{}\" id=\"{id}\"{req_attr}><option value=\"\">---------</option>",
-                esc(name)
-            );
-            for (pk, display) in rows {
-                let _ = write!(
-                    out,
-                    "<option value=\"{}\"{}>{}</option>",
-                    esc(pk),
-                    if pk == value { " selected" } else { "" },
-                    esc(display)
-                );
-            }
-            out.push_str("</select>");
-        } else if !field.choices.is_empty() {
-            let _ = write!(out, "<select name=\"{}\" id=\"{id}\"{req_attr}>", esc(name));
-            if !required {
-                out.push_str("<option value=\"\">---------</option>");
-            }
-            for (choice, label) in field.choices {
-                let _ = write!(
-                    out,
-                    "<option value=\"{}\"{}>{}</option>",
-                    esc(choice),
-                    if *choice == value { " selected" } else { "" },
-                    esc(label)
-                );
-            }
-            out.push_str("</select>");
-        } else {
-            match field.widget {
-                Widget::Checkbox => {
-                    let _ = write!(
-                        out,
-                        "<input type=\"checkbox\" name=\"{}\" id=\"{id}\"{}>",
-                        esc(name),
-                        if value == "true" { " checked" } else { "" }
-                    );
-                }
-                Widget::TextArea => {
-                    let _ = write!(
-                        out,
-                        "<textarea name=\"{}\" id=\"{id}\" rows=\"6\"{req_attr}>{}</textarea>",
-                        esc(name),
-                        esc(value)
-                    );
-                }
-                widget => {
-                    let (kind, extra) = match widget {
-                        Widget::Integer => ("number", String::new()),
-                        Widget::Number => (
-                            "number",
-                            field.decimal_places.map_or_else(
-                                || " step=\"any\"".to_owned(),
-                                |p| {
-                                    if p == 0 {
-                                        " step=\"1\"".to_owned()
-                                    } else {
-                                        format!(" step=\"0.{}1\"", "0".repeat(p as usize - 1))
-                                    }
-                                },
-                            ),
-                        ),
-                        Widget::Email => ("email", String::new()),
-                        Widget::Date => ("date", String::new()),
-                        Widget::DateTime => ("datetime-local", " step=\"1\"".to_owned()),
-                        _ => ("text", String::new()),
-                    };
-                    let shown = if kind == "datetime-local" { value.replacen(' ', "T", 1) } else { value.to_owned() };
-                    let shown =
-                        if kind == "datetime-local" { shown.split('.').next().unwrap_or("").to_owned() } else { shown };
-                    let _ = write!(
-                        out,
-                        "<input type=\"{kind}\" name=\"{}\" value=\"{}\" id=\"{id}\"{max}{extra}{req_attr}{prepopulate}>",
-                        esc(name),
-                        esc(&shown)
-                    );
-                }
-            }
-        }
-    }
-    if !field.help_text.is_empty() {
-        let _ = write!(out, "<div class=\"helptext\">{}</div>", esc(&field.help_text));
-    }
-    out.push_str("</div>");
-}
-
-fn many_html(many: &ManyState, state: &FormState<'_>, out: &mut String) {
-    let name = esc(&many.name);
-    let errors: Vec<&str> = state.errors.iter().filter(|(f, _)| *f == many.name).map(|(_, m)| m.as_str()).collect();
-    let _ = write!(
-        out,
-        "<div class=\"field field-{name}{}\"><label for=\"id_{name}\">{}:</label>",
-        if errors.is_empty() { "" } else { " errors" },
-        esc(&many.label)
-    );
-    if !errors.is_empty() {
-        out.push_str("<ul class=\"errorlist\">");
-        for message in errors {
-            let _ = write!(out, "<li>{}</li>", esc(message));
-        }
-        out.push_str("</ul>");
-    }
-    if state.read_only {
-        let chosen: Vec<String> =
-            many.choices.iter().filter(|(k, _)| many.selected.contains(k)).map(|(_, d)| esc(d)).collect();
-        let _ = write!(
-            out,
-            "<div class=\"readonly\">{}</div></div>",
-            if chosen.is_empty() { "-".to_owned() } else { chosen.join(", ") }
-        );
-        return;
-    }
-    let _ = write!(
-        out,
-        "<input type=\"search\" class=\"filter-options\" data-for=\"id_{name}\" placeholder=\"Filter\" aria-label=\"Filter {}\"><select name=\"{name}\" id=\"id_{name}\" multiple>",
-        esc(&many.label.to_lowercase())
-    );
-    for (key, display) in &many.choices {
-        let selected = if many.selected.contains(key) { " selected" } else { "" };
-        let _ = write!(out, "<option value=\"{}\"{selected}>{}</option>", esc(key), esc(display));
-    }
-    out.push_str("</select><div class=\"helptext\">Hold down “Control”, or “Command” on a Mac, to select more than one.</div></div>");
-}
-
-/// The relations' states: choices, and what is chosen (`posted`, else `pk`'s links).
-fn many_states(
-    conn: &mut crate::db::AnyConnection,
-    relations: &[super::related::ManyToMany],
-    pk: Option<&str>,
-    posted: Option<&FormData>,
-) -> Result<Vec<ManyState>, crate::db::Error> {
-    let mut states = Vec::new();
-    for relation in relations {
-        let choices = relation.choices(conn)?;
-        let selected = match (posted, pk) {
-            (Some(data), _) => data.get_all(&relation.name).into_iter().map(str::to_owned).collect(),
-            (None, Some(pk)) => relation.chosen(conn, pk)?,
-            (None, None) => Vec::new(),
-        };
-        states.push(ManyState { name: relation.name.clone(), label: relation.label.clone(), choices, selected });
-    }
-    Ok(states)
-}
-
-/// Django's message for chosen keys that are not among the choices.
-fn many_errors(states: &[ManyState]) -> Vec<(String, String)> {
-    states
-        .iter()
-        .filter_map(|state| {
-            let bad = state.selected.iter().find(|key| !state.choices.iter().any(|(k, _)| k == *key))?;
-            Some((state.name.clone(), format!("Select a valid choice. {bad} is not one of the available choices.")))
-        })
-        .collect()
-}
-
-/// Links the saved row to what each relation's state chose; the labels of those that changed.
-fn save_many(
-    conn: &mut crate::db::AnyConnection,
-    relations: &[super::related::ManyToMany],
-    states: &[ManyState],
-    pk: &str,
-) -> Result<Vec<String>, crate::db::Error> {
-    let mut changed = Vec::new();
-    for (relation, state) in relations.iter().zip(states) {
-        if relation.set(conn, pk, &state.selected)? {
-            changed.push(relation.label.clone());
-        }
-    }
-    Ok(changed)
+    Ok(form.read_only_fields(admin.readonly_fields).read_only(read_only).prepopulated(admin.prepopulated_fields))
 }
 
 /// The inlines of `admin`'s page, editable where the user may change the child model.
@@ -1008,13 +734,16 @@ fn inlines_for(admin: &'static ModelAdmin, perms: &crate::auth::Permissions) -> 
 
 type InlineStates = Vec<super::inlines::InlineState>;
 
+/// The labels of what changed, or the errors (`(field, message)`).
+type InlineOutcome = Result<Vec<String>, Vec<(String, String)>>;
+
 /// Saves every editable inline under `pk`; the labels of those that changed, or the errors.
 fn save_inlines(
     conn: &mut crate::db::AnyConnection,
     inlines: &[super::inlines::Inline],
     states: &mut InlineStates,
     pk: &str,
-) -> Result<Result<Vec<String>, Vec<(String, String)>>, crate::db::Error> {
+) -> Result<InlineOutcome, crate::db::Error> {
     let mut changed = Vec::new();
     let mut errors = Vec::new();
     for (inline, state) in inlines.iter().zip(states.iter_mut()) {
@@ -1029,36 +758,28 @@ fn save_inlines(
     Ok(if errors.is_empty() { Ok(changed) } else { Err(errors) })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn change_form(
     req: &Request,
-    admin: &ModelAdmin,
-    state: &FormState<'_>,
+    form: &ModelForm,
+    inlines: &[(super::inlines::Inline, super::inlines::InlineState)],
     title: &str,
     crumb: &str,
-    delete_url: Option<String>,
-    history_url: Option<String>,
+    links: (Option<String>, Option<String>),
 ) -> crate::Result<HttpResponse> {
-    let meta = admin.meta();
+    let meta = form.meta();
+    let (delete_url, history_url) = links;
     let mut html = String::new();
     if let Some(history) = &history_url {
         let _ = write!(html, "<p class=\"object-tools\"><a href=\"{history}\" class=\"historylink\">History</a></p>");
     }
-    if !state.errors.is_empty() {
-        let count = state.errors.len();
+    if !form.errors().is_empty() {
+        let count = form.errors().len();
         let _ = write!(
             html,
             "<p class=\"errornote\">{}</p>",
             if count == 1 { "Please correct the error below." } else { "Please correct the errors below." }
         );
-        let own = |f: &str| {
-            meta.field(f).is_some()
-                || state.many.iter().any(|m| m.name == f)
-                || state.inlines.iter().any(|(i, _)| f.starts_with(&format!("{}-", i.prefix)))
-        };
-        for (_, message) in state.errors.iter().filter(|(f, _)| f.is_empty() || !own(f)) {
-            let _ = write!(html, "<ul class=\"errorlist nonfield\"><li>{}</li></ul>", esc(message));
-        }
+        html.push_str(form.non_field_errors().as_str());
     }
     let _ = write!(
         html,
@@ -1067,24 +788,20 @@ fn change_form(
         req.context().csrf_input()
     );
     html.push_str("<fieldset class=\"module\">");
-    for field in form_fields(admin) {
-        field_html(admin, field, state, &mut html);
-    }
-    for many in &state.many {
-        many_html(many, state, &mut html);
-    }
-    for (inline, inline_state) in &state.inlines {
-        inline.html(inline_state, state.read_only || !inline.editable, &mut html);
-    }
+    html.push_str(form.as_div().as_str());
     html.push_str("</fieldset>");
-    if !state.read_only {
+    let read_only = form.is_read_only();
+    for (inline, state) in inlines {
+        inline.html(state, read_only || !inline.editable, &mut html);
+    }
+    if read_only {
+        let _ = write!(html, "<div class=\"submit-row\"><a href=\"{}\">Close</a></div>", model_url(meta)?);
+    } else {
         html.push_str("<div class=\"submit-row\"><button type=\"submit\" name=\"_save\" class=\"default\">Save</button><button type=\"submit\" name=\"_addanother\">Save and add another</button><button type=\"submit\" name=\"_continue\">Save and continue editing</button>");
         if let Some(delete) = delete_url {
             let _ = write!(html, "<a href=\"{delete}\" class=\"deletelink\">Delete</a>");
         }
         html.push_str("</div>");
-    } else {
-        let _ = write!(html, "<div class=\"submit-row\"><a href=\"{}\">Close</a></div>", model_url(meta)?);
     }
     html.push_str("</form>");
     page(req, title, crumbs(Some(meta), Some(crumb))?, html)
@@ -1121,95 +838,49 @@ pub(super) async fn add(
     if meta.label() == "auth.User" {
         return super::users::add_user(&req, &data).await;
     }
-    let fields = form_fields(admin);
-    let values = if data.is_submitted() {
-        posted_values(admin, &data)
-    } else {
-        fields
-            .iter()
-            .map(|f| {
-                let initial = match &f.default {
-                    Some(crate::db::Value::Bool(b)) => b.to_string(),
-                    Some(crate::db::Value::Int(n)) => n.to_string(),
-                    Some(crate::db::Value::Float(x)) => x.to_string(),
-                    Some(crate::db::Value::Text(t)) => t.to_string(),
-                    _ => String::new(),
-                };
-                (f.name.to_string(), initial)
-            })
-            .collect()
-    };
+    let form = model_form(admin, registered, false)?;
     let user_id = req.user()?.id().unwrap_or_default();
-    let submitted = data.is_submitted();
-    let to_save = values.clone();
-    let fields_for_db = fields.clone();
-    let posted = submitted.then(|| data.clone());
+    let posted = data.is_submitted().then(|| data.clone());
     let inlines = inlines_for(admin, &perms);
-    let (saved, choices, many, inlines, inline_states) = req
+    let (form, saved, inlines) = req
         .db()
         .run(move |conn| {
-            let choices = choices_of(conn, &fields_for_db)?;
-            let relations = super::related::many_to_many(meta);
-            let many = many_states(conn, &relations, None, posted.as_ref())?;
-            let mut inline_states: InlineStates =
+            let mut form = form;
+            form.load_sync(conn, None, posted.as_ref())?;
+            let mut states: InlineStates =
                 inlines.iter().map(|i| i.state(conn, None, posted.as_ref())).collect::<Result<_, _>>()?;
-            if !submitted {
-                return Ok((None, choices, many, inlines, inline_states));
+            if posted.is_none() {
+                return Ok((form, None, inlines.into_iter().zip(states).collect::<Vec<_>>()));
             }
-            let bad_choices = many_errors(&many);
             let outcome = crate::db::atomic(conn, |conn| {
-                let row = match registered.create(conn, &to_save) {
-                    Err(crate::db::Error::InvalidInput { model, mut errors }) => {
-                        errors.extend(bad_choices.iter().cloned());
-                        return Err(crate::db::Error::InvalidInput { model, errors });
-                    }
-                    other => other?,
+                let Some(row) = form.save_sync(conn)? else {
+                    return Err(crate::db::Error::InvalidInput { model: meta.name, errors: Vec::new() });
                 };
-                if !bad_choices.is_empty() {
-                    return Err(crate::db::Error::InvalidInput { model: meta.name, errors: bad_choices.clone() });
-                }
-                save_many(conn, &relations, &many, &row.pk)?;
-                if let Err(errors) = save_inlines(conn, &inlines, &mut inline_states, &row.pk)? {
+                if let Err(errors) = save_inlines(conn, &inlines, &mut states, &row.pk)? {
                     return Err(crate::db::Error::InvalidInput { model: meta.name, errors });
                 }
                 log(conn, user_id, meta, &row.pk, &row.display, super::ADDITION, "[{\"added\": {}}]")?;
                 Ok(row)
             });
-            match outcome {
-                Ok(row) => Ok((Some(Ok(row)), choices, many, inlines, inline_states)),
+            let saved = match outcome {
+                Ok(row) => Some(row),
                 Err(crate::db::Error::InvalidInput { errors, .. }) => {
-                    Ok((Some(Err(errors)), choices, many, inlines, inline_states))
+                    for (field, message) in errors {
+                        form.add_error(&field, message);
+                    }
+                    None
                 }
-                Err(other) => Err(other),
-            }
+                Err(other) => return Err(other),
+            };
+            Ok((form, saved, inlines.into_iter().zip(states).collect()))
         })
         .await?;
-    let errors = match saved {
-        Some(Ok(row)) => {
-            req.messages()?.success(format!("The {} “{}” was added successfully.", meta.verbose_name, row.display))?;
-            return Ok(crate::http::redirect(&after_save(&data, meta, &row.pk)?));
-        }
-        Some(Err(errors)) => errors,
-        None => Vec::new(),
-    };
-    let state = FormState {
-        many,
-        inlines: inlines.into_iter().zip(inline_states).collect(),
-        html: BTreeMap::new(),
-        values: &values,
-        errors: &errors,
-        choices: &choices,
-        read_only: false,
-    };
-    change_form(
-        &req,
-        admin,
-        &state,
-        &format!("Add {}", meta.verbose_name),
-        &format!("Add {}", meta.verbose_name),
-        None,
-        None,
-    )
+    if let Some(row) = saved {
+        req.messages()?.success(format!("The {} “{}” was added successfully.", meta.verbose_name, row.display))?;
+        return Ok(crate::http::redirect(&after_save(&data, meta, &row.pk)?));
+    }
+    let title = format!("Add {}", meta.verbose_name);
+    change_form(&req, &form, &inlines, &title, &title, (None, None))
 }
 
 #[crate::view(GET, POST, name = "change")]
@@ -1229,52 +900,34 @@ pub(super) async fn change(
     if !rights.see() || (data.is_submitted() && !rights.change) {
         return Err(denied());
     }
-    let submitted = data.is_submitted();
-    let posted = posted_values(admin, &data);
+    let mut form = model_form(admin, registered, !rights.change)?;
+    let url = format!("{}{}/", model_url(meta)?, pct(&pk));
+    if meta.label() == "auth.User" {
+        // The summary replaces the hash: the link leads to the password form.
+        form = form.field_html("password", String::new());
+    }
     let user_id = req.user()?.id().unwrap_or_default();
-    let fields = form_fields(admin);
-    let key = pk.clone();
-    let fields_for_db = fields.clone();
-    let posted_data = submitted.then(|| data.clone());
+    let posted = data.is_submitted().then(|| data.clone());
     let inlines = inlines_for(admin, &perms);
+    let key = pk.clone();
     let loaded = req
         .db()
         .run(move |conn| {
-            let before = registered.get(conn, &key)?;
-            let choices = choices_of(conn, &fields_for_db)?;
-            let relations = super::related::many_to_many(meta);
-            let many = many_states(conn, &relations, Some(&before.pk), posted_data.as_ref())?;
-            let mut inline_states: InlineStates = inlines
-                .iter()
-                .map(|i| i.state(conn, Some(&before.pk), posted_data.as_ref()))
-                .collect::<Result<_, _>>()?;
-            if !submitted {
-                return Ok((before, None, choices, many, inlines, inline_states));
+            let mut form = form;
+            form.load_sync(conn, Some(&key), posted.as_ref())?;
+            let key = form.pk().unwrap_or(&key).to_owned();
+            let mut states: InlineStates =
+                inlines.iter().map(|i| i.state(conn, Some(&key), posted.as_ref())).collect::<Result<_, _>>()?;
+            let display = registered.get(conn, &key)?.display;
+            if posted.is_none() {
+                return Ok((form, None, display, inlines.into_iter().zip(states).collect::<Vec<_>>()));
             }
-            let bad_choices = many_errors(&many);
-            // In the form's order, as Django lists them.
-            let changed: Vec<String> = meta
-                .fields
-                .iter()
-                .filter(|f| {
-                    posted.get(f.name.as_ref()).is_some_and(|new| before.value(&f.name).is_some_and(|old| old != new))
-                })
-                .map(|f| field_label(meta, &f.name))
-                .collect();
             let outcome = crate::db::atomic(conn, |conn| {
-                let row = match registered.update(conn, &key, &posted) {
-                    Err(crate::db::Error::InvalidInput { model, mut errors }) => {
-                        errors.extend(bad_choices.iter().cloned());
-                        return Err(crate::db::Error::InvalidInput { model, errors });
-                    }
-                    other => other?,
+                let Some(row) = form.save_sync(conn)? else {
+                    return Err(crate::db::Error::InvalidInput { model: meta.name, errors: Vec::new() });
                 };
-                if !bad_choices.is_empty() {
-                    return Err(crate::db::Error::InvalidInput { model: meta.name, errors: bad_choices.clone() });
-                }
-                let mut changed = changed.clone();
-                changed.extend(save_many(conn, &relations, &many, &row.pk)?);
-                match save_inlines(conn, &inlines, &mut inline_states, &row.pk)? {
+                let mut changed = form.changed().to_vec();
+                match save_inlines(conn, &inlines, &mut states, &row.pk)? {
                     Ok(labels) => changed.extend(labels),
                     Err(errors) => return Err(crate::db::Error::InvalidInput { model: meta.name, errors }),
                 }
@@ -1286,16 +939,20 @@ pub(super) async fn change(
                 log(conn, user_id, meta, &row.pk, &row.display, super::CHANGE, &message)?;
                 Ok(row)
             });
-            match outcome {
-                Ok(row) => Ok((row, Some(Ok(())), choices, many, inlines, inline_states)),
+            let saved = match outcome {
+                Ok(row) => Some(row),
                 Err(crate::db::Error::InvalidInput { errors, .. }) => {
-                    Ok((before, Some(Err((errors, posted))), choices, many, inlines, inline_states))
+                    for (field, message) in errors {
+                        form.add_error(&field, message);
+                    }
+                    None
                 }
-                Err(other) => Err(other),
-            }
+                Err(other) => return Err(other),
+            };
+            Ok((form, saved, display, inlines.into_iter().zip(states).collect()))
         })
         .await;
-    let (row, saved, choices, many, inlines, inline_states) = match loaded {
+    let (form, saved, display, inlines) = match loaded {
         Err(crate::db::Error::DoesNotExist { .. }) => {
             req.messages()?.warning(format!(
                 "{} with ID “{pk}” doesn’t exist. Perhaps it was deleted?",
@@ -1305,46 +962,24 @@ pub(super) async fn change(
         }
         other => other?,
     };
-    let (errors, values) = match saved {
-        Some(Ok(())) => {
-            req.messages()?
-                .success(format!("The {} “{}” was changed successfully.", meta.verbose_name, row.display))?;
-            return Ok(crate::http::redirect(&after_save(&data, meta, &row.pk)?));
-        }
-        Some(Err((errors, posted))) => {
-            let mut values: BTreeMap<String, String> =
-                row.values.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
-            values.extend(posted);
-            (errors, values)
-        }
-        None => (Vec::new(), row.values.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()),
-    };
-    let url = format!("{}{}/", model_url(meta)?, pct(&row.pk));
-    let mut html = BTreeMap::new();
-    if meta.label() == "auth.User" {
-        html.insert(
-            "password",
-            super::users::password_summary(values.get("password").map_or("", String::as_str), &url),
-        );
+    if let Some(row) = saved {
+        req.messages()?.success(format!("The {} “{}” was changed successfully.", meta.verbose_name, row.display))?;
+        return Ok(crate::http::redirect(&after_save(&data, meta, &row.pk)?));
     }
-    let state = FormState {
-        many,
-        inlines: inlines.into_iter().zip(inline_states).collect(),
-        html,
-        values: &values,
-        errors: &errors,
-        choices: &choices,
-        read_only: !rights.change,
+    let form = if meta.label() == "auth.User" {
+        let summary = super::users::password_summary(form.value("password").unwrap_or(""), &url);
+        form.field_html("password", summary)
+    } else {
+        form
     };
     let verb = if rights.change { "Change" } else { "View" };
     change_form(
         &req,
-        admin,
-        &state,
+        &form,
+        &inlines,
         &format!("{verb} {}", meta.verbose_name),
-        &row.display,
-        rights.delete.then(|| format!("{url}delete/")),
-        Some(format!("{url}history/")),
+        &display,
+        (rights.delete.then(|| format!("{url}delete/")), Some(format!("{url}history/"))),
     )
 }
 

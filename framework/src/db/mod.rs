@@ -60,7 +60,7 @@ pub use self::queryset::{PrefetchMany, PrefetchSet, QuerySet, ValueMaps, Values}
 #[doc(hidden)]
 pub use self::raw::Typed as __RawTyped;
 pub use self::raw::{RawQuery, RawRows};
-pub use self::registry::{ListRequest, Registered, Row, RowPage, model, models};
+pub use self::registry::{Entry, ListRequest, Registered, Row, RowPage, entry, model, models};
 pub use self::relations::{ForeignKey, ManyRelated, ManyToManyThrough, OnDelete, OneToOne, RelatedField};
 pub use self::signals::{DeleteEvent, ModelSignals, SaveEvent, post_delete, post_save, pre_delete, pre_save};
 pub use self::subqueries::{

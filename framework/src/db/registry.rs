@@ -347,16 +347,16 @@ where
                 None
             }
         };
+        // Uniqueness of the fields that are valid, reported beside the others' errors (Django's
+        // `validate_unique` after field cleaning).
+        let failed: Vec<String> = errors.iter().map(|(f, _)| f.clone()).collect();
+        errors.extend(unique_errors::<M>(conn, &text, None, &failed)?);
         // One message a field (the first problem found), in field-name order.
         errors.sort_by(|a, b| a.0.cmp(&b.0));
         errors.dedup_by(|a, b| a.0 == b.0);
         let Some(instance) = instance.filter(|_| errors.is_empty()) else {
             return Err(invalid(meta, errors));
         };
-        let taken = unique_errors(conn, &instance, None)?;
-        if !taken.is_empty() {
-            return Err(invalid(meta, taken));
-        }
         Ok(row(&instance.save_sync(conn)?))
     }
 
@@ -376,12 +376,12 @@ where
                 errors.push((name.clone(), message));
             }
         }
+        let texts = instance.to_texts();
+        let text = |name: &str| texts.iter().find(|(n, _)| *n == name).map(|(_, t)| t.clone()).unwrap_or_default();
+        let failed: Vec<String> = errors.iter().map(|(f, _)| f.clone()).collect();
+        errors.extend(unique_errors::<M>(conn, &text, Some(pk), &failed)?);
         if !errors.is_empty() {
             return Err(invalid(meta, errors));
-        }
-        let taken = unique_errors(conn, &instance, Some(pk))?;
-        if !taken.is_empty() {
-            return Err(invalid(meta, taken));
         }
         Ok(row(&instance.save_sync(conn)?))
     }
@@ -389,7 +389,7 @@ where
     fn delete(&self, conn: &mut AnyConnection, pk: &str) -> Result<super::Collected, Error> {
         let instance = find::<M>(conn, pk)?;
         let key = super::FieldValue::to_text(&instance.pk());
-        super::collector::delete(conn, self_entry::<M>(), std::slice::from_ref(&key))
+        super::collector::delete(conn, entry::<M>(), std::slice::from_ref(&key))
     }
 
     fn dump(&self, conn: &mut AnyConnection) -> Result<Vec<Row>, Error> {
@@ -471,8 +471,8 @@ where
     }
 }
 
-/// The registry entry of `M`, as a trait object.
-fn self_entry<M>() -> &'static dyn Registered
+/// The registry entry of `M`, as a trait object (what [`model`] finds by label, without the search).
+pub fn entry<M>() -> &'static dyn Registered
 where
     Entry<M>: Registered,
     M: 'static,
@@ -503,14 +503,21 @@ where
 /// Django's `validate_unique`: a unique field, or a `unique_together` group, whose value another
 /// row (not the one with key `own`) has already. A group's error belongs to the form as a whole
 /// (an empty field name), as Django's `NON_FIELD_ERRORS`.
-fn unique_errors<M>(conn: &mut AnyConnection, instance: &M, own: Option<&str>) -> Result<Vec<(String, String)>, Error>
+///
+/// `text` gives each field's value as text; fields in `failed` (whose value did not validate)
+/// are not checked, as Django leaves them out of `validate_unique`.
+fn unique_errors<M>(
+    conn: &mut AnyConnection,
+    text: &dyn Fn(&str) -> String,
+    own: Option<&str>,
+    failed: &[String],
+) -> Result<Vec<(String, String)>, Error>
 where
     M: ModelText,
     M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
 {
     let meta = M::meta();
-    let texts = instance.to_texts();
-    let text_of = |name: &str| texts.iter().find(|(n, _)| *n == name).map(|(_, t)| t.as_str());
+    let text_of = |name: &str| (!failed.iter().any(|f| f == name)).then(|| text(name));
     let own = own.map(str::to_owned);
     let mut errors = Vec::new();
     let mut groups: Vec<(Vec<&Field>, bool)> =
@@ -525,21 +532,20 @@ where
         }
     }
     for (fields, single) in groups {
-        let mut query = M::objects().__into_unordered();
-        let mut complete = true;
+        // `None` once a field of the group cannot take part (failed, empty and nullable, or not
+        // a value of its type: its own error says so).
+        let mut query = Some(M::objects().__into_unordered());
         for field in &fields {
-            match text_of(&field.name) {
-                // NULL is never equal to NULL: no conflict (as the database's constraint).
-                Some(text) if !(text.is_empty() && field.nullable) => {
-                    query = M::filter_text(query, &field.name, text)
-                        .map_err(|m| invalid(meta, vec![(field.name.to_string(), m)]))?;
-                }
-                _ => complete = false,
+            let Some(current) = query.take() else { break };
+            let Some(text) = text_of(&field.name) else { break };
+            let text = text.trim().to_owned();
+            // NULL is never equal to NULL: no conflict (as the database's constraint).
+            if text.is_empty() && field.nullable {
+                break;
             }
+            query = M::filter_text(current, &field.name, &text).ok();
         }
-        if !complete {
-            continue;
-        }
+        let Some(query) = query else { continue };
         let clashing = super::QuerySet::<M>::__new(query).limit(2).all_sync(conn)?;
         if clashing.iter().any(|other| Some(super::FieldValue::to_text(&other.pk())) != own) {
             let names: Vec<String> = fields.iter().map(|f| capitalize(&f.verbose_name)).collect();

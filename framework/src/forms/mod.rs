@@ -53,6 +53,8 @@
 //! A field's type says how it is read ([`FormValue`]); `Option<T>` fields are not required.
 
 mod data;
+mod many;
+mod model;
 pub(crate) mod render;
 mod validators;
 mod values;
@@ -61,6 +63,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 pub use self::data::{FormData, MAX_FORM_BODY};
+pub use self::model::{ModelForm, display_value};
 pub use self::render::FormHtml;
 pub use self::validators::{Check, is_email, is_slug, is_url};
 pub use self::values::{FormValue, REQUIRED, invalid_choice};

@@ -1,4 +1,4 @@
-//! Many-to-many relations on the add and change pages: a model's `#[many_to_many]` through
+//! Many-to-many relations of model forms: a model's `#[many_to_many]` through
 //! models, found in the registry, edited as a filterable multi-select (a user's groups and
 //! permissions, a product's tags).
 
@@ -8,11 +8,12 @@ use crate::db::registry::{self, ListRequest, Registered};
 use crate::db::{AnyConnection, Error, ModelMeta};
 
 /// One many-to-many relation of a model.
-pub(super) struct ManyToMany {
+#[derive(Clone, Debug)]
+pub(crate) struct ManyToMany {
     /// The form field's name: `tags`, `groups`, `user_permissions`.
-    pub(super) name: String,
+    pub(crate) name: String,
     /// Its label: `Tags`, `User permissions`.
-    pub(super) label: String,
+    pub(crate) label: String,
     through: &'static dyn Registered,
     /// The through model's key to the model edited.
     source: String,
@@ -34,7 +35,7 @@ fn snake(name: &str) -> String {
 }
 
 /// The many-to-many relations of `meta`: the generated through models with a key to it.
-pub(super) fn many_to_many(meta: &ModelMeta) -> Vec<ManyToMany> {
+pub(crate) fn many_to_many(meta: &ModelMeta) -> Vec<ManyToMany> {
     let label = meta.label();
     let mut found = Vec::new();
     for through in registry::models() {
@@ -76,7 +77,7 @@ pub(super) fn many_to_many(meta: &ModelMeta) -> Vec<ManyToMany> {
 
 impl ManyToMany {
     /// `(key, display)` of every row that may be chosen.
-    pub(super) fn choices(&self, conn: &mut AnyConnection) -> Result<Vec<(String, String)>, Error> {
+    pub(crate) fn choices(&self, conn: &mut AnyConnection) -> Result<Vec<(String, String)>, Error> {
         Ok(self.target.dump(conn)?.into_iter().map(|row| (row.pk, row.display)).collect())
     }
 
@@ -99,12 +100,12 @@ impl ManyToMany {
     }
 
     /// The target keys linked to `pk`.
-    pub(super) fn chosen(&self, conn: &mut AnyConnection, pk: &str) -> Result<Vec<String>, Error> {
+    pub(crate) fn chosen(&self, conn: &mut AnyConnection, pk: &str) -> Result<Vec<String>, Error> {
         Ok(self.links(conn, pk)?.into_iter().map(|(_, target)| target).collect())
     }
 
     /// Links `pk` to exactly `wanted` (keys among `choices`); whether anything changed.
-    pub(super) fn set(&self, conn: &mut AnyConnection, pk: &str, wanted: &[String]) -> Result<bool, Error> {
+    pub(crate) fn set(&self, conn: &mut AnyConnection, pk: &str, wanted: &[String]) -> Result<bool, Error> {
         let links = self.links(conn, pk)?;
         let wanted: BTreeSet<&str> = wanted.iter().map(String::as_str).collect();
         let gone: Vec<String> = links
