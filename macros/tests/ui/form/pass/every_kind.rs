@@ -71,5 +71,6 @@ fn main() {
     assert!(form.is_valid(), "{}", form.errors());
     assert_eq!(form.cleaned().map(|e| e.text.as_str()), Some("abc"));
     assert_eq!(Every::fields()[0].label, "Text");
-    assert_eq!(Every::fields().last().map(|f| f.name), Some("type"));
+    assert!(Every::fields().iter().any(|f| f.name == "type"), "a raw identifier's name has no `r#`");
+    assert_eq!(Every::fields().last().map(|f| f.name), Some("code"));
 }
