@@ -31,7 +31,7 @@ pub use self::views::INVALID_STAFF_LOGIN;
 
 pub use self::models::{ADDITION, CHANGE, DELETION, LogEntry};
 
-use crate::db::ModelMeta;
+use crate::db::{AnyConnection, ModelMeta};
 
 /// How the admin shows one model: what [`register!`](crate::admin::register) builds.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +56,8 @@ pub struct ModelAdmin {
     pub prepopulated_fields: &'static [(&'static str, &'static [&'static str])],
     /// Child models edited on the page, each with a foreign key to this one (Django's inlines).
     pub inlines: &'static [fn() -> &'static ModelMeta],
+    /// Custom actions of the change list, beside "Delete selected".
+    pub actions: &'static [Action],
 }
 
 impl ModelAdmin {
@@ -71,6 +73,7 @@ impl ModelAdmin {
         fields: &[],
         prepopulated_fields: &[],
         inlines: &[],
+        actions: &[],
     };
 
     pub(crate) fn meta(&self) -> &'static ModelMeta {
@@ -81,6 +84,36 @@ impl ModelAdmin {
 fn placeholder() -> &'static ModelMeta {
     unreachable!("ModelAdmin::DEFAULT is completed by `register!`, which always sets `model`")
 }
+
+/// A custom action of the change list (Django's admin actions): run on the selected rows.
+#[derive(Debug, Clone, Copy)]
+pub struct Action {
+    /// Its name in the form (the function's path).
+    pub name: &'static str,
+    /// What the action menu shows.
+    pub description: &'static str,
+    /// Loads the rows with these keys and runs the action on them; the success message.
+    pub run: fn(&mut AnyConnection, &[String]) -> Result<String, crate::db::Error>,
+}
+
+/// Runs a typed action on the rows with these keys: what `register!` wraps each action in.
+#[doc(hidden)]
+pub fn __run_action<M>(
+    conn: &mut AnyConnection,
+    keys: &[String],
+    action: fn(&mut AnyConnection, Vec<M>) -> Result<String, crate::db::Error>,
+) -> Result<String, crate::db::Error>
+where
+    M: crate::db::ModelText,
+    M::Query: diesel::query_dsl::LoadQuery<'static, AnyConnection, M>,
+{
+    let rows = crate::db::registry::load_keys::<M>(conn, keys)?;
+    action(conn, rows)
+}
+
+/// Checks a related column of `list_display` (`category.name`): what `register!` expands to.
+#[doc(hidden)]
+pub fn __related<T: crate::db::Model>(_key: &crate::db::ForeignKey<T>, _check: impl FnOnce(&T)) {}
 
 /// A registration, collected at link time.
 #[doc(hidden)]
@@ -108,9 +141,13 @@ pub fn get(app: &str, model: &str) -> Option<&'static ModelAdmin> {
 /// Registers a model with the admin (Django's `admin.site.register` with a `ModelAdmin`).
 ///
 /// `register!(Model, option = value, ...)`: `list_display`, `list_display_links`,
-/// `list_filter`, `search_fields`, `readonly_fields` and `fields` take `[field, ...]`;
+/// `list_filter`, `search_fields`, `readonly_fields` and `fields` take `[field, ...]`
+/// (`list_display` also `key.field`, a field of a foreign key's target: `category.name`);
 /// `prepopulated_fields = { slug: [name] }`; `list_per_page = 50`; `inlines = [OrderItem]`
-/// (child models with a foreign key to this one, edited on its page). Each field is checked
+/// (child models with a foreign key to this one, edited on its page); `actions = [withdraw =>
+/// "Withdraw selected products"]`, each a `fn(&mut Connection, Vec<Model>) -> Result<String,
+/// db::Error>` returning the message shown (run in a transaction, for users with the change
+/// permission). Each field is checked
 /// against the struct, and an unknown option is an error on its name.
 #[macro_export]
 #[doc(hidden)]
@@ -123,7 +160,7 @@ macro_rules! __admin_register {
             }
             static ADMIN: $crate::admin::ModelAdmin = $crate::admin::ModelAdmin {
                 model: <$model as $crate::db::Model>::meta,
-                $( $key: $crate::__admin_value!($key = $value), )*
+                $( $key: $crate::__admin_value!($model; $key = $value), )*
                 ..$crate::admin::ModelAdmin::DEFAULT
             };
             $crate::__private::inventory::submit! { $crate::admin::AdminEntry(&ADMIN) }
@@ -135,6 +172,10 @@ macro_rules! __admin_register {
 #[doc(hidden)]
 macro_rules! __admin_check {
     ($m:ident, list_per_page = $n:literal) => {};
+    ($m:ident, actions = [$($action:path => $label:literal),* $(,)?]) => {};
+    ($m:ident, list_display = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
+        $( $crate::__admin_column!($m, $first $(. $second)?); )*
+    };
     ($m:ident, inlines = [$($child:ty),* $(,)?]) => {
         $( let _ = <$child as $crate::db::Model>::meta; )*
     };
@@ -148,13 +189,43 @@ macro_rules! __admin_check {
 
 #[macro_export]
 #[doc(hidden)]
+macro_rules! __admin_column {
+    ($m:ident, $first:ident) => {
+        let _ = &$m.$first;
+    };
+    ($m:ident, $first:ident . $second:ident) => {
+        $crate::admin::__related(&$m.$first, |target| {
+            let _ = &target.$second;
+        });
+    };
+}
+
+#[macro_export]
+#[doc(hidden)]
 macro_rules! __admin_value {
-    (list_per_page = $n:literal) => { $n };
-    (inlines = [$($child:ty),* $(,)?]) => { &[$(<$child as $crate::db::Model>::meta),*] };
-    (prepopulated_fields = { $($field:ident : [$($source:ident),* $(,)?]),* $(,)? }) => {
+    ($model:ty; list_per_page = $n:literal) => { $n };
+    ($model:ty; inlines = [$($child:ty),* $(,)?]) => { &[$(<$child as $crate::db::Model>::meta),*] };
+    ($model:ty; actions = [$($action:path => $label:literal),* $(,)?]) => {
+        &[$($crate::admin::Action {
+            name: stringify!($action),
+            description: $label,
+            run: |conn, keys| {
+                // Typed here so a wrong signature is reported on the action's name.
+                let action: fn(
+                    &mut $crate::db::AnyConnection,
+                    ::std::vec::Vec<$model>,
+                ) -> ::core::result::Result<::std::string::String, $crate::db::Error> = $action;
+                $crate::admin::__run_action::<$model>(conn, keys, action)
+            },
+        }),*]
+    };
+    ($model:ty; list_display = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
+        &[$( concat!(stringify!($first) $(, ".", stringify!($second))?) ),*]
+    };
+    ($model:ty; prepopulated_fields = { $($field:ident : [$($source:ident),* $(,)?]),* $(,)? }) => {
         &[$( (stringify!($field), &[$(stringify!($source)),*]) ),*]
     };
-    ($key:ident = [$($field:ident),* $(,)?]) => { &[$(stringify!($field)),*] };
+    ($model:ty; $key:ident = [$($field:ident),* $(,)?]) => { &[$(stringify!($field)),*] };
 }
 
 #[doc(inline)]

@@ -316,15 +316,28 @@ fn related_displays(
     rows: &[Row],
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>, crate::db::Error> {
     let mut found = BTreeMap::new();
-    for name in fields {
+    for column in fields {
+        // `category` shows the target's display, `category.name` one of its fields.
+        let (name, target_field) = column.split_once('.').map_or((*column, None), |(k, f)| (k, Some(f)));
         let Some(field) = meta.field(name) else { continue };
         let Some(target) = field.relation.as_ref().and_then(|r| registry::model(&r.to.label())) else { continue };
         let mut keys: Vec<String> =
             rows.iter().filter_map(|r| r.value(name)).filter(|k| !k.is_empty()).map(str::to_owned).collect();
         keys.sort();
         keys.dedup();
-        let displays = if keys.is_empty() { Vec::new() } else { target.rows_by_keys(conn, &keys)? };
-        found.insert((*name).to_owned(), displays.into_iter().collect());
+        let values: BTreeMap<String, String> = match (keys.is_empty(), target_field) {
+            (true, _) => BTreeMap::new(),
+            (false, None) => target.rows_by_keys(conn, &keys)?.into_iter().collect(),
+            (false, Some(target_field)) => target
+                .rows_with_keys(conn, &keys)?
+                .into_iter()
+                .map(|row| {
+                    let value = row.value(target_field).unwrap_or("").to_owned();
+                    (row.pk, value)
+                })
+                .collect(),
+        };
+        found.insert((*column).to_owned(), values);
     }
     Ok(found)
 }
@@ -374,7 +387,7 @@ pub(super) async fn changelist(
         for term in order.split('.') {
             let (name, descending) = term.strip_prefix('-').map_or((term, false), |n| (n, true));
             // Only shown columns sort (Django's `o` works on `list_display`).
-            if display.contains(&name) {
+            if display.contains(&name) && !name.contains('.') {
                 request.ordering.push((name.to_owned(), descending));
             }
         }
@@ -440,15 +453,25 @@ pub(super) async fn changelist(
         );
     }
     let _ = write!(html, "<form id=\"changelist-form\" method=\"post\">{}", req.context().csrf_input());
-    if rights.delete {
-        html.push_str("<div class=\"actions\"><label>Action: <select name=\"action\" required><option value=\"\">---------</option><option value=\"delete_selected\">Delete selected ");
-        html.push_str(&esc(&plural(meta).to_lowercase()));
-        html.push_str(
-            "</option></select></label> <button type=\"submit\" name=\"index\" value=\"0\">Go</button></div>",
-        );
+    let selectable = rights.delete || (rights.change && !admin.actions.is_empty());
+    if selectable {
+        html.push_str("<div class=\"actions\"><label>Action: <select name=\"action\" required><option value=\"\">---------</option>");
+        if rights.delete {
+            let _ = write!(
+                html,
+                "<option value=\"delete_selected\">Delete selected {}</option>",
+                esc(&plural(meta).to_lowercase())
+            );
+        }
+        if rights.change {
+            for action in admin.actions {
+                let _ = write!(html, "<option value=\"{}\">{}</option>", esc(action.name), esc(action.description));
+            }
+        }
+        html.push_str("</select></label> <button type=\"submit\" name=\"index\" value=\"0\">Go</button></div>");
     }
     html.push_str("<table id=\"result_list\"><thead><tr>");
-    if rights.delete {
+    if selectable {
         html.push_str("<th class=\"action-checkbox-column\"><input type=\"checkbox\" id=\"action-toggle\" aria-label=\"Select all objects on this page for an action\"></th>");
     }
     let current_order = params.get("o").unwrap_or("");
@@ -456,6 +479,16 @@ pub(super) async fn changelist(
         let _ = write!(html, "<th scope=\"col\">{}</th>", esc(&capitalize(meta.verbose_name)));
     }
     for name in &shown {
+        if let Some((key, target_field)) = name.split_once('.') {
+            // A target's field: not sortable here (the list orders by this model's fields).
+            let _ = write!(
+                html,
+                "<th scope=\"col\">{} {}</th>",
+                esc(&field_label(meta, key)),
+                esc(&target_field.replace('_', " "))
+            );
+            continue;
+        }
         let (sorted_asc, sorted_desc) = (current_order == *name, current_order == format!("-{name}"));
         let next = if sorted_asc { format!("-{name}") } else { (*name).to_owned() };
         let class = if sorted_asc {
@@ -480,7 +513,7 @@ pub(super) async fn changelist(
     };
     for row in &page_rows.rows {
         html.push_str("<tr>");
-        if rights.delete {
+        if selectable {
             let _ = write!(
                 html,
                 "<td class=\"action-checkbox\"><input type=\"checkbox\" name=\"_selected_action\" value=\"{}\" class=\"action-select\" aria-label=\"Select this object for an action - {}\"></td>",
@@ -493,9 +526,13 @@ pub(super) async fn changelist(
             let _ = write!(html, "<th><a href=\"{change_url}\">{}</a></th>", esc(&row.display));
         }
         for name in &shown {
-            let content = match meta.field(name) {
-                Some(field) => cell(field, row.value(name).unwrap_or(""), related.get(*name)),
-                None => String::new(),
+            let content = match (name.split_once('.'), meta.field(name)) {
+                (Some((key, _)), _) => {
+                    let value = row.value(key).and_then(|k| related.get(*name)?.get(k));
+                    value.filter(|v| !v.is_empty()).map_or_else(|| "-".to_owned(), |v| esc(v))
+                }
+                (None, Some(field)) => cell(field, row.value(name).unwrap_or(""), related.get(*name)),
+                (None, None) => String::new(),
             };
             if links.contains(name) {
                 let _ = write!(html, "<th><a href=\"{change_url}\">{content}</a></th>");
@@ -566,7 +603,8 @@ pub(super) async fn changelist(
     page(&req, &title, crumbs(Some(meta), None)?, html)
 }
 
-/// The bulk delete action: the confirmation page, then the deletion (Django's `delete_selected`).
+/// The change list's actions: a custom one runs on the selected rows; the bulk delete shows the
+/// confirmation page, then deletes (Django's `delete_selected`).
 async fn bulk_action(
     req: &Request,
     admin: &'static ModelAdmin,
@@ -578,7 +616,22 @@ async fn bulk_action(
     let url = model_url(meta)?;
     let keys: Vec<String> = data.get_all("_selected_action").into_iter().map(str::to_owned).collect();
     let messages = req.messages()?;
-    if data.get("action") != Some("delete_selected") {
+    let chosen = data.get("action").unwrap_or("");
+    if let Some(action) = admin.actions.iter().find(|a| a.name == chosen) {
+        if !rights.change {
+            return Err(denied());
+        }
+        if keys.is_empty() {
+            messages
+                .warning("Items must be selected in order to perform actions on them. No items have been changed.")?;
+            return Ok(crate::http::redirect(&url));
+        }
+        let run = action.run;
+        let message = req.db().run(move |conn| crate::db::atomic(conn, |conn| run(conn, &keys))).await?;
+        messages.success(message)?;
+        return Ok(crate::http::redirect(&url));
+    }
+    if chosen != "delete_selected" {
         messages.warning("No action selected.")?;
         return Ok(crate::http::redirect(&url));
     }

@@ -136,6 +136,10 @@ pub trait Registered: Send + Sync {
     /// [`Error::Query`] when the statement fails.
     fn load(&self, conn: &mut AnyConnection, pk: &str, values: &BTreeMap<String, String>) -> Result<(), Error>;
 
+    /// The rows with these keys (unknown keys are skipped), in one query a chunk.
+    #[doc(hidden)]
+    fn rows_with_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<Row>, Error>;
+
     /// `(primary key, display)` of the rows with these keys (unknown keys are skipped).
     #[doc(hidden)]
     fn rows_by_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<(String, String)>, Error>;
@@ -421,6 +425,10 @@ where
         if exists { instance.save_sync(conn).map(drop) } else { instance.__insert_keyed(conn).map(drop) }
     }
 
+    fn rows_with_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<Row>, Error> {
+        Ok(load_keys::<M>(conn, keys)?.iter().map(row).collect())
+    }
+
     fn rows_by_keys(&self, conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<(String, String)>, Error> {
         Ok(load_keys::<M>(conn, keys)?.iter().map(|m| (super::FieldValue::to_text(&m.pk()), m.display())).collect())
     }
@@ -482,7 +490,7 @@ where
 }
 
 /// The instances with these keys (given as text; keys that do not parse match nothing).
-fn load_keys<M>(conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<M>, Error>
+pub(crate) fn load_keys<M>(conn: &mut AnyConnection, keys: &[String]) -> Result<Vec<M>, Error>
 where
     M: ModelText,
     M::Query: LoadQuery<'static, AnyConnection, M>,

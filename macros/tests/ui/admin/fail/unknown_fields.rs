@@ -1,6 +1,14 @@
-//! `admin::register!` checks every field it names against the model, and its options' names.
+//! `admin::register!` checks every field it names against the model (and a related column's
+//! field against the target), its options' names, and each action's signature.
 
 use manouche::prelude::*;
+
+#[model(app = "catalog")]
+pub struct Author {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub name: String,
+}
 
 #[model(app = "catalog")]
 pub struct Book {
@@ -9,11 +17,19 @@ pub struct Book {
     #[field(max_length = 100)]
     pub title: String,
     pub slug: String,
+    #[field(on_delete = cascade)]
+    pub author: ForeignKey<Author>,
+}
+
+fn wrong_action(_conn: &mut manouche::db::Connection, _books: Vec<Author>) -> Result<String, manouche::db::Error> {
+    Ok(String::new())
 }
 
 manouche::admin::register!(Book, list_display = [title, autor]);
 manouche::admin::register!(Book, search_fields = [titel]);
 manouche::admin::register!(Book, prepopulated_fields = { slug: [tilte] });
 manouche::admin::register!(Book, list_dispaly = [title]);
+manouche::admin::register!(Book, list_display = [title, author.nmae]);
+manouche::admin::register!(Book, actions = [wrong_action => "Do something"]);
 
 fn main() {}
