@@ -10,7 +10,7 @@ use manouche::Project;
 use manouche::admin::LogEntry;
 use manouche::auth::{Permission, User};
 use manouche::db::Model as _;
-use manouche::test::Client;
+use manouche::test::{Client, TestDatabase};
 
 use crate::shop::seeded_settings;
 
@@ -651,4 +651,72 @@ fn the_admin_s_static_files_are_collected_and_served_in_debug() {
     assert_eq!(served.status(), 200);
     let login = client.get("/admin/login/").send().text();
     assert!(login.contains(r#"<link rel="stylesheet" href="/static/admin/css/base.css">"#), "{login}");
+}
+
+#[test]
+fn the_admin_adds_finds_changes_and_deletes_on_sqlite_and_postgresql() {
+    for test_db in TestDatabase::all("the admin is") {
+        let project = test_db.migrated(example_shop::configure(Project::new(seeded_settings()))).unwrap();
+        assert!(project.call_command(["seed"]).success());
+        let client = Client::new(test_db.project(example_shop::configure(Project::new(seeded_settings()))).unwrap())
+            .unwrap()
+            .enforce_csrf_checks();
+        user(&client, "boss", true, true, &[]);
+        log_in(&client, "boss");
+        let green = category_id(&client, "green").to_string();
+        let organic = client
+            .db()
+            .run_sync(|conn| {
+                use example_shop::shop::models::Tag;
+                Tag::objects().filter(Tag::name.eq("organic")).get_sync(conn)
+            })
+            .unwrap()
+            .id
+            .to_string();
+        let added = post(
+            &client,
+            "/admin/shop/product/add/",
+            &[
+                ("name", "Kukicha"),
+                ("slug", "kukicha"),
+                ("category", &green),
+                ("description", "Twig tea."),
+                ("price", "7.25"),
+                ("stock", "12"),
+                ("active", "on"),
+                ("tags", &organic),
+                ("_continue", ""),
+            ],
+        );
+        assert_eq!(added.status(), 302, "{}", added.text());
+        let change_url = added.header("location").unwrap().to_owned();
+        let found = client.get("/admin/shop/product/?q=TWIG").send().text();
+        assert!(found.contains(">Kukicha</a>") && found.contains("1 result"), "case-insensitive search: {found}");
+        let page = client.get(&change_url).send().text();
+        assert!(page.contains(&format!(r#"<option value="{organic}" selected>organic</option>"#)), "{page}");
+        let changed = post(
+            &client,
+            &change_url,
+            &[
+                ("name", "Kukicha"),
+                ("slug", "kukicha"),
+                ("category", &green),
+                ("description", "Twig tea."),
+                ("price", "7.50"),
+                ("stock", "12"),
+                ("active", "on"),
+                ("tags", &organic),
+            ],
+        );
+        assert_eq!(changed.status(), 302, "{}", changed.text());
+        let history = client.get(&change_url.replace("/change/", "/history/")).send().text();
+        assert!(history.contains("Changed Price."), "{history}");
+        let deleted = post(&client, &change_url.replace("/change/", "/delete/"), &[("post", "yes")]);
+        assert_eq!(deleted.header("location"), Some("/admin/shop/product/"));
+        let gone = client
+            .db()
+            .run_sync(|conn| Product::objects().filter(Product::slug.eq("kukicha")).exists_sync(conn))
+            .unwrap();
+        assert!(!gone, "deleted, with its tag links");
+    }
 }
