@@ -268,6 +268,49 @@ fn adding_and_changing_keep_values_on_errors_and_write_history() {
 }
 
 #[test]
+fn foreign_keys_must_name_existing_rows_whether_chosen_or_typed() {
+    use example_shop::shop::models::Order;
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    log_in(&client, "boss");
+    let forged = post(
+        &client,
+        "/admin/shop/product/add/",
+        &[
+            ("name", "X"),
+            ("slug", "x"),
+            ("category", "424242"),
+            ("description", "x"),
+            ("price", "1.00"),
+            ("stock", "1"),
+        ],
+    );
+    assert_eq!(forged.status(), 200, "a form error, not the database's");
+    assert!(forged.text().contains("Select a valid choice. That choice is not one of the available choices."));
+
+    // The order's customer is a raw id field: a text input with the customer's name beside it.
+    let order = client.db().run_sync(|conn| Order::objects().first_sync(conn)).unwrap().unwrap();
+    let url = format!("/admin/shop/order/{}/change/", order.id);
+    let page = client.get(&url).send().text();
+    assert!(
+        page.contains(&format!(r#"<input type="text" name="customer" value="{}" id="id_customer" class="raw-id" required> <strong>Ada Lovelace &lt;ada@example.com&gt;</strong>"#, order.customer.id())),
+        "{page}"
+    );
+    let typed = post(
+        &client,
+        &url,
+        &[
+            ("reference", &order.reference.to_string()),
+            ("customer", "999999"),
+            ("status", "paid"),
+            ("orderitem_set-TOTAL_FORMS", "0"),
+        ],
+    );
+    assert_eq!(typed.status(), 200);
+    assert!(typed.text().contains("Select a valid choice. That choice is not one of the available choices."));
+}
+
+#[test]
 fn unique_together_is_checked_for_the_form_as_a_whole() {
     let client = shop();
     user(&client, "boss", true, true, &[]);
@@ -601,6 +644,14 @@ fn an_order_s_items_are_edited_inline_on_its_page() {
     let html = bad.text();
     assert!(html.contains("<tr class=\"row-errors\">") && html.contains("Enter a whole number."), "{html}");
     assert!(html.contains(r#"value="lots""#), "the inline row keeps its values");
+
+    let forged = base(vec![
+        (format!("orderitem_set-{n}-product"), "999999".into()),
+        (format!("orderitem_set-{n}-quantity"), "1".into()),
+        (format!("orderitem_set-{n}-unit_price"), "1.00".into()),
+    ]);
+    assert_eq!(forged.status(), 200, "a product that does not exist is a row error, not a 500");
+    assert!(forged.text().contains("Select a valid choice. That choice is not one of the available choices."));
 
     let saved = base(vec![
         ("orderitem_set-0-DELETE".into(), "on".into()),

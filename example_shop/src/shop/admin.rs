@@ -30,6 +30,7 @@ register!(
     Order,
     list_display = [reference, customer, status, placed_at],
     list_filter = [status],
+    raw_id_fields = [customer],
     inlines = [OrderItem],
 );
 register!(OrderItem, list_display = [order, product, product.slug, quantity, unit_price]);

@@ -50,6 +50,8 @@ pub struct ModelAdmin {
     pub list_per_page: u32,
     /// Fields shown but not editable.
     pub readonly_fields: &'static [&'static str],
+    /// Foreign keys typed as a key instead of a select of every target row.
+    pub raw_id_fields: &'static [&'static str],
     /// The fields of the add and change pages, in order (default: every editable field).
     pub fields: &'static [&'static str],
     /// `(field, sources)`: fields a script fills from others as they are typed (a slug from a name).
@@ -70,6 +72,7 @@ impl ModelAdmin {
         search_fields: &[],
         list_per_page: 100,
         readonly_fields: &[],
+        raw_id_fields: &[],
         fields: &[],
         prepopulated_fields: &[],
         inlines: &[],
@@ -141,7 +144,7 @@ pub fn get(app: &str, model: &str) -> Option<&'static ModelAdmin> {
 /// Registers a model with the admin (Django's `admin.site.register` with a `ModelAdmin`).
 ///
 /// `register!(Model, option = value, ...)`: `list_display`, `list_display_links`,
-/// `list_filter`, `search_fields`, `readonly_fields` and `fields` take `[field, ...]`
+/// `list_filter`, `search_fields`, `readonly_fields`, `raw_id_fields` and `fields` take `[field, ...]`
 /// (`list_display` also `key.field`, a field of a foreign key's target: `category.name`);
 /// `prepopulated_fields = { slug: [name] }`; `list_per_page = 50`; `inlines = [OrderItem]`
 /// (child models with a foreign key to this one, edited on its page); `actions = [withdraw =>

@@ -772,7 +772,11 @@ fn model_form(
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         form = form.fields(&names)?;
     }
-    Ok(form.read_only_fields(admin.readonly_fields).read_only(read_only).prepopulated(admin.prepopulated_fields))
+    Ok(form
+        .read_only_fields(admin.readonly_fields)
+        .raw_id_fields(admin.raw_id_fields)
+        .read_only(read_only)
+        .prepopulated(admin.prepopulated_fields))
 }
 
 /// The inlines of `admin`'s page, editable where the user may change the child model.

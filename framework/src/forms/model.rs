@@ -53,6 +53,7 @@ pub struct ModelForm {
     model: &'static dyn Registered,
     fields: Vec<&'static Field>,
     read_only_fields: Vec<String>,
+    raw_id_fields: Vec<String>,
     relations: Vec<ManyToMany>,
     prepopulated: Vec<(String, Vec<String>)>,
     pk: Option<String>,
@@ -64,6 +65,8 @@ pub struct ModelForm {
     changed: Vec<String>,
     read_only: bool,
     html: BTreeMap<String, String>,
+    /// The display of each raw id field's current target.
+    raw_displays: BTreeMap<String, String>,
 }
 
 impl ModelForm {
@@ -74,6 +77,7 @@ impl ModelForm {
             model,
             fields: meta.fields.iter().filter(|f| f.editable && f.widget != Widget::Hidden).collect(),
             read_only_fields: Vec::new(),
+            raw_id_fields: Vec::new(),
             relations: many_to_many(meta),
             prepopulated: Vec::new(),
             pk: None,
@@ -85,6 +89,7 @@ impl ModelForm {
             changed: Vec::new(),
             read_only: false,
             html: BTreeMap::new(),
+            raw_displays: BTreeMap::new(),
         }
     }
 
@@ -133,6 +138,15 @@ impl ModelForm {
     #[must_use]
     pub fn read_only_fields(mut self, names: &[&str]) -> Self {
         self.read_only_fields = names.iter().map(|n| (*n).to_owned()).collect();
+        self
+    }
+
+    /// Foreign keys typed as the target's key instead of chosen from a select of every target
+    /// row (Django's `raw_id_fields`, for targets with many rows); the target's display is
+    /// shown beside it.
+    #[must_use]
+    pub fn raw_id_fields(mut self, names: &[&str]) -> Self {
+        self.raw_id_fields = names.iter().map(|n| (*n).to_owned()).collect();
         self
     }
 
@@ -208,11 +222,21 @@ impl ModelForm {
         }
         self.posted = submitted.cloned();
         self.choices.clear();
+        self.raw_displays.clear();
         for field in &self.fields {
-            if let Some(target) = field.relation.as_ref().and_then(|r| registry::model(&r.to.label())) {
-                let rows = target.dump(conn)?.into_iter().map(|r| (r.pk, r.display)).collect();
-                self.choices.insert(field.name.to_string(), rows);
+            let Some(target) = field.relation.as_ref().and_then(|r| registry::model(&r.to.label())) else { continue };
+            if self.raw_id_fields.iter().any(|f| *f == field.name) {
+                // Only the row chosen, for its display: no select of every row.
+                let key = self.values.get(field.name.as_ref()).cloned().unwrap_or_default();
+                if !key.is_empty()
+                    && let Some((_, display)) = target.rows_by_keys(conn, &[key])?.into_iter().next()
+                {
+                    self.raw_displays.insert(field.name.to_string(), display);
+                }
+                continue;
             }
+            let rows = target.dump(conn)?.into_iter().map(|r| (r.pk, r.display)).collect();
+            self.choices.insert(field.name.to_string(), rows);
         }
         self.many.clear();
         for relation in &self.relations {
@@ -241,7 +265,7 @@ impl ModelForm {
         let meta = self.meta();
         let before = self.pk.as_ref().map(|pk| self.model.get(conn, pk)).transpose()?;
         let posted = self.posted.as_ref().map(|d| self.posted_values(d)).unwrap_or_default();
-        let bad_choices: Vec<(String, String)> = self
+        let mut bad_choices: Vec<(String, String)> = self
             .many
             .iter()
             .filter_map(|state| {
@@ -249,14 +273,43 @@ impl ModelForm {
                 Some((state.name.clone(), super::invalid_choice(bad)))
             })
             .collect();
+        // A foreign key must name an existing row (a forged select value, a mistyped raw id):
+        // Django's "Select a valid choice", not the database's constraint error.
+        for field in self.fields.iter().filter(|f| self.editable(f)) {
+            let Some(key) = posted.get(field.name.as_ref()).map(|k| k.trim()).filter(|k| !k.is_empty()) else {
+                continue;
+            };
+            let exists = match self.choices.get(field.name.as_ref()) {
+                Some(rows) => rows.iter().any(|(k, _)| k == key),
+                None => match field.relation.as_ref().and_then(|r| registry::model(&r.to.label())) {
+                    Some(target) => !target.rows_by_keys(conn, &[key.to_owned()])?.is_empty(),
+                    None => true,
+                },
+            };
+            if !exists {
+                bad_choices.push((
+                    field.name.to_string(),
+                    "Select a valid choice. That choice is not one of the available choices.".to_owned(),
+                ));
+            }
+        }
+        // The attempt leaves a bad key out (it would break the database's constraint), so the
+        // other fields are still checked; its error replaces whatever the blank causes.
+        let mut attempt = posted.clone();
+        for (field, _) in &bad_choices {
+            if let Some(value) = attempt.get_mut(field) {
+                value.clear();
+            }
+        }
         let (model, pk, relations, many) = (self.model, self.pk.clone(), &self.relations, &self.many);
         let outcome = crate::db::atomic(conn, |conn| {
             let saved = match &pk {
-                Some(pk) => model.update(conn, pk, &posted),
-                None => model.create(conn, &posted),
+                Some(pk) => model.update(conn, pk, &attempt),
+                None => model.create(conn, &attempt),
             };
             let row = match saved {
                 Err(Error::InvalidInput { model, mut errors }) => {
+                    errors.retain(|(field, _)| !bad_choices.iter().any(|(bad, _)| bad == field));
                     errors.extend(bad_choices.iter().cloned());
                     return Err(Error::InvalidInput { model, errors });
                 }
@@ -456,6 +509,23 @@ impl ModelForm {
                 let _ = write!(out, "<option value=\"{}\"{selected}>{}</option>", esc(pk), esc(display));
             }
             out.push_str("</select>");
+            return;
+        }
+        if let Some(display) = self.raw_displays.get(field.name.as_ref()).filter(|_| field.relation.is_some()) {
+            let _ = write!(
+                out,
+                "<input type=\"text\" name=\"{name}\" value=\"{}\" id=\"{id}\" class=\"raw-id\"{req_attr}> <strong>{}</strong>",
+                esc(value),
+                esc(display)
+            );
+            return;
+        }
+        if field.relation.is_some() && self.raw_id_fields.iter().any(|f| *f == field.name) {
+            let _ = write!(
+                out,
+                "<input type=\"text\" name=\"{name}\" value=\"{}\" id=\"{id}\" class=\"raw-id\"{req_attr}>",
+                esc(value)
+            );
             return;
         }
         if !field.choices.is_empty() {
