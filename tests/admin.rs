@@ -146,6 +146,8 @@ fn the_change_list_searches_filters_sorts_and_pages() {
     assert!(green.contains("4 products") && !green.contains(r#"<li class="selected"><a href="?">All</a>"#), "{green}");
     assert!(green.contains(">Hojicha</a>") && !green.contains(">Assam Breakfast</a>"));
 
+    let default = client.get("/admin/shop/product/").send().text();
+    assert!(default.find(">Assam Breakfast</a>").unwrap() < default.find(">Tieguanyin</a>").unwrap(), "ordering = [name]");
     let by_price = client.get("/admin/shop/product/?o=-price").send().text();
     let (expensive, cheap) = (by_price.find(">Da Hong Pao</a>").unwrap(), by_price.find(">Gunpowder</a>").unwrap());
     assert!(expensive < cheap, "sorted by price, highest first");

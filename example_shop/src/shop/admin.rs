@@ -23,6 +23,7 @@ register!(
     actions = [withdraw => "Withdraw selected products from sale"],
     search_fields = [name, description],
     prepopulated_fields = { slug: [name] },
+    ordering = [name],
     list_per_page = 50,
 );
 register!(Customer, list_display = [name, email, user, joined_at], search_fields = [name, email]);
@@ -31,6 +32,7 @@ register!(
     list_display = [reference, customer, status, placed_at],
     list_filter = [status],
     raw_id_fields = [customer],
+    fieldsets = [("", [reference, customer, status]), ("Delivery", [ship_to, address, postcode, city])],
     inlines = [OrderItem],
 );
 register!(OrderItem, list_display = [order, product, product.slug, quantity, unit_price]);

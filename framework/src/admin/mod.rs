@@ -54,6 +54,10 @@ pub struct ModelAdmin {
     pub raw_id_fields: &'static [&'static str],
     /// The fields of the add and change pages, in order (default: every editable field).
     pub fields: &'static [&'static str],
+    /// `(title, fields)`: the add and change pages' fields in titled groups (instead of `fields`).
+    pub fieldsets: &'static [(&'static str, &'static [&'static str])],
+    /// The change list's order, `(field, descending)` (default: the model's `ordering`).
+    pub ordering: &'static [(&'static str, bool)],
     /// `(field, sources)`: fields a script fills from others as they are typed (a slug from a name).
     pub prepopulated_fields: &'static [(&'static str, &'static [&'static str])],
     /// Child models edited on the page, each with a foreign key to this one (Django's inlines).
@@ -74,6 +78,8 @@ impl ModelAdmin {
         readonly_fields: &[],
         raw_id_fields: &[],
         fields: &[],
+        fieldsets: &[],
+        ordering: &[],
         prepopulated_fields: &[],
         inlines: &[],
         actions: &[],
@@ -147,7 +153,9 @@ pub fn get(app: &str, model: &str) -> Option<&'static ModelAdmin> {
 /// `list_filter`, `search_fields`, `readonly_fields`, `raw_id_fields` and `fields` take `[field, ...]`
 /// (`list_display` also `key.field`, a field of a foreign key's target: `category.name`);
 /// `prepopulated_fields = { slug: [name] }`; `list_per_page = 50`; `inlines = [OrderItem]`
-/// (child models with a foreign key to this one, edited on its page); `actions = [withdraw =>
+/// (child models with a foreign key to this one, edited on its page); `ordering = [price.desc(),
+/// name]`; `fieldsets = [("Pricing", [price, stock]), ...]` (fields only: a page with fieldsets
+/// shows no many-to-many relation); `actions = [withdraw =>
 /// "Withdraw selected products"]`, each a `fn(&mut Connection, Vec<Model>) -> Result<String,
 /// db::Error>` returning the message shown (run in a transaction, for users with the change
 /// permission). Each field is checked
@@ -176,6 +184,12 @@ macro_rules! __admin_register {
 macro_rules! __admin_check {
     ($m:ident, list_per_page = $n:literal) => {};
     ($m:ident, actions = [$($action:path => $label:literal),* $(,)?]) => {};
+    ($m:ident, ordering = [$($field:ident $(. $direction:ident ())?),* $(,)?]) => {
+        $( let _ = &$m.$field; $( $crate::__admin_direction!($direction); )? )*
+    };
+    ($m:ident, fieldsets = [$(($title:literal, [$($field:ident),* $(,)?])),* $(,)?]) => {
+        $( $( let _ = &$m.$field; )* )*
+    };
     ($m:ident, list_display = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
         $( $crate::__admin_column!($m, $first $(. $second)?); )*
     };
@@ -188,6 +202,21 @@ macro_rules! __admin_check {
     ($m:ident, $key:ident = [$($field:ident),* $(,)?]) => {
         $( let _ = &$m.$field; )*
     };
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __admin_direction {
+    (asc) => {};
+    (desc) => {};
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __admin_descending {
+    () => { false };
+    (asc) => { false };
+    (desc) => { true };
 }
 
 #[macro_export]
@@ -221,6 +250,12 @@ macro_rules! __admin_value {
                 $crate::admin::__run_action::<$model>(conn, keys, action)
             },
         }),*]
+    };
+    ($model:ty; ordering = [$($field:ident $(. $direction:ident ())?),* $(,)?]) => {
+        &[$( (stringify!($field), $crate::__admin_descending!($($direction)?)) ),*]
+    };
+    ($model:ty; fieldsets = [$(($title:literal, [$($field:ident),* $(,)?])),* $(,)?]) => {
+        &[$( ($title, &[$(stringify!($field)),*]) ),*]
     };
     ($model:ty; list_display = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
         &[$( concat!(stringify!($first) $(, ".", stringify!($second))?) ),*]

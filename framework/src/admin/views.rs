@@ -392,6 +392,10 @@ pub(super) async fn changelist(
             }
         }
     }
+    if request.ordering.is_empty() {
+        // The registration's `ordering`, else the model's own.
+        request.ordering = admin.ordering.iter().map(|(name, descending)| ((*name).to_owned(), *descending)).collect();
+    }
     request.page = params.get("p").and_then(|p| p.parse().ok()).unwrap_or(1);
     let filter_fields: Vec<&'static str> = admin.list_filter.to_vec();
     let shown = display.clone();
@@ -757,7 +761,10 @@ fn model_form(
     read_only: bool,
 ) -> crate::Result<ModelForm> {
     let mut form = ModelForm::new(registered);
-    if !admin.fields.is_empty() {
+    if !admin.fieldsets.is_empty() {
+        let names: Vec<&str> = admin.fieldsets.iter().flat_map(|(_, fields)| fields.iter().copied()).collect();
+        form = form.fields(&names)?;
+    } else if !admin.fields.is_empty() {
         form = form.fields(admin.fields)?;
     } else if !admin.readonly_fields.is_empty() {
         // Read-only fields are shown even when not editable (timestamps).
@@ -817,6 +824,7 @@ fn save_inlines(
 
 fn change_form(
     req: &Request,
+    admin: &ModelAdmin,
     form: &ModelForm,
     inlines: &[(super::inlines::Inline, super::inlines::InlineState)],
     title: &str,
@@ -844,9 +852,22 @@ fn change_form(
         esc(&meta.name.to_lowercase()),
         req.context().csrf_input()
     );
-    html.push_str("<fieldset class=\"module\">");
-    html.push_str(form.as_div().as_str());
-    html.push_str("</fieldset>");
+    if admin.fieldsets.is_empty() {
+        html.push_str("<fieldset class=\"module\">");
+        html.push_str(form.as_div().as_str());
+        html.push_str("</fieldset>");
+    } else {
+        for (title, fields) in admin.fieldsets {
+            html.push_str("<fieldset class=\"module\">");
+            if !title.is_empty() {
+                let _ = write!(html, "<h2>{}</h2>", esc(title));
+            }
+            for name in *fields {
+                html.push_str(form.field(name).as_str());
+            }
+            html.push_str("</fieldset>");
+        }
+    }
     let read_only = form.is_read_only();
     for (inline, state) in inlines {
         inline.html(state, read_only || !inline.editable, &mut html);
@@ -937,7 +958,7 @@ pub(super) async fn add(
         return Ok(crate::http::redirect(&after_save(&data, meta, &row.pk)?));
     }
     let title = format!("Add {}", meta.verbose_name);
-    change_form(&req, &form, &inlines, &title, &title, (None, None))
+    change_form(&req, admin, &form, &inlines, &title, &title, (None, None))
 }
 
 #[crate::view(GET, POST, name = "change")]
@@ -1032,6 +1053,7 @@ pub(super) async fn change(
     let verb = if rights.change { "Change" } else { "View" };
     change_form(
         &req,
+        admin,
         &form,
         &inlines,
         &format!("{verb} {}", meta.verbose_name),

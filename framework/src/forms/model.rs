@@ -434,6 +434,17 @@ impl ModelForm {
         FormHtml::trusted(out)
     }
 
+    /// The `<div>` of one field or relation, by name (for layouts of their own: fieldsets).
+    pub fn field(&self, name: &str) -> FormHtml {
+        let mut out = String::new();
+        if let Some(field) = self.fields.iter().find(|f| f.name == name) {
+            self.field_div(field, &mut out);
+        } else if let Some(many) = self.many.iter().find(|m| m.name == name) {
+            self.many_div(many, &mut out);
+        }
+        FormHtml::trusted(out)
+    }
+
     /// A whole `<form method="post">` with the CSRF token of `ctx`, the errors of the form as a
     /// whole, the fields and a submit button.
     pub fn render(&self, ctx: &RequestContext, action: &str, button: &str) -> FormHtml {
