@@ -21,7 +21,7 @@ register!(
     list_display = [name, category, price, stock, active],
     list_filter = [category, active],
     actions = [withdraw => "Withdraw selected products from sale"],
-    search_fields = [name, description],
+    search_fields = [name, description, category.name],
     prepopulated_fields = { slug: [name] },
     ordering = [name],
     list_per_page = 50,

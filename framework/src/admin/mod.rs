@@ -151,7 +151,8 @@ pub fn get(app: &str, model: &str) -> Option<&'static ModelAdmin> {
 ///
 /// `register!(Model, option = value, ...)`: `list_display`, `list_display_links`,
 /// `list_filter`, `search_fields`, `readonly_fields`, `raw_id_fields` and `fields` take `[field, ...]`
-/// (`list_display` also `key.field`, a field of a foreign key's target: `category.name`);
+/// (`list_display` and `search_fields` also `key.field`, a field of a foreign key's target:
+/// `category.name`);
 /// `prepopulated_fields = { slug: [name] }`; `list_per_page = 50`; `inlines = [OrderItem]`
 /// (child models with a foreign key to this one, edited on its page); `ordering = [price.desc(),
 /// name]`; `fieldsets = [("Pricing", [price, stock]), ...]` (fields only: a page with fieldsets
@@ -193,6 +194,9 @@ macro_rules! __admin_check {
     ($m:ident, list_display = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
         $( $crate::__admin_column!($m, $first $(. $second)?); )*
     };
+    ($m:ident, search_fields = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
+        $( $crate::__admin_column!($m, $first $(. $second)?); )*
+    };
     ($m:ident, inlines = [$($child:ty),* $(,)?]) => {
         $( let _ = <$child as $crate::db::Model>::meta; )*
     };
@@ -214,9 +218,15 @@ macro_rules! __admin_direction {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __admin_descending {
-    () => { false };
-    (asc) => { false };
-    (desc) => { true };
+    () => {
+        false
+    };
+    (asc) => {
+        false
+    };
+    (desc) => {
+        true
+    };
 }
 
 #[macro_export]
@@ -258,6 +268,9 @@ macro_rules! __admin_value {
         &[$( ($title, &[$(stringify!($field)),*]) ),*]
     };
     ($model:ty; list_display = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
+        &[$( concat!(stringify!($first) $(, ".", stringify!($second))?) ),*]
+    };
+    ($model:ty; search_fields = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
         &[$( concat!(stringify!($first) $(, ".", stringify!($second))?) ),*]
     };
     ($model:ty; prepopulated_fields = { $($field:ident : [$($source:ident),* $(,)?]),* $(,)? }) => {

@@ -20,7 +20,8 @@ pub struct ListRequest {
     /// Rows where every word of this is in one of the `search_fields`, ignoring case (Django's
     /// admin search).
     pub search: Option<String>,
-    /// The text fields searched; none means every text field.
+    /// The text fields searched; none means every text field. `key.field` searches a field of
+    /// a foreign key's target (`category.name`).
     pub search_fields: Vec<String>,
     /// `(field, descending)` terms; none means the model's default ordering.
     pub ordering: Vec<(String, bool)>,
@@ -290,6 +291,41 @@ where
                 vec![(field.clone(), format!("{} has no field `{field}` to order by", meta.name))],
             ));
         }
+        // A search word found in a related row's field matches the rows pointing to it: their
+        // keys, found once for the count and the page.
+        let words: Vec<&str> = request.search.as_deref().map(|s| s.split_whitespace().collect()).unwrap_or_default();
+        let own: Vec<&str> = request.search_fields.iter().map(String::as_str).filter(|f| !f.contains('.')).collect();
+        let related: Vec<(&str, &str)> = request.search_fields.iter().filter_map(|f| f.split_once('.')).collect();
+        let mut related_keys: Vec<Vec<String>> = Vec::with_capacity(words.len());
+        for word in &words {
+            let mut keys = Vec::new();
+            for (key_field, target_field) in &related {
+                let target = meta
+                    .field(key_field)
+                    .and_then(|f| f.relation.as_ref())
+                    .and_then(|r| model(&r.to.label()))
+                    .ok_or_else(|| {
+                        invalid(
+                            meta,
+                            vec![((*key_field).to_owned(), format!("{} has no foreign key `{key_field}`", meta.name))],
+                        )
+                    })?;
+                let found = target.list(
+                    conn,
+                    &ListRequest {
+                        search: Some((*word).to_owned()),
+                        search_fields: vec![(*target_field).to_owned()],
+                        per_page: u32::MAX,
+                        ..ListRequest::default()
+                    },
+                )?;
+                let target_keys: Vec<String> = found.rows.into_iter().map(|r| r.pk).collect();
+                if !target_keys.is_empty() {
+                    keys.extend(self.referring_rows(conn, key_field, &target_keys)?.into_iter().map(|(pk, _)| pk));
+                }
+            }
+            related_keys.push(keys);
+        }
         // The count and the page are two queries of the same query set.
         let build = || -> Result<super::QuerySet<M>, Error> {
             let mut query = M::objects().__into_unordered();
@@ -297,12 +333,10 @@ where
                 query = M::filter_text(query, field, text)
                     .map_err(|message| invalid(meta, vec![(field.clone(), message)]))?;
             }
-            if let Some(search) = request.search.as_deref() {
-                let fields: Vec<&str> = request.search_fields.iter().map(String::as_str).collect();
-                // Each word must be found in one of the fields (Django's admin search).
-                for word in search.split_whitespace() {
-                    query = M::search_text(query, word, &fields);
-                }
+            // Each word must be found in one of the fields (Django's admin search).
+            let fields = if request.search_fields.is_empty() { None } else { Some(own.as_slice()) };
+            for (word, keys) in words.iter().zip(&related_keys) {
+                query = M::search_text(query, word, fields, keys);
             }
             let mut set = super::QuerySet::<M>::__new(query);
             if !request.ordering.is_empty() {

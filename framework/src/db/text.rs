@@ -35,10 +35,11 @@ pub trait ModelText: Model {
     /// As [`ModelText::filter_text`].
     fn filter_in_text(query: Self::Query, field: &str, texts: &[String]) -> Result<Self::Query, String>;
 
-    /// `query` restricted to rows where any of the text `fields` (all text fields when empty)
-    /// contains `text`, ignoring case (the admin's search box, Django's `icontains` over
-    /// `search_fields`). A query naming no text field is unchanged.
-    fn search_text(query: Self::Query, text: &str, fields: &[&str]) -> Self::Query;
+    /// `query` restricted to rows where any of the text `fields` (`None`: every text field)
+    /// contains `text`, ignoring case, or whose primary key is one of `keys` (rows a search of
+    /// related rows found): the admin's search box, Django's `icontains` over `search_fields`. A
+    /// search with no field and no key leaves the query unchanged.
+    fn search_text(query: Self::Query, text: &str, fields: Option<&[&str]>, keys: &[String]) -> Self::Query;
 
     /// `query` ordered (then) by `field`.
     ///

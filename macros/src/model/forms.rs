@@ -124,11 +124,28 @@ fn search_method(table: &syn::Ident, def: &ModelDef) -> TokenStream {
         def.fields.iter().filter_map(|f| Some((f.ident.to_string(), search_term(table, f)?))).collect();
     let names = searchable.iter().map(|(name, _)| name.strip_prefix("r#").unwrap_or(name).to_owned());
     let searches = searchable.iter().map(|(_, term)| term);
+    let key_term = def.fields.iter().find(|f| f.primary_key).map(|key| {
+        let column = &key.column;
+        quote! {
+            if !keys.is_empty() {
+                let keys: ::std::vec::Vec<<Self as ::manouche::db::Model>::PrimaryKey> = keys
+                    .iter()
+                    .filter_map(|k| <<Self as ::manouche::db::Model>::PrimaryKey as ::manouche::db::FieldValue>::from_text(k).ok())
+                    .collect();
+                let term = ::std::boxed::Box::new(#table::#column.eq_any(keys));
+                condition = ::core::option::Option::Some(match condition {
+                    ::core::option::Option::Some(before) => ::std::boxed::Box::new(before.or(term)),
+                    ::core::option::Option::None => term,
+                });
+            }
+        }
+    });
     quote! {
         fn search_text(
             query: <Self as ::manouche::db::Model>::Query,
             text: &str,
-            fields: &[&str],
+            fields: ::core::option::Option<&[&str]>,
+            keys: &[::std::string::String],
         ) -> <Self as ::manouche::db::Model>::Query {
             use diesel::{
                 BoolExpressionMethods as _, EscapeExpressionMethods as _, ExpressionMethods as _,
@@ -145,7 +162,7 @@ fn search_method(table: &syn::Ident, def: &ModelDef) -> TokenStream {
                 >,
             > = ::core::option::Option::None;
             #(
-                if fields.is_empty() || fields.contains(&#names) {
+                if fields.is_none_or(|fields| fields.contains(&#names)) {
                     let term = ::std::boxed::Box::new(#searches);
                     condition = ::core::option::Option::Some(match condition {
                         ::core::option::Option::Some(before) => ::std::boxed::Box::new(before.or(term)),
@@ -153,6 +170,7 @@ fn search_method(table: &syn::Ident, def: &ModelDef) -> TokenStream {
                     });
                 }
             )*
+            #key_term
             match condition {
                 ::core::option::Option::Some(condition) => diesel::QueryDsl::filter(query, condition),
                 ::core::option::Option::None => query,
