@@ -435,6 +435,31 @@ fn the_bulk_delete_action_confirms_then_deletes_the_selected_rows() {
 }
 
 #[test]
+fn date_filters_narrow_the_change_list_to_today_the_past_week_this_month_and_this_year() {
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    log_in(&client, "boss");
+    let list = client.get("/admin/shop/order/").send().text();
+    assert!(list.contains("<h3>By placed at</h3>"), "{list}");
+    for label in ["Any date", "Today", "Past 7 days", "This month", "This year"] {
+        assert!(list.contains(&format!(">{label}</a></li>")), "{label}: {list}");
+    }
+    let today = manouche::db::today();
+    let tomorrow = today.succ_opt().unwrap();
+    let day = |d: manouche::db::Date| format!("{}+00%3A00%3A00", d.format("%Y-%m-%d"));
+    let todays = client
+        .get(&format!("/admin/shop/order/?placed_at__gte={}&placed_at__lt={}", day(today), day(tomorrow)))
+        .send()
+        .text();
+    assert!(todays.contains("1 order</p>"), "the seed's order was placed today: {todays}");
+    let today_item = todays.split("<li").find(|item| item.contains(">Today</a>")).unwrap();
+    assert!(today_item.starts_with(r#" class="selected">"#), "the chosen filter is marked: {today_item}");
+    let future = client.get("/admin/shop/order/?placed_at__gte=2999-01-01+00%3A00%3A00").send().text();
+    assert!(future.contains("0 orders"), "{future}");
+    assert_eq!(client.get("/admin/shop/order/?placed_at__gte=someday").send().status(), 400);
+}
+
+#[test]
 fn custom_actions_run_on_the_selected_rows_for_users_who_may_change() {
     let client = shop();
     user(&client, "boss", true, true, &[]);

@@ -19,7 +19,7 @@ register!(Tag, list_display = [name], search_fields = [name]);
 register!(
     Product,
     list_display = [name, category, price, stock, active],
-    list_filter = [category, active],
+    list_filter = [category, active, created_at],
     actions = [withdraw => "Withdraw selected products from sale"],
     search_fields = [name, description, category.name],
     prepopulated_fields = { slug: [name] },
@@ -30,7 +30,7 @@ register!(Customer, list_display = [name, email, user, joined_at], search_fields
 register!(
     Order,
     list_display = [reference, customer, status, placed_at],
-    list_filter = [status],
+    list_filter = [status, placed_at],
     raw_id_fields = [customer],
     fieldsets = [("", [reference, customer, status]), ("Delivery", [ship_to, address, postcode, city])],
     inlines = [OrderItem],

@@ -294,18 +294,54 @@ impl ListParams {
 
     /// The query string with `key` set to `value` (or removed), the page reset unless it is the key.
     fn with(&self, key: &str, value: Option<&str>) -> String {
+        self.with_all(&[(key, value)])
+    }
+
+    /// The query string with each key set (or removed), the page reset unless it is one of them.
+    fn with_all(&self, changes: &[(&str, Option<&str>)]) -> String {
+        let keeps_page = changes.iter().any(|(k, _)| *k == "p");
         let mut pairs: Vec<(String, String)> = self
             .query
             .pairs()
-            .filter(|(k, _)| *k != key && (key == "p" || *k != "p"))
+            .filter(|(k, _)| !changes.iter().any(|(key, _)| key == k) && (keeps_page || *k != "p"))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        if let Some(value) = value {
-            pairs.push((key.to_owned(), value.to_owned()));
+        for (key, value) in changes {
+            if let Some(value) = value {
+                pairs.push(((*key).to_owned(), (*value).to_owned()));
+            }
         }
         let query = crate::http::urlencode(pairs.iter().map(|(k, v)| (k, v)));
         if query.is_empty() { "?".to_owned() } else { format!("?{query}") }
     }
+}
+
+fn is_date(field: &Field) -> bool {
+    matches!(field.ty, FieldType::Date | FieldType::DateTime | FieldType::DateTimeTz)
+}
+
+/// Django's `DateFieldListFilter` choices: `(label, from, before)` as the field's text.
+fn date_choices(field: &Field) -> Vec<(&'static str, Option<String>, Option<String>)> {
+    use chrono::Datelike as _;
+    let today = crate::db::today();
+    let day = |date: crate::db::Date| match field.ty {
+        FieldType::Date => date.format("%Y-%m-%d").to_string(),
+        FieldType::DateTimeTz => date.format("%Y-%m-%dT00:00:00+00:00").to_string(),
+        _ => date.format("%Y-%m-%d 00:00:00").to_string(),
+    };
+    let tomorrow = today.succ_opt().unwrap_or(today);
+    let month = today.with_day(1).unwrap_or(today);
+    let next_month = month.checked_add_months(chrono::Months::new(1)).unwrap_or(month);
+    let year = today.with_ordinal(1).unwrap_or(today);
+    let next_year = year.checked_add_months(chrono::Months::new(12)).unwrap_or(year);
+    let week_ago = today.checked_sub_days(chrono::Days::new(7)).unwrap_or(today);
+    vec![
+        ("Any date", None, None),
+        ("Today", Some(day(today)), Some(day(tomorrow))),
+        ("Past 7 days", Some(day(week_ago)), Some(day(tomorrow))),
+        ("This month", Some(day(month)), Some(day(next_month))),
+        ("This year", Some(day(year)), Some(day(next_year))),
+    ]
 }
 
 /// Target rows of every foreign key shown, one query a key column: `field → (pk → display)`.
@@ -374,7 +410,13 @@ pub(super) async fn changelist(
     let params = ListParams { query: FormData::from_query(req.as_http()) };
     let mut request = ListRequest { per_page: admin.list_per_page, ..ListRequest::default() };
     for name in admin.list_filter {
-        if let Some(value) = params.query.get(name) {
+        if meta.field(name).is_some_and(is_date) {
+            let from = params.get(&format!("{name}__gte")).map(str::to_owned);
+            let before = params.get(&format!("{name}__lt")).map(str::to_owned);
+            if from.is_some() || before.is_some() {
+                request.ranges.push(((*name).to_owned(), from, before));
+            }
+        } else if let Some(value) = params.query.get(name) {
             request.filters.push(((*name).to_owned(), value.to_owned()));
         }
     }
@@ -577,6 +619,23 @@ pub(super) async fn changelist(
         html.push_str("<nav id=\"changelist-filter\"><h2>Filter</h2>");
         for name in admin.list_filter {
             let Some(field) = meta.field(name) else { continue };
+            if is_date(field) {
+                let (gte, lt) = (format!("{name}__gte"), format!("{name}__lt"));
+                let current = (params.get(&gte), params.get(&lt));
+                let _ = write!(html, "<h3>By {}</h3><ul>", esc(&field.verbose_name));
+                for (label, from, before) in date_choices(field) {
+                    let selected = (from.as_deref(), before.as_deref()) == current;
+                    let href = params.with_all(&[(&gte, from.as_deref()), (&lt, before.as_deref())]);
+                    let _ = write!(
+                        html,
+                        "<li{}><a href=\"{}\">{label}</a></li>",
+                        if selected { " class=\"selected\"" } else { "" },
+                        esc(&href)
+                    );
+                }
+                html.push_str("</ul>");
+                continue;
+            }
             let chosen = params.query.get(name);
             let mut options: Vec<(Option<String>, String)> = vec![(None, "All".to_owned())];
             if field.ty == FieldType::Bool {

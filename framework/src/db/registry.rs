@@ -17,6 +17,9 @@ use super::{AnyConnection, Error, Field, FieldType, ModelMeta, ModelText, Value}
 pub struct ListRequest {
     /// `(field, text)`: rows whose field equals the value (an empty text is NULL when nullable).
     pub filters: Vec<(String, String)>,
+    /// `(field, from, before)`: rows whose date or time field is at least `from` and before
+    /// `before` (Django's `__gte`/`__lt` of the admin's date filter).
+    pub ranges: Vec<(String, Option<String>, Option<String>)>,
     /// Rows where every word of this is in one of the `search_fields`, ignoring case (Django's
     /// admin search).
     pub search: Option<String>,
@@ -35,6 +38,7 @@ impl Default for ListRequest {
     fn default() -> Self {
         ListRequest {
             filters: Vec::new(),
+            ranges: Vec::new(),
             search: None,
             search_fields: Vec::new(),
             ordering: Vec::new(),
@@ -331,6 +335,10 @@ where
             let mut query = M::objects().__into_unordered();
             for (field, text) in &request.filters {
                 query = M::filter_text(query, field, text)
+                    .map_err(|message| invalid(meta, vec![(field.clone(), message)]))?;
+            }
+            for (field, lower, upper) in &request.ranges {
+                query = M::filter_range_text(query, field, lower.as_deref(), upper.as_deref())
                     .map_err(|message| invalid(meta, vec![(field.clone(), message)]))?;
             }
             // Each word must be found in one of the fields (Django's admin search).

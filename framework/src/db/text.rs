@@ -35,6 +35,19 @@ pub trait ModelText: Model {
     /// As [`ModelText::filter_text`].
     fn filter_in_text(query: Self::Query, field: &str, texts: &[String]) -> Result<Self::Query, String>;
 
+    /// `query` restricted to rows whose date or time `field` is at least `lower` and before
+    /// `upper` (either may be absent): the admin's date filters.
+    ///
+    /// # Errors
+    ///
+    /// A field that is not a date or time, or a bound that is not one of its values.
+    fn filter_range_text(
+        query: Self::Query,
+        field: &str,
+        lower: Option<&str>,
+        upper: Option<&str>,
+    ) -> Result<Self::Query, String>;
+
     /// `query` restricted to rows where any of the text `fields` (`None`: every text field)
     /// contains `text`, ignoring case, or whose primary key is one of `keys` (rows a search of
     /// related rows found): the admin's search box, Django's `icontains` over `search_fields`. A

@@ -69,6 +69,24 @@ fn value_methods(lists: &Lists) -> TokenStream {
 fn query_methods(table: &syn::Ident, def: &ModelDef, model_name: &str) -> TokenStream {
     let filters = def.fields.iter().map(|f| filter_arm(table, f));
     let in_filters = def.fields.iter().map(|f| in_filter_arm(table, f));
+    let ranges =
+        def.fields.iter().filter(|f| matches!(f.kind, Kind::Date | Kind::DateTime | Kind::DateTimeTz)).map(|f| {
+            let (field, column, inner) = (f.ident.to_string(), &f.column, &f.inner_ty);
+            quote! {
+                #field => {
+                    let read = |text: &str| <#inner as ::manouche::db::FieldValue>::from_text(text)
+                        .map_err(|message| ::std::format!("`{}`: {message}", #field));
+                    let mut query = query;
+                    if let ::core::option::Option::Some(lower) = lower {
+                        query = diesel::QueryDsl::filter(query, #table::#column.ge(read(lower)?));
+                    }
+                    if let ::core::option::Option::Some(upper) = upper {
+                        query = diesel::QueryDsl::filter(query, #table::#column.lt(read(upper)?));
+                    }
+                    ::core::result::Result::Ok(query)
+                }
+            }
+        });
     let orders = def.fields.iter().map(|f| {
         let (field, column) = (f.ident.to_string(), &f.column);
         quote! {
@@ -101,6 +119,19 @@ fn query_methods(table: &syn::Ident, def: &ModelDef, model_name: &str) -> TokenS
             match field {
                 #(#in_filters)*
                 _ => ::core::result::Result::Err(::std::format!("{} has no field `{field}`", #model_name)),
+            }
+        }
+
+        fn filter_range_text(
+            query: <Self as ::manouche::db::Model>::Query,
+            field: &str,
+            lower: ::core::option::Option<&str>,
+            upper: ::core::option::Option<&str>,
+        ) -> ::core::result::Result<<Self as ::manouche::db::Model>::Query, ::std::string::String> {
+            use diesel::ExpressionMethods as _;
+            match field {
+                #(#ranges)*
+                _ => ::core::result::Result::Err(::std::format!("{} has no date field `{field}`", #model_name)),
             }
         }
 
