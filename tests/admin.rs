@@ -279,7 +279,13 @@ fn adding_and_changing_keep_values_on_errors_and_write_history() {
     assert!(history.contains("<td>boss</td><td>Added.</td>"), "{history}");
     assert!(history.contains("Changed Price and Active."), "{history}");
     let index = client.get("/admin/").send().text();
-    assert!(index.contains("Changed Matcha &lt;Ceremonial&gt;"), "recent actions: {index}");
+    assert!(
+        index.contains(&format!(
+            r#"Changed <a href="/admin/shop/product/{}/change/">Matcha &lt;Ceremonial&gt;</a>"#,
+            matcha.id
+        )),
+        "recent actions link to the object: {index}"
+    );
 
     let another = post(&client, "/admin/shop/tag/add/", &[("name", "rare"), ("_addanother", "")]);
     assert_eq!(another.header("location"), Some("/admin/shop/tag/add/"));

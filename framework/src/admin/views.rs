@@ -263,13 +263,25 @@ pub(super) async fn index(req: Request) -> crate::Result<HttpResponse> {
         html.push_str("<p>None available</p>");
     } else {
         html.push_str("<ul class=\"actionlist\">");
+        let index = index_url()?;
         for entry in &recent {
+            // A link to the object, unless it was deleted (Django's recent actions).
+            let object = if entry.action_flag == super::DELETION {
+                esc(&entry.object_repr)
+            } else {
+                format!(
+                    "<a href=\"{index}{}/{}/{}/change/\">{}</a>",
+                    pct(&entry.app_label),
+                    pct(&entry.model),
+                    pct(&entry.object_id),
+                    esc(&entry.object_repr)
+                )
+            };
             let _ = write!(
                 html,
-                "<li class=\"{}\">{} {} <span class=\"mini\">({}.{})</span></li>",
+                "<li class=\"{}\">{} {object} <span class=\"mini\">({}.{})</span></li>",
                 entry.action().to_lowercase(),
                 entry.action(),
-                esc(&entry.object_repr),
                 esc(&entry.app_label),
                 esc(&entry.model)
             );
