@@ -519,36 +519,24 @@ fn users_are_added_with_a_checked_hashed_password_which_can_be_changed() {
     log_in(&client, "boss");
     let add = client.get("/admin/auth/user/add/").send().text();
     assert!(add.contains(r#"<input type="password" name="password1" required id="id_password1">"#), "{add}");
-    let mismatch = post(
-        &client,
-        "/admin/auth/user/add/",
-        &[("username", "newbie"), ("password1", "cheese and pickles"), ("password2", "cheese")],
-    )
-    .text();
+    let add_user = |username: &str, password1: &str, password2: &str| {
+        post(
+            &client,
+            "/admin/auth/user/add/",
+            &[("username", username), ("password1", password1), ("password2", password2)],
+        )
+    };
+    let mismatch = add_user("newbie", "cheese and pickles", "cheese").text();
     assert!(mismatch.contains("The two password fields didn’t match."), "{mismatch}");
-    let weak = post(
-        &client,
-        "/admin/auth/user/add/",
-        &[("username", "newbie"), ("password1", "12345678"), ("password2", "12345678")],
-    )
-    .text();
+    let weak = add_user("newbie", "12345678", "12345678").text();
     assert!(
         weak.contains("This password is too common.") && weak.contains("This password is entirely numeric."),
         "{weak}"
     );
-    let taken = post(
-        &client,
-        "/admin/auth/user/add/",
-        &[("username", "boss"), ("password1", "cheese and pickles"), ("password2", "cheese and pickles")],
-    )
-    .text();
+    let taken = add_user("boss", "cheese and pickles", "cheese and pickles").text();
     assert!(taken.contains("A user with that username already exists."), "{taken}");
 
-    let saved = post(
-        &client,
-        "/admin/auth/user/add/",
-        &[("username", "newbie"), ("password1", "cheese and pickles"), ("password2", "cheese and pickles")],
-    );
+    let saved = add_user("newbie", "cheese and pickles", "cheese and pickles");
     let newbie =
         client.db().run_sync(|conn| User::objects().filter(User::username.eq("newbie")).get_sync(conn)).unwrap();
     assert_eq!(

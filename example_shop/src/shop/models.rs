@@ -41,7 +41,7 @@ pub struct Product {
     #[field(primary_key, auto)]
     pub id: i64,
     /// Shown to customers.
-    #[field(max_length = 200)]
+    #[field(max_length = 200, db_index)]
     pub name: String,
     /// The URL name.
     #[field(max_length = 200, unique)]

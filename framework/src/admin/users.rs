@@ -7,7 +7,7 @@ use actix_web::HttpResponse;
 use actix_web::web::Path;
 use diesel::ExpressionMethods as _;
 
-use super::views::{Rights, crumbs, denied, esc, log, model_url, page, staff};
+use super::views::{crumbs, esc, log, model_url, open, page};
 use crate::auth::{AuthSettings, User};
 use crate::db::Model as _;
 use crate::forms::{BoundForm, Errors, Form, FormData};
@@ -129,17 +129,13 @@ pub(super) async fn user_password(
     #[params(app_label, model_name, object_id)] names: Path<(String, String, String)>,
     data: FormData,
 ) -> crate::Result<HttpResponse> {
-    let perms = match staff(&req).await? {
-        Ok(perms) => perms,
-        Err(redirect) => return Ok(redirect),
-    };
     let (app, model, id) = names.into_inner();
     let meta = User::meta();
     if !(app == meta.app && model == meta.name.to_lowercase()) {
         return Err(crate::http::Error::not_found("only users have passwords").into());
     }
-    if !Rights::of(&perms, meta).change {
-        return Err(denied());
+    if let Err(login) = open(&req, &app, &model, |rights| rights.change).await? {
+        return Ok(login);
     }
     let Ok(id) = id.parse::<i64>() else { return Err(crate::http::Error::not_found("no such user").into()) };
     let found = req.db().run(move |conn| User::objects().filter(User::id.eq(id)).first_sync(conn)).await?;

@@ -115,6 +115,36 @@ fn model_of(app: &str, model: &str) -> crate::Result<(&'static ModelAdmin, &'sta
     Ok((admin, registered))
 }
 
+/// A model's admin page, opened: its registration, registry entry and the user's rights on it.
+pub(super) struct ModelPage {
+    admin: &'static ModelAdmin,
+    registered: &'static dyn Registered,
+    meta: &'static ModelMeta,
+    rights: Rights,
+    perms: Arc<Permissions>,
+}
+
+/// Opens `app/model`'s page for the request's user: `Err(response)` (the login page) for other
+/// than active staff, 404 for a model not registered, 403 unless `allowed` accepts the rights.
+pub(super) async fn open(
+    req: &Request,
+    app: &str,
+    model: &str,
+    allowed: fn(Rights) -> bool,
+) -> crate::Result<Result<ModelPage, HttpResponse>> {
+    let perms = match staff(req).await? {
+        Ok(perms) => perms,
+        Err(login) => return Ok(Err(login)),
+    };
+    let (admin, registered) = model_of(app, model)?;
+    let meta = admin.meta();
+    let rights = Rights::of(&perms, meta);
+    if !allowed(rights) {
+        return Err(denied());
+    }
+    Ok(Ok(ModelPage { admin, registered, meta, rights, perms }))
+}
+
 pub(super) fn model_url(meta: &ModelMeta) -> crate::Result<String> {
     Ok(format!("{}{}/{}/", index_url()?, meta.app, meta.name.to_lowercase()))
 }
@@ -405,17 +435,11 @@ pub(super) async fn changelist(
     #[params(app_label, model_name)] names: Path<(String, String)>,
     data: FormData,
 ) -> crate::Result<HttpResponse> {
-    let perms = match staff(&req).await? {
-        Ok(perms) => perms,
-        Err(redirect) => return Ok(redirect),
-    };
     let (app, model) = names.into_inner();
-    let (admin, registered) = model_of(&app, &model)?;
-    let meta = admin.meta();
-    let rights = Rights::of(&perms, meta);
-    if !rights.see() {
-        return Err(denied());
-    }
+    let ModelPage { admin, registered, meta, rights, .. } = match open(&req, &app, &model, Rights::see).await? {
+        Ok(page) => page,
+        Err(login) => return Ok(login),
+    };
     if data.is_submitted() {
         return bulk_action(&req, admin, registered, rights, &data).await;
     }
@@ -974,16 +998,11 @@ pub(super) async fn add(
     #[params(app_label, model_name)] names: Path<(String, String)>,
     data: FormData,
 ) -> crate::Result<HttpResponse> {
-    let perms = match staff(&req).await? {
-        Ok(perms) => perms,
-        Err(redirect) => return Ok(redirect),
-    };
     let (app, model) = names.into_inner();
-    let (admin, registered) = model_of(&app, &model)?;
-    let meta = admin.meta();
-    if !Rights::of(&perms, meta).add {
-        return Err(denied());
-    }
+    let ModelPage { admin, registered, meta, perms, .. } = match open(&req, &app, &model, |r| r.add).await? {
+        Ok(page) => page,
+        Err(login) => return Ok(login),
+    };
     if meta.label() == "auth.User" {
         return super::users::add_user(&req, &data).await;
     }
@@ -1038,15 +1057,12 @@ pub(super) async fn change(
     #[params(app_label, model_name, object_id)] names: Path<(String, String, String)>,
     data: FormData,
 ) -> crate::Result<HttpResponse> {
-    let perms = match staff(&req).await? {
-        Ok(perms) => perms,
-        Err(redirect) => return Ok(redirect),
-    };
     let (app, model, pk) = names.into_inner();
-    let (admin, registered) = model_of(&app, &model)?;
-    let meta = admin.meta();
-    let rights = Rights::of(&perms, meta);
-    if !rights.see() || (data.is_submitted() && !rights.change) {
+    let ModelPage { admin, registered, meta, rights, perms } = match open(&req, &app, &model, Rights::see).await? {
+        Ok(page) => page,
+        Err(login) => return Ok(login),
+    };
+    if data.is_submitted() && !rights.change {
         return Err(denied());
     }
     let mut form = model_form(admin, registered, !rights.change)?;
@@ -1147,16 +1163,11 @@ pub(super) async fn delete(
     #[params(app_label, model_name, object_id)] names: Path<(String, String, String)>,
     data: FormData,
 ) -> crate::Result<HttpResponse> {
-    let perms = match staff(&req).await? {
-        Ok(perms) => perms,
-        Err(redirect) => return Ok(redirect),
-    };
     let (app, model, pk) = names.into_inner();
-    let (admin, registered) = model_of(&app, &model)?;
-    let meta = admin.meta();
-    if !Rights::of(&perms, meta).delete {
-        return Err(denied());
-    }
+    let ModelPage { registered, meta, .. } = match open(&req, &app, &model, |r| r.delete).await? {
+        Ok(page) => page,
+        Err(login) => return Ok(login),
+    };
     let confirmed = data.is_submitted();
     let user_id = req.user()?.id().unwrap_or_default();
     let key = pk.clone();
@@ -1216,16 +1227,11 @@ pub(super) async fn history(
     req: Request,
     #[params(app_label, model_name, object_id)] names: Path<(String, String, String)>,
 ) -> crate::Result<HttpResponse> {
-    let perms = match staff(&req).await? {
-        Ok(perms) => perms,
-        Err(redirect) => return Ok(redirect),
-    };
     let (app, model, pk) = names.into_inner();
-    let (admin, registered) = model_of(&app, &model)?;
-    let meta = admin.meta();
-    if !Rights::of(&perms, meta).see() {
-        return Err(denied());
-    }
+    let ModelPage { registered, meta, .. } = match open(&req, &app, &model, Rights::see).await? {
+        Ok(page) => page,
+        Err(login) => return Ok(login),
+    };
     let (app_label, model_name, key) = (meta.app.to_owned(), meta.name.to_lowercase(), pk.clone());
     let found = req
         .db()

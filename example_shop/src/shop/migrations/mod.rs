@@ -9,7 +9,15 @@ pub mod m0002_customer_user;
 #[path = "0003_order_ship_to_and_more.rs"]
 pub mod m0003_order_ship_to_and_more;
 
+#[path = "0004_alter_product_name.rs"]
+pub mod m0004_alter_product_name;
+
 /// The app's migrations, in order: what `App::migrations` takes.
 pub fn all() -> Vec<manouche::migrations::Migration> {
-    vec![m0001_initial::migration(), m0002_customer_user::migration(), m0003_order_ship_to_and_more::migration()]
+    vec![
+        m0001_initial::migration(),
+        m0002_customer_user::migration(),
+        m0003_order_ship_to_and_more::migration(),
+        m0004_alter_product_name::migration(),
+    ]
 }
