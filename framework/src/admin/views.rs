@@ -980,6 +980,20 @@ fn change_form(
     page(req, title, crumbs(Some(meta), Some(crumb))?, html)
 }
 
+/// The saved row of a page's transaction, or `None` with the input's errors put on the form.
+fn settle(form: &mut ModelForm, outcome: Result<Row, crate::db::Error>) -> Result<Option<Row>, crate::db::Error> {
+    match outcome {
+        Ok(row) => Ok(Some(row)),
+        Err(crate::db::Error::InvalidInput { errors, .. }) => {
+            for (field, message) in errors {
+                form.add_error(&field, message);
+            }
+            Ok(None)
+        }
+        Err(other) => Err(other),
+    }
+}
+
 /// Where a saved form goes: Django's three buttons.
 fn after_save(data: &FormData, meta: &ModelMeta, pk: &str) -> crate::Result<String> {
     let url = model_url(meta)?;
@@ -1030,16 +1044,7 @@ pub(super) async fn add(
                 log(conn, user_id, meta, &row.pk, &row.display, super::ADDITION, "[{\"added\": {}}]")?;
                 Ok(row)
             });
-            let saved = match outcome {
-                Ok(row) => Some(row),
-                Err(crate::db::Error::InvalidInput { errors, .. }) => {
-                    for (field, message) in errors {
-                        form.add_error(&field, message);
-                    }
-                    None
-                }
-                Err(other) => return Err(other),
-            };
+            let saved = settle(&mut form, outcome)?;
             Ok((form, saved, inlines.into_iter().zip(states).collect()))
         })
         .await?;
@@ -1104,16 +1109,7 @@ pub(super) async fn change(
                 log(conn, user_id, meta, &row.pk, &row.display, super::CHANGE, &message)?;
                 Ok(row)
             });
-            let saved = match outcome {
-                Ok(row) => Some(row),
-                Err(crate::db::Error::InvalidInput { errors, .. }) => {
-                    for (field, message) in errors {
-                        form.add_error(&field, message);
-                    }
-                    None
-                }
-                Err(other) => return Err(other),
-            };
+            let saved = settle(&mut form, outcome)?;
             Ok((form, saved, display, inlines.into_iter().zip(states).collect()))
         })
         .await;
