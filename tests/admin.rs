@@ -134,6 +134,8 @@ fn the_change_list_searches_filters_sorts_and_pages() {
         assert!(list.contains(&format!(">{column}</a></th>")), "{column}: {list}");
     }
     assert!(list.contains("<td>Black teas</td>"), "a foreign key shows its target: {list}");
+    assert!(list.contains("<th scope=\"col\">Stock value</th>"), "a method column: {list}");
+    assert!(list.contains("<td>120</td><td>960.00</td>"), "Assam: 8.00 × 120 tins: {list}");
     assert!(list.contains("9 products"), "{list}");
 
     let found = client.get("/admin/shop/product/?q=rolled+leaves").send().text();
@@ -209,8 +211,8 @@ fn the_change_list_of_ten_thousand_products_pages_in_a_constant_number_of_querie
     // products pointing to them would be a third when some are found), whatever the page size.
     assert_eq!(searched, first + 2);
     // The session, the user, the permissions (two), the count, the page, the categories shown,
-    // the unfiltered total and the category filter's choices.
-    assert_eq!(first, 9, "{first} queries for a page of 10,009 products");
+    // the stock value method's rows, the unfiltered total and the category filter's choices.
+    assert_eq!(first, 10, "{first} queries for a page of 10,009 products");
     let page = client.get("/admin/shop/product/?p=2").send().text();
     assert!(page.contains(r#"<span class="this-page">2</span>"#), "{page}");
     assert!(page.contains("10009 products"));

@@ -18,7 +18,7 @@ register!(Category, list_display = [name, slug], search_fields = [name], prepopu
 register!(Tag, list_display = [name], search_fields = [name]);
 register!(
     Product,
-    list_display = [name, category, price, stock, active],
+    list_display = [name, category, price, stock, stock_value(), active],
     list_filter = [category, active, created_at],
     actions = [withdraw => "Withdraw selected products from sale"],
     search_fields = [name, description, category.name],

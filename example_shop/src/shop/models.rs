@@ -68,6 +68,13 @@ pub struct Product {
     pub updated_at: DateTime,
 }
 
+impl Product {
+    /// What the tins on the shelf are worth at the current price (a column of the admin's list).
+    pub fn stock_value(&self) -> Decimal {
+        self.price * Decimal::from(self.stock)
+    }
+}
+
 /// A product is shown by its name where one is chosen among others (the admin, forms).
 impl std::fmt::Display for Product {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

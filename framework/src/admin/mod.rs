@@ -39,7 +39,7 @@ pub struct ModelAdmin {
     /// The model's metadata.
     pub model: fn() -> &'static ModelMeta,
     /// Columns of the change list (default: the row as one line).
-    pub list_display: &'static [&'static str],
+    pub list_display: &'static [Column],
     /// Columns that link to the change page (default: the first).
     pub list_display_links: &'static [&'static str],
     /// Fields filtered on in the side bar (booleans, choices, foreign keys).
@@ -92,6 +92,39 @@ impl ModelAdmin {
 
 fn placeholder() -> &'static ModelMeta {
     unreachable!("ModelAdmin::DEFAULT is completed by `register!`, which always sets `model`")
+}
+
+/// A column of the change list: a field (`price`), a field of a foreign key's target
+/// (`category.name`) or a method of the model (`margin()`, whose value is shown with `Display`).
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// `price`, `category.name` or `margin()`.
+    pub name: &'static str,
+    /// For a method: loads the page's rows by key and gives `(key, text)` for each.
+    pub cells: Option<fn(&mut AnyConnection, &[String]) -> Result<Vec<(String, String)>, crate::db::Error>>,
+}
+
+impl Column {
+    /// The method's name, for a method column.
+    pub fn method(&self) -> Option<&'static str> {
+        self.name.strip_suffix("()")
+    }
+}
+
+/// The text of a method column for the rows with these keys: what `register!` wraps each
+/// method column in (one query a column and page).
+#[doc(hidden)]
+pub fn __method_cells<M>(
+    conn: &mut AnyConnection,
+    keys: &[String],
+    cell: fn(&M) -> String,
+) -> Result<Vec<(String, String)>, crate::db::Error>
+where
+    M: crate::db::ModelText,
+    M::Query: diesel::query_dsl::LoadQuery<'static, AnyConnection, M>,
+{
+    let rows = crate::db::registry::load_keys::<M>(conn, keys)?;
+    Ok(rows.iter().map(|row| (crate::db::FieldValue::to_text(&row.pk()), cell(row))).collect())
 }
 
 /// A custom action of the change list (Django's admin actions): run on the selected rows.
@@ -152,7 +185,7 @@ pub fn get(app: &str, model: &str) -> Option<&'static ModelAdmin> {
 /// `register!(Model, option = value, ...)`: `list_display`, `list_display_links`,
 /// `list_filter`, `search_fields`, `readonly_fields`, `raw_id_fields` and `fields` take `[field, ...]`
 /// (`list_display` and `search_fields` also `key.field`, a field of a foreign key's target:
-/// `category.name`);
+/// `category.name`; `list_display` also `method()`, a method of the model shown with `Display`);
 /// `prepopulated_fields = { slug: [name] }`; `list_per_page = 50`; `inlines = [OrderItem]`
 /// (child models with a foreign key to this one, edited on its page); `ordering = [price.desc(),
 /// name]`; `fieldsets = [("Pricing", [price, stock]), ...]` (fields only: a page with fieldsets
@@ -191,8 +224,8 @@ macro_rules! __admin_check {
     ($m:ident, fieldsets = [$(($title:literal, [$($field:ident),* $(,)?])),* $(,)?]) => {
         $( $( let _ = &$m.$field; )* )*
     };
-    ($m:ident, list_display = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
-        $( $crate::__admin_column!($m, $first $(. $second)?); )*
+    ($m:ident, list_display = [$($columns:tt)*]) => {
+        $crate::__admin_columns!(@check $m; $($columns)*);
     };
     ($m:ident, search_fields = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
         $( $crate::__admin_column!($m, $first $(. $second)?); )*
@@ -226,6 +259,46 @@ macro_rules! __admin_descending {
     };
     (desc) => {
         true
+    };
+}
+
+/// `list_display`'s columns, one at a time: `field`, `key.field` or `method()`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __admin_columns {
+    (@check $m:ident; $(,)?) => {};
+    (@check $m:ident; $first:ident . $second:ident $(, $($rest:tt)*)?) => {
+        $crate::__admin_column!($m, $first . $second);
+        $crate::__admin_columns!(@check $m; $($($rest)*)?);
+    };
+    (@check $m:ident; $method:ident () $(, $($rest:tt)*)?) => {
+        let _ = ::std::string::ToString::to_string(&$m.$method());
+        $crate::__admin_columns!(@check $m; $($($rest)*)?);
+    };
+    (@check $m:ident; $first:ident $(, $($rest:tt)*)?) => {
+        $crate::__admin_column!($m, $first);
+        $crate::__admin_columns!(@check $m; $($($rest)*)?);
+    };
+    (@value $model:ty; [$($done:expr),*]; $(,)?) => { &[$($done),*] };
+    (@value $model:ty; [$($done:expr),*]; $first:ident . $second:ident $(, $($rest:tt)*)?) => {
+        $crate::__admin_columns!(@value $model; [$($done,)* $crate::admin::Column {
+            name: concat!(stringify!($first), ".", stringify!($second)),
+            cells: ::core::option::Option::None,
+        }]; $($($rest)*)?)
+    };
+    (@value $model:ty; [$($done:expr),*]; $method:ident () $(, $($rest:tt)*)?) => {
+        $crate::__admin_columns!(@value $model; [$($done,)* $crate::admin::Column {
+            name: concat!(stringify!($method), "()"),
+            cells: ::core::option::Option::Some(|conn, keys| {
+                $crate::admin::__method_cells::<$model>(conn, keys, |row| ::std::string::ToString::to_string(&row.$method()))
+            }),
+        }]; $($($rest)*)?)
+    };
+    (@value $model:ty; [$($done:expr),*]; $first:ident $(, $($rest:tt)*)?) => {
+        $crate::__admin_columns!(@value $model; [$($done,)* $crate::admin::Column {
+            name: stringify!($first),
+            cells: ::core::option::Option::None,
+        }]; $($($rest)*)?)
     };
 }
 
@@ -267,8 +340,8 @@ macro_rules! __admin_value {
     ($model:ty; fieldsets = [$(($title:literal, [$($field:ident),* $(,)?])),* $(,)?]) => {
         &[$( ($title, &[$(stringify!($field)),*]) ),*]
     };
-    ($model:ty; list_display = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
-        &[$( concat!(stringify!($first) $(, ".", stringify!($second))?) ),*]
+    ($model:ty; list_display = [$($columns:tt)*]) => {
+        $crate::__admin_columns!(@value $model; []; $($columns)*)
     };
     ($model:ty; search_fields = [$($first:ident $(. $second:ident)?),* $(,)?]) => {
         &[$( concat!(stringify!($first) $(, ".", stringify!($second))?) ),*]

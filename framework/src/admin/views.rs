@@ -460,7 +460,7 @@ pub(super) async fn changelist(
         request.search = params.get("q").map(str::to_owned);
         request.search_fields = admin.search_fields.iter().map(|f| (*f).to_owned()).collect();
     }
-    let display: Vec<&str> = admin.list_display.to_vec();
+    let display: Vec<&'static str> = admin.list_display.iter().map(|c| c.name).collect();
     if let Some(order) = params.get("o") {
         for term in order.split('.') {
             let (name, descending) = term.strip_prefix('-').map_or((term, false), |n| (n, true));
@@ -477,7 +477,8 @@ pub(super) async fn changelist(
     request.page = params.get("p").and_then(|p| p.parse().ok()).unwrap_or(1);
     let filter_fields: Vec<&'static str> = admin.list_filter.to_vec();
     let shown = display.clone();
-    let shown_fields: Vec<&'static str> = admin.list_display.to_vec();
+    let shown_fields = display.clone();
+    let methods: Vec<&'static super::Column> = admin.list_display.iter().filter(|c| c.cells.is_some()).collect();
     let listed = req
         .db()
         .run(move |conn| {
@@ -487,7 +488,14 @@ pub(super) async fn changelist(
                 }
                 other => other?,
             };
-            let related = related_displays(conn, meta, &shown_fields, &page.rows)?;
+            let mut related = related_displays(conn, meta, &shown_fields, &page.rows)?;
+            // Each method column: the page's rows loaded by key, one query a column.
+            let keys: Vec<String> = page.rows.iter().map(|r| r.pk.clone()).collect();
+            for column in &methods {
+                if let Some(cells) = column.cells.filter(|_| !keys.is_empty()) {
+                    related.insert(column.name.to_owned(), cells(conn, &keys)?.into_iter().collect());
+                }
+            }
             let total = registered.list(conn, &ListRequest { per_page: 1, ..ListRequest::default() })?.count;
             // The filters' choices: every target row of a foreign key filter.
             let mut filter_choices = BTreeMap::new();
@@ -561,6 +569,11 @@ pub(super) async fn changelist(
         let _ = write!(html, "<th scope=\"col\">{}</th>", esc(&capitalize(meta.verbose_name)));
     }
     for name in &shown {
+        if let Some(method) = name.strip_suffix("()") {
+            // A method: computed in Rust, so not sortable by the database.
+            let _ = write!(html, "<th scope=\"col\">{}</th>", esc(&capitalize(&method.replace('_', " "))));
+            continue;
+        }
         if let Some((key, target_field)) = name.split_once('.') {
             // A target's field: not sortable here (the list orders by this model's fields).
             let _ = write!(
@@ -614,7 +627,10 @@ pub(super) async fn changelist(
                     value.filter(|v| !v.is_empty()).map_or_else(|| "-".to_owned(), |v| esc(v))
                 }
                 (None, Some(field)) => cell(field, row.value(name).unwrap_or(""), related.get(*name)),
-                (None, None) => String::new(),
+                // A method column: its text for this row's key.
+                (None, None) => {
+                    related.get(*name).and_then(|cells| cells.get(&row.pk)).map_or_else(String::new, |v| esc(v))
+                }
             };
             if links.contains(name) {
                 let _ = write!(html, "<th><a href=\"{change_url}\">{content}</a></th>");

@@ -31,5 +31,6 @@ manouche::admin::register!(Book, prepopulated_fields = { slug: [tilte] });
 manouche::admin::register!(Book, list_dispaly = [title]);
 manouche::admin::register!(Book, list_display = [title, author.nmae]);
 manouche::admin::register!(Book, actions = [wrong_action => "Do something"]);
+manouche::admin::register!(Book, list_display = [title, shelf_mark()]);
 
 fn main() {}
