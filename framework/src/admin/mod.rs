@@ -101,8 +101,11 @@ pub struct Column {
     /// `price`, `category.name` or `margin()`.
     pub name: &'static str,
     /// For a method: loads the page's rows by key and gives `(key, text)` for each.
-    pub cells: Option<fn(&mut AnyConnection, &[String]) -> Result<Vec<(String, String)>, crate::db::Error>>,
+    pub cells: Option<Cells>,
 }
+
+/// What a method column computes: `(key, text)` of the rows with these keys.
+pub type Cells = fn(&mut AnyConnection, &[String]) -> Result<Vec<(String, String)>, crate::db::Error>;
 
 impl Column {
     /// The method's name, for a method column.
