@@ -67,31 +67,29 @@ pub struct ModelAdmin {
 }
 
 impl ModelAdmin {
-    /// Django's defaults.
-    pub const DEFAULT: ModelAdmin = ModelAdmin {
-        model: placeholder,
-        list_display: &[],
-        list_display_links: &[],
-        list_filter: &[],
-        search_fields: &[],
-        list_per_page: 100,
-        readonly_fields: &[],
-        raw_id_fields: &[],
-        fields: &[],
-        fieldsets: &[],
-        ordering: &[],
-        prepopulated_fields: &[],
-        inlines: &[],
-        actions: &[],
-    };
+    /// The registration of the model `model` describes, with Django's defaults.
+    pub const fn new(model: fn() -> &'static ModelMeta) -> Self {
+        ModelAdmin {
+            model,
+            list_display: &[],
+            list_display_links: &[],
+            list_filter: &[],
+            search_fields: &[],
+            list_per_page: 100,
+            readonly_fields: &[],
+            raw_id_fields: &[],
+            fields: &[],
+            fieldsets: &[],
+            ordering: &[],
+            prepopulated_fields: &[],
+            inlines: &[],
+            actions: &[],
+        }
+    }
 
     pub(crate) fn meta(&self) -> &'static ModelMeta {
         (self.model)()
     }
-}
-
-fn placeholder() -> &'static ModelMeta {
-    unreachable!("ModelAdmin::DEFAULT is completed by `register!`, which always sets `model`")
 }
 
 /// A column of the change list: a field (`price`), a field of a foreign key's target
@@ -207,9 +205,8 @@ macro_rules! __admin_register {
                 $( $crate::__admin_check!(m, $key = $value); )*
             }
             static ADMIN: $crate::admin::ModelAdmin = $crate::admin::ModelAdmin {
-                model: <$model as $crate::db::Model>::meta,
                 $( $key: $crate::__admin_value!($model; $key = $value), )*
-                ..$crate::admin::ModelAdmin::DEFAULT
+                ..$crate::admin::ModelAdmin::new(<$model as $crate::db::Model>::meta)
             };
             $crate::__private::inventory::submit! { $crate::admin::AdminEntry(&ADMIN) }
         };
