@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::views::esc;
+use crate::db::capitalize;
 use crate::db::registry::{self, ListRequest, Registered, Row};
 use crate::db::{AnyConnection, Error, Field, FieldType, ModelMeta, Widget};
 use crate::forms::FormData;
@@ -210,7 +211,7 @@ impl Inline {
         let _ = write!(
             out,
             "<fieldset class=\"module inline\" id=\"{prefix}-group\"><h2>{}</h2>",
-            esc(&plural(self.meta.verbose_name))
+            esc(&capitalize(&self.meta.verbose_name_plural()))
         );
         let _ = write!(out, "<input type=\"hidden\" name=\"{prefix}-TOTAL_FORMS\" value=\"{}\">", state.rows.len());
         out.push_str("<table><thead><tr>");
@@ -318,13 +319,4 @@ impl InlineState {
     pub(super) fn errors(&self) -> &[(String, String)] {
         &self.errors
     }
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-}
-
-fn plural(name: &str) -> String {
-    capitalize(&if name.ends_with('s') { format!("{name}es") } else { format!("{name}s") })
 }

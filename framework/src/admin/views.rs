@@ -11,10 +11,10 @@ use manouche_macros::Template;
 
 use super::{LogEntry, ModelAdmin};
 use crate::auth::{Permissions, User};
+use crate::db::capitalize;
 use crate::db::registry::{self, ListRequest, Registered, Row};
 use crate::db::{Field, FieldType, ForeignKey, Model as _, ModelMeta, Widget};
 use crate::forms::FormHtml;
-use crate::forms::render::escape;
 use crate::forms::{FormData, ModelForm};
 use crate::http::{Request, RequestContext};
 use crate::templates::render;
@@ -36,11 +36,7 @@ fn pct(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-pub(super) fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    escape(text, &mut out);
-    out
-}
+pub(super) use crate::forms::render::escaped as esc;
 
 pub(super) fn index_url() -> crate::Result<String> {
     Ok(crate::urls::reverse("admin:index", &[])?)
@@ -150,14 +146,7 @@ pub(super) fn model_url(meta: &ModelMeta) -> crate::Result<String> {
 }
 
 fn plural(meta: &ModelMeta) -> String {
-    let name = meta.verbose_name;
-    let plural = if name.ends_with('s') { format!("{name}es") } else { format!("{name}s") };
-    capitalize(&plural)
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+    capitalize(&meta.verbose_name_plural())
 }
 
 pub(super) fn crumbs(meta: Option<&ModelMeta>, last: Option<&str>) -> crate::Result<Vec<(String, String)>> {
@@ -219,9 +208,7 @@ pub(super) async fn login(req: Request, data: FormData) -> crate::Result<HttpRes
         esc(&username),
         esc(&next)
     );
-    let mut response = page(&req, "Log in", Vec::new(), html)?;
-    *response.status_mut() = actix_web::http::StatusCode::OK;
-    Ok(response)
+    page(&req, "Log in", Vec::new(), html)
 }
 
 #[crate::view(POST, name = "logout")]

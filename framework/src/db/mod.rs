@@ -27,6 +27,7 @@ mod queries;
 pub(crate) mod queryset;
 mod raw;
 pub(crate) mod registry;
+pub(crate) use self::text::capitalize;
 mod relations;
 mod signals;
 pub(crate) mod subqueries;

@@ -245,6 +245,13 @@ impl ModelMeta {
         self.fields.iter().find(|f| f.name == name)
     }
 
+    /// The plural of [`ModelMeta::verbose_name`], as Django's default `verbose_name_plural`
+    /// (`products`, `addresses`).
+    pub fn verbose_name_plural(&self) -> String {
+        let name = self.verbose_name;
+        if name.ends_with('s') { format!("{name}es") } else { format!("{name}s") }
+    }
+
     /// `app.Model`, as Django writes a model's label.
     pub fn label(&self) -> String {
         format!("{}.{}", self.app, self.name)

@@ -598,18 +598,16 @@ where
         let Some(query) = query else { continue };
         let clashing = super::QuerySet::<M>::__new(query).limit(2).all_sync(conn)?;
         if clashing.iter().any(|other| Some(super::FieldValue::to_text(&other.pk())) != own) {
-            let names: Vec<String> = fields.iter().map(|f| capitalize(&f.verbose_name)).collect();
-            let message =
-                format!("{} with this {} already exists.", capitalize(meta.verbose_name), names.join(" and "));
+            let names: Vec<String> = fields.iter().map(|f| super::text::capitalize(&f.verbose_name)).collect();
+            let message = format!(
+                "{} with this {} already exists.",
+                super::text::capitalize(meta.verbose_name),
+                names.join(" and ")
+            );
             errors.push((if single { fields[0].name.to_string() } else { String::new() }, message));
         }
     }
     Ok(errors)
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn unknown_fields(meta: &ModelMeta, values: &BTreeMap<String, String>) -> Vec<(String, String)> {

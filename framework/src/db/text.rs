@@ -78,3 +78,9 @@ diesel::define_sql_function! {
     #[sql_name = "lower"]
     fn __lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
+
+/// `text` with its first letter upper-cased (Django's `capfirst`), for labels and messages.
+pub(crate) fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}

@@ -4,22 +4,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::many::{ManyToMany, many_to_many};
-use super::render::escape;
+use super::render::escaped as esc;
 use super::{FormData, FormHtml};
+use crate::db::capitalize;
 use crate::db::registry::{self, Entry, Registered, Row};
 use crate::db::{AnyConnection, Database, Error, Field, FieldType, Model, ModelMeta, Value, Widget};
 use crate::http::RequestContext;
-
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    escape(text, &mut out);
-    out
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
-}
 
 /// A many-to-many relation as the form shows it: its choices and what is chosen.
 #[derive(Debug, Clone)]

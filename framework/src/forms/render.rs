@@ -44,7 +44,8 @@ pub(crate) fn escape(text: &str, out: &mut String) {
     }
 }
 
-fn escaped(text: &str) -> String {
+/// `text` escaped for HTML.
+pub(crate) fn escaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     escape(text, &mut out);
     out
