@@ -428,6 +428,37 @@ impl Field {
     }
 }
 
+/// Django's `DecimalValidator`: digits in all, after the point, and before it, as written
+/// (trailing zeros count; a leading zero of `0.5` does not).
+pub(crate) fn decimal_problem(
+    number: rust_decimal::Decimal,
+    max_digits: Option<u32>,
+    decimal_places: Option<u32>,
+) -> Option<String> {
+    let places = number.scale();
+    let whole = number.trunc().abs().to_string();
+    let whole_digits = if whole == "0" { 0 } else { whole.len() as u32 };
+    if let Some(max) = max_digits
+        && whole_digits + places > max
+    {
+        return Some(format!("Ensure that there are no more than {max} digits in total."));
+    }
+    if let Some(max) = decimal_places
+        && places > max
+    {
+        return Some(format!("Ensure that there are no more than {max} decimal places."));
+    }
+    if let (Some(digits), Some(places)) = (max_digits, decimal_places)
+        && whole_digits > digits.saturating_sub(places)
+    {
+        return Some(format!(
+            "Ensure that there are no more than {} digits before the decimal point.",
+            digits.saturating_sub(places)
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::Value;

@@ -15,7 +15,7 @@ pub use self::collector::Collected;
 mod connection;
 mod database;
 mod error;
-mod field;
+pub(crate) mod field;
 mod field_value;
 mod json;
 mod lookup_values;

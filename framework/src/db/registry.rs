@@ -220,7 +220,7 @@ fn invalid(meta: &ModelMeta, errors: Vec<(String, String)>) -> Error {
 
 /// The text a field gets when a new row is created without it: its default, now for
 /// `auto_now` fields, `0` for an `auto` key (the database assigns it), else empty.
-fn initial_text(field: &Field) -> String {
+pub(crate) fn initial_text(field: &Field) -> String {
     if field.auto {
         return "0".into();
     }
@@ -255,21 +255,7 @@ fn check(field: &Field, text: &str) -> Option<String> {
     if field.ty == FieldType::Decimal
         && let Ok(number) = trimmed.parse::<rust_decimal::Decimal>()
     {
-        let places = number.scale();
-        let digits = number.mantissa().unsigned_abs().to_string().trim_start_matches('0').len().max(1) as u32;
-        if let Some(max_places) = field.decimal_places
-            && places > max_places
-        {
-            return Some(format!("Ensure that there are no more than {max_places} decimal places."));
-        }
-        if let (Some(max_digits), Some(max_places)) = (field.max_digits, field.decimal_places)
-            && digits.saturating_sub(places) > max_digits - max_places
-        {
-            return Some(format!(
-                "Ensure that there are no more than {} digits before the decimal point.",
-                max_digits - max_places
-            ));
-        }
+        return super::field::decimal_problem(number, field.max_digits, field.decimal_places);
     }
     None
 }
@@ -397,6 +383,8 @@ where
         // `validate_unique` after field cleaning).
         let failed: Vec<String> = errors.iter().map(|(f, _)| f.clone()).collect();
         errors.extend(unique_errors::<M>(conn, &text, None, &failed)?);
+        let given: Vec<&str> = meta.fields.iter().filter(|f| f.editable).map(|f| f.name.as_ref()).collect();
+        errors.extend(missing_targets(conn, meta, &text, &given, &failed)?);
         // One message a field (the first problem found), in field-name order.
         errors.sort_by(|a, b| a.0.cmp(&b.0));
         errors.dedup_by(|a, b| a.0 == b.0);
@@ -426,6 +414,8 @@ where
         let text = |name: &str| texts.iter().find(|(n, _)| *n == name).map(|(_, t)| t.clone()).unwrap_or_default();
         let failed: Vec<String> = errors.iter().map(|(f, _)| f.clone()).collect();
         errors.extend(unique_errors::<M>(conn, &text, Some(pk), &failed)?);
+        let given: Vec<&str> = values.keys().map(String::as_str).collect();
+        errors.extend(missing_targets(conn, meta, &text, &given, &failed)?);
         if !errors.is_empty() {
             return Err(invalid(meta, errors));
         }
@@ -548,6 +538,33 @@ where
         found.extend(super::QuerySet::<M>::__new(query).all_sync(conn)?);
     }
     Ok(found)
+}
+
+/// Django's "Select a valid choice" for a foreign key in `given` that names no row: checked
+/// before saving, so input never reaches the database's constraint (an error there is a 500).
+fn missing_targets(
+    conn: &mut AnyConnection,
+    meta: &ModelMeta,
+    text: &dyn Fn(&str) -> String,
+    given: &[&str],
+    failed: &[String],
+) -> Result<Vec<(String, String)>, Error> {
+    let mut errors = Vec::new();
+    for field in meta.fields.iter().filter(|f| given.contains(&f.name.as_ref()) && !failed.iter().any(|n| *n == f.name))
+    {
+        let Some(target) = field.relation.as_ref().and_then(|r| model(&r.to.label())) else { continue };
+        let key = text(&field.name).trim().to_owned();
+        if key.is_empty() {
+            continue;
+        }
+        if target.rows_by_keys(conn, std::slice::from_ref(&key))?.is_empty() {
+            errors.push((
+                field.name.to_string(),
+                "Select a valid choice. That choice is not one of the available choices.".to_owned(),
+            ));
+        }
+    }
+    Ok(errors)
 }
 
 /// Django's `validate_unique`: a unique field, or a `unique_together` group, whose value another

@@ -128,30 +128,10 @@ impl FormValue for Decimal {
     fn from_form(values: &[&str], field: &FormField) -> Result<Self, String> {
         let text = last(values).ok_or_else(|| REQUIRED.to_owned())?;
         let number: Decimal = text.parse().map_err(|_| "Enter a number.".to_owned())?;
-        // Django's `DecimalValidator`: digits as written, leading zeros of the integer part not counted.
-        let places = number.scale();
-        let whole = number.trunc().abs().to_string();
-        let whole_digits = if whole == "0" { 0 } else { whole.len() as u32 };
-        let digits = whole_digits + places;
-        if let Some(max) = field.max_digits
-            && digits > max
-        {
-            return Err(format!("Ensure that there are no more than {max} digits in total."));
+        match crate::db::field::decimal_problem(number.0, field.max_digits, field.decimal_places) {
+            Some(problem) => Err(problem),
+            None => Ok(number),
         }
-        if let Some(max) = field.decimal_places
-            && places > max
-        {
-            return Err(format!("Ensure that there are no more than {max} decimal places."));
-        }
-        if let (Some(digits), Some(places)) = (field.max_digits, field.decimal_places)
-            && whole_digits > digits - places
-        {
-            return Err(format!(
-                "Ensure that there are no more than {} digits before the decimal point.",
-                digits - places
-            ));
-        }
-        Ok(number)
     }
     fn to_form(&self) -> Vec<String> {
         vec![self.to_string()]
