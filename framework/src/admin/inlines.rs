@@ -148,24 +148,6 @@ impl Inline {
         let mut changed = false;
         for (i, (id, values, delete)) in state.rows.iter().enumerate() {
             let mut values = values.clone();
-            // A key that is not among a select's choices would break the database's constraint.
-            let forged: Vec<String> = values
-                .iter()
-                .filter(|(field, value)| {
-                    !value.is_empty()
-                        && state.choices.get(*field).is_some_and(|rows| !rows.iter().any(|(k, _)| k == *value))
-                })
-                .map(|(field, _)| field.clone())
-                .collect();
-            if !forged.is_empty() && !*delete {
-                for field in forged {
-                    state.errors.push((
-                        format!("{}-{i}-{field}", self.prefix),
-                        "Select a valid choice. That choice is not one of the available choices.".into(),
-                    ));
-                }
-                continue;
-            }
             let outcome = match id {
                 // Only this parent's children: a forged key of another row is refused.
                 Some(id) if !existing.contains(id) => {

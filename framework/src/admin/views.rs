@@ -1091,7 +1091,7 @@ pub(super) async fn change(
             let key = form.pk().unwrap_or(&key).to_owned();
             let mut states: InlineStates =
                 inlines.iter().map(|i| i.state(conn, Some(&key), posted.as_ref())).collect::<Result<_, _>>()?;
-            let display = registered.get(conn, &key)?.display;
+            let display = form.instance().map(|row| row.display.clone()).unwrap_or_default();
             if posted.is_none() {
                 return Ok((form, None, display, inlines.into_iter().zip(states).collect::<Vec<_>>()));
             }

@@ -8,7 +8,7 @@ use super::render::escaped as esc;
 use super::{FormData, FormHtml};
 use crate::db::capitalize;
 use crate::db::registry::{self, Entry, Registered, Row};
-use crate::db::{AnyConnection, Database, Error, Field, FieldType, Model, ModelMeta, Value, Widget};
+use crate::db::{AnyConnection, Database, Error, Field, FieldType, Model, ModelMeta, Widget};
 use crate::http::RequestContext;
 
 /// A many-to-many relation as the form shows it: its choices and what is chosen.
@@ -47,6 +47,8 @@ pub struct ModelForm {
     relations: Vec<ManyToMany>,
     prepopulated: Vec<(String, Vec<String>)>,
     pk: Option<String>,
+    /// The row as loaded (before any save), for the changed fields and the page's title.
+    instance: Option<Row>,
     posted: Option<FormData>,
     values: BTreeMap<String, String>,
     many: Vec<ManyState>,
@@ -71,6 +73,7 @@ impl ModelForm {
             relations: many_to_many(meta),
             prepopulated: Vec::new(),
             pk: None,
+            instance: None,
             posted: None,
             values: BTreeMap::new(),
             many: Vec::new(),
@@ -203,8 +206,9 @@ impl ModelForm {
         self.pk = instance.as_ref().map(|row| row.pk.clone());
         self.values = match &instance {
             Some(row) => row.values.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
-            None => self.fields.iter().map(|f| (f.name.to_string(), initial(f))).collect(),
+            None => self.fields.iter().map(|f| (f.name.to_string(), registry::initial_text(f))).collect(),
         };
+        self.instance = instance;
         let submitted = data.filter(|d| d.is_submitted() && !self.read_only);
         if let Some(data) = submitted {
             let posted = self.posted_values(data);
@@ -253,9 +257,9 @@ impl ModelForm {
             return Ok(None);
         }
         let meta = self.meta();
-        let before = self.pk.as_ref().map(|pk| self.model.get(conn, pk)).transpose()?;
+        let before = self.instance.clone();
         let posted = self.posted.as_ref().map(|d| self.posted_values(d)).unwrap_or_default();
-        let mut bad_choices: Vec<(String, String)> = self
+        let bad_choices: Vec<(String, String)> = self
             .many
             .iter()
             .filter_map(|state| {
@@ -263,43 +267,14 @@ impl ModelForm {
                 Some((state.name.clone(), super::invalid_choice(bad)))
             })
             .collect();
-        // A foreign key must name an existing row (a forged select value, a mistyped raw id):
-        // Django's "Select a valid choice", not the database's constraint error.
-        for field in self.fields.iter().filter(|f| self.editable(f)) {
-            let Some(key) = posted.get(field.name.as_ref()).map(|k| k.trim()).filter(|k| !k.is_empty()) else {
-                continue;
-            };
-            let exists = match self.choices.get(field.name.as_ref()) {
-                Some(rows) => rows.iter().any(|(k, _)| k == key),
-                None => match field.relation.as_ref().and_then(|r| registry::model(&r.to.label())) {
-                    Some(target) => !target.rows_by_keys(conn, &[key.to_owned()])?.is_empty(),
-                    None => true,
-                },
-            };
-            if !exists {
-                bad_choices.push((
-                    field.name.to_string(),
-                    "Select a valid choice. That choice is not one of the available choices.".to_owned(),
-                ));
-            }
-        }
-        // The attempt leaves a bad key out (it would break the database's constraint), so the
-        // other fields are still checked; its error replaces whatever the blank causes.
-        let mut attempt = posted.clone();
-        for (field, _) in &bad_choices {
-            if let Some(value) = attempt.get_mut(field) {
-                value.clear();
-            }
-        }
         let (model, pk, relations, many) = (self.model, self.pk.clone(), &self.relations, &self.many);
         let outcome = crate::db::atomic(conn, |conn| {
             let saved = match &pk {
-                Some(pk) => model.update(conn, pk, &attempt),
-                None => model.create(conn, &attempt),
+                Some(pk) => model.update(conn, pk, &posted),
+                None => model.create(conn, &posted),
             };
             let row = match saved {
                 Err(Error::InvalidInput { model, mut errors }) => {
-                    errors.retain(|(field, _)| !bad_choices.iter().any(|(bad, _)| bad == field));
                     errors.extend(bad_choices.iter().cloned());
                     return Err(Error::InvalidInput { model, errors });
                 }
@@ -395,6 +370,11 @@ impl ModelForm {
     /// The labels of the fields and relations the last save changed, in the form's order.
     pub fn changed(&self) -> &[String] {
         &self.changed
+    }
+
+    /// The row as it was loaded, before any save (none for a new row).
+    pub fn instance(&self) -> Option<&Row> {
+        self.instance.as_ref()
     }
 
     /// The key of the row shown (after a save, the saved row's).
@@ -612,17 +592,6 @@ impl ModelForm {
         out.push_str(
             "</select><div class=\"helptext\">Hold down “Control”, or “Command” on a Mac, to select more than one.</div></div>",
         );
-    }
-}
-
-/// The text a new row's field starts with: its default.
-fn initial(field: &Field) -> String {
-    match &field.default {
-        Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Int(n)) => n.to_string(),
-        Some(Value::Float(x)) => x.to_string(),
-        Some(Value::Text(t)) => t.to_string(),
-        _ => String::new(),
     }
 }
 
