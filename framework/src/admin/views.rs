@@ -483,7 +483,15 @@ pub(super) async fn changelist(
                     related.insert(column.name.to_owned(), cells(conn, &keys)?.into_iter().collect());
                 }
             }
-            let total = registered.list(conn, &ListRequest { per_page: 1, ..ListRequest::default() })?.count;
+            // The unfiltered total beside the search box: the page's own count when nothing filters.
+            let narrowed = !request.filters.is_empty()
+                || !request.ranges.is_empty()
+                || request.search.as_deref().is_some_and(|q| !q.trim().is_empty());
+            let total = if narrowed {
+                registered.list(conn, &ListRequest { per_page: 1, ..ListRequest::default() })?.count
+            } else {
+                page.count
+            };
             // The filters' choices: every target row of a foreign key filter.
             let mut filter_choices = BTreeMap::new();
             for name in &filter_fields {
