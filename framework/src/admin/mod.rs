@@ -219,7 +219,7 @@ macro_rules! __admin_check {
     ($m:ident, list_per_page = $n:literal) => {};
     ($m:ident, actions = [$($action:path => $label:literal),* $(,)?]) => {};
     ($m:ident, ordering = [$($field:ident $(. $direction:ident ())?),* $(,)?]) => {
-        $( let _ = &$m.$field; $( $crate::__admin_direction!($direction); )? )*
+        $( let _ = &$m.$field; $( let _: bool = $crate::admin::__Direction::$direction; )? )*
     };
     ($m:ident, fieldsets = [$(($title:literal, [$($field:ident),* $(,)?])),* $(,)?]) => {
         $( $( let _ = &$m.$field; )* )*
@@ -241,25 +241,18 @@ macro_rules! __admin_check {
     };
 }
 
-#[macro_export]
+/// The directions `ordering = [field.desc()]` takes: naming one that is not here is an error
+/// at its name (`no associated item named `down``).
 #[doc(hidden)]
-macro_rules! __admin_direction {
-    (asc) => {};
-    (desc) => {};
-}
+#[derive(Debug)]
+pub struct __Direction;
 
-#[macro_export]
-#[doc(hidden)]
-macro_rules! __admin_descending {
-    () => {
-        false
-    };
-    (asc) => {
-        false
-    };
-    (desc) => {
-        true
-    };
+#[allow(non_upper_case_globals)]
+impl __Direction {
+    #[doc(hidden)]
+    pub const asc: bool = false;
+    #[doc(hidden)]
+    pub const desc: bool = true;
 }
 
 /// `list_display`'s columns, one at a time: `field`, `key.field` or `method()`.
@@ -335,7 +328,7 @@ macro_rules! __admin_value {
         }),*]
     };
     ($model:ty; ordering = [$($field:ident $(. $direction:ident ())?),* $(,)?]) => {
-        &[$( (stringify!($field), $crate::__admin_descending!($($direction)?)) ),*]
+        &[$( (stringify!($field), false $(|| $crate::admin::__Direction::$direction)?) ),*]
     };
     ($model:ty; fieldsets = [$(($title:literal, [$($field:ident),* $(,)?])),* $(,)?]) => {
         &[$( ($title, &[$(stringify!($field)),*]) ),*]

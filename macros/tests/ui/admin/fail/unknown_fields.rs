@@ -1,5 +1,6 @@
 //! `admin::register!` checks every field it names against the model (and a related column's
-//! field against the target), its options' names, and each action's signature.
+//! field against the target), its options' names, each action's signature, an ordering's
+//! direction, the fields of fieldsets and that inlines are models.
 
 use manouche::prelude::*;
 
@@ -32,5 +33,8 @@ manouche::admin::register!(Book, list_dispaly = [title]);
 manouche::admin::register!(Book, list_display = [title, author.nmae]);
 manouche::admin::register!(Book, actions = [wrong_action => "Do something"]);
 manouche::admin::register!(Book, list_display = [title, shelf_mark()]);
+manouche::admin::register!(Book, ordering = [title.down()]);
+manouche::admin::register!(Book, fieldsets = [("Main", [title, summary])]);
+manouche::admin::register!(Book, inlines = [String]);
 
 fn main() {}

@@ -36,6 +36,14 @@ struct WrongHooks {
     name: String,
 }
 
+fn data_check(_: &mut WrongHooks) {}
+
+#[derive(Form)]
+#[form(clean_data = data_check)]
+struct WrongDataHook {
+    name: String,
+}
+
 #[derive(Form)]
 #[form(check = form_check)]
 struct StructOption {
