@@ -13,6 +13,9 @@ pub enum Error {
     /// A database operation failed (404 for `DoesNotExist`, 503 when unavailable).
     #[error(transparent)]
     Db(#[from] crate::db::Error),
+    /// A cache operation failed (503 when the cache is down and errors are raised).
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
     /// Settings could not be loaded.
     #[error(transparent)]
     Settings(#[from] crate::conf::Error),
@@ -50,6 +53,7 @@ impl Error {
         match self {
             Error::Http(e) => e.status(),
             Error::Db(e) => e.status(),
+            Error::Cache(e) => e.status(),
             Error::Request(e) => e.as_response_error().status_code(),
             Error::Reverse(_)
             | Error::Settings(_)

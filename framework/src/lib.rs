@@ -52,6 +52,7 @@ extern crate self as manouche;
 
 pub mod admin;
 pub mod auth;
+pub mod cache;
 pub mod conf;
 pub mod csrf;
 pub mod db;
@@ -88,6 +89,7 @@ pub use diesel_migrations;
 /// The `log` facade the framework logs through; `manouche::log::info!(...)` needs no dependency.
 pub use log;
 pub use manouche_macros::{
-    Choices, Template, login_required, many_to_many, model, permission, permission_required, receiver,
-    staff_member_required, user_passes_test, view,
+    Choices, Template, cache_control, cache_page, login_required, many_to_many, model, never_cache, permission,
+    permission_required, ratelimit, receiver, staff_member_required, user_passes_test, vary_on_cookie, vary_on_headers,
+    view,
 };

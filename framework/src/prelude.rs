@@ -16,6 +16,7 @@ pub use diesel::{
     TextExpressionMethods,
 };
 pub use manouche_macros::{
-    Choices, Template, login_required, many_to_many, model, permission, permission_required, receiver,
-    staff_member_required, user_passes_test, view,
+    Choices, Template, cache_control, cache_page, login_required, many_to_many, model, never_cache, permission,
+    permission_required, ratelimit, receiver, staff_member_required, user_passes_test, vary_on_cookie, vary_on_headers,
+    view,
 };

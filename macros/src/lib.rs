@@ -82,6 +82,50 @@ pub fn user_passes_test(_args: TokenStream, item: TokenStream) -> TokenStream {
     misplaced_guard("user_passes_test", item)
 }
 
+/// Caches the view's responses (Django's `cache_page`), below `#[view]`:
+/// `#[cache_page(60 * 15)]`, with options `cache = "alias"`, `key_prefix = "..."` and
+/// `depends_on = [Product, Category]` (the pages are dropped when a row of those models is saved
+/// or deleted).
+#[proc_macro_attribute]
+pub fn cache_page(_args: TokenStream, item: TokenStream) -> TokenStream {
+    misplaced_guard("cache_page", item)
+}
+
+/// Marks the view's responses as never to be cached (Django's `never_cache`), below `#[view]`.
+#[proc_macro_attribute]
+pub fn never_cache(_args: TokenStream, item: TokenStream) -> TokenStream {
+    misplaced_guard("never_cache", item)
+}
+
+/// Adds `Cache-Control` directives (Django's `cache_control`), below `#[view]`:
+/// `#[cache_control(max_age = 3600, public)]`.
+#[proc_macro_attribute]
+pub fn cache_control(_args: TokenStream, item: TokenStream) -> TokenStream {
+    misplaced_guard("cache_control", item)
+}
+
+/// Adds `Vary: Cookie` (Django's `vary_on_cookie`), below `#[view]`.
+#[proc_macro_attribute]
+pub fn vary_on_cookie(_args: TokenStream, item: TokenStream) -> TokenStream {
+    misplaced_guard("vary_on_cookie", item)
+}
+
+/// Adds headers to `Vary` (Django's `vary_on_headers`), below `#[view]`:
+/// `#[vary_on_headers("Accept-Language")]`.
+#[proc_macro_attribute]
+pub fn vary_on_headers(_args: TokenStream, item: TokenStream) -> TokenStream {
+    misplaced_guard("vary_on_headers", item)
+}
+
+/// Limits how often the view is called, below `#[view]`:
+/// `#[ratelimit(key = "ip", rate = "5/m", method = "POST")]`; past the rate the answer is 429
+/// with `Retry-After`. Keys: `"ip"`, `"user"`, `"header:<name>"`, `"post:<field>"` or a function
+/// `fn(&HttpRequest) -> Option<String>`. The rate is checked at compile time.
+#[proc_macro_attribute]
+pub fn ratelimit(_args: TokenStream, item: TokenStream) -> TokenStream {
+    misplaced_guard("ratelimit", item)
+}
+
 fn misplaced_guard(name: &str, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
     let message = format!("`#[{name}]` goes below `#[view(...)]` on a view, which reads it");

@@ -3,8 +3,7 @@
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header::{self, HeaderName};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use futures_core::Stream as _;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
 use super::token::{self, BadFormat};
 use super::{CsrfSettings, CsrfToken, FORM_FIELD, SESSION_KEY, SkipChecks};
@@ -346,18 +345,12 @@ async fn form_token(req: &mut ServiceRequest) -> Result<String, TooLarge> {
     if content_type != "application/x-www-form-urlencoded" && !multipart {
         return Ok(String::new());
     }
-    let mut payload = req.take_payload();
-    let mut body = web::BytesMut::new();
-    loop {
-        match std::future::poll_fn(|cx| std::pin::Pin::new(&mut payload).poll_next(cx)).await {
-            None => break,
-            Some(Ok(chunk)) if body.len() + chunk.len() <= MAX_FORM_BODY => body.extend_from_slice(&chunk),
-            Some(Ok(_)) => return Err(TooLarge),
-            // A broken upload: no token from the body, as Django treats an unreadable POST.
-            Some(Err(_)) => return Ok(String::new()),
-        }
-    }
-    let body = body.freeze();
+    let body = match crate::http::read_bounded(req.take_payload(), MAX_FORM_BODY).await {
+        Ok(body) => body,
+        Err(crate::http::BodyError::TooLarge) => return Err(TooLarge),
+        // A broken upload: no token from the body, as Django treats an unreadable POST.
+        Err(crate::http::BodyError::Broken(_)) => return Ok(String::new()),
+    };
     let token = if multipart {
         boundary(req.request()).and_then(|b| multipart_field(&body, &b, FORM_FIELD)).unwrap_or_default()
     } else {

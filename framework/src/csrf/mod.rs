@@ -147,6 +147,11 @@ impl CsrfToken {
         Ok(())
     }
 
+    /// Whether this response carries a token or a new secret (so it differs per visitor).
+    pub(crate) fn handed_out(&self) -> bool {
+        self.state().needs_update
+    }
+
     /// The secret to send, once: `None` when nothing asked for it.
     pub(crate) fn take_update(&self) -> Option<String> {
         let mut state = self.state();

@@ -5,8 +5,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::{Method, header};
-use actix_web::{FromRequest, HttpRequest, web};
-use futures_core::Stream;
+use actix_web::{FromRequest, HttpRequest};
 
 /// The largest form body read (Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MiB): a larger one is
 /// refused with 413 before it is held in memory.
@@ -82,6 +81,22 @@ fn carries_form(req: &HttpRequest) -> bool {
     matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
 }
 
+/// Reads a form body for a rate limit keyed by a field, bounded as the extractor is.
+pub(crate) async fn read_body(_req: &HttpRequest, payload: &mut Payload) -> crate::Result<actix_web::web::Bytes> {
+    crate::http::read_bounded(payload.take(), MAX_FORM_BODY).await.map_err(|error| match error {
+        crate::http::BodyError::TooLarge => {
+            crate::http::Error::payload_too_large(format!("The form is too large ({MAX_FORM_BODY} bytes at most)."))
+                .into()
+        }
+        crate::http::BodyError::Broken(e) => crate::http::Error::bad_request(format!("unreadable form: {e}")).into(),
+    })
+}
+
+/// A payload that yields `bytes` again, for the extractor after the body was read.
+pub(crate) fn replay(bytes: actix_web::web::Bytes) -> Payload {
+    Payload::from(bytes)
+}
+
 impl FromRequest for FormData {
     type Error = crate::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -104,19 +119,14 @@ impl FromRequest for FormData {
             // Not a form (JSON, multipart): submitted, with no fields, so required fields say so.
             return Box::pin(std::future::ready(Ok(FormData { pairs: Vec::new(), submitted: true })));
         }
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = std::future::poll_fn(|cx| Pin::new(&mut payload).poll_next(cx)).await {
-                let chunk = chunk.map_err(|e| crate::http::Error::bad_request(format!("unreadable form: {e}")))?;
-                if body.len() + chunk.len() > MAX_FORM_BODY {
-                    return Err(crate::http::Error::payload_too_large(format!(
-                        "The form is too large ({MAX_FORM_BODY} bytes at most)."
-                    ))
-                    .into());
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = crate::http::read_bounded(payload, MAX_FORM_BODY).await.map_err(|error| match error {
+                crate::http::BodyError::TooLarge => crate::http::Error::payload_too_large(format!(
+                    "The form is too large ({MAX_FORM_BODY} bytes at most)."
+                )),
+                crate::http::BodyError::Broken(e) => crate::http::Error::bad_request(format!("unreadable form: {e}")),
+            })?;
             Ok(FormData::from_urlencoded(&body))
         })
     }

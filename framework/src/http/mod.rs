@@ -3,6 +3,7 @@
 //! actix-web's own types are re-exported unchanged: a view can take any actix extractor and return
 //! any actix `Responder`.
 
+mod body;
 mod error;
 mod file;
 mod query;
@@ -17,8 +18,9 @@ pub(crate) use self::request::{SiteState, site_migrations};
 
 /// Seconds a `503 Service Unavailable` asks clients to wait before retrying (`Retry-After`).
 pub const RETRY_AFTER_SECONDS: u32 = 5;
+pub(crate) use self::body::{BodyError, read_bounded};
 pub(crate) use self::request::with_auth_backends;
-pub use self::request::{Request, RequestContext, is_secure, request_host};
+pub use self::request::{ProxySettings, Request, RequestContext, client_ip, is_secure, request_host};
 pub(crate) use self::response::parse_same_site;
 pub use self::response::{json, redirect, redirect_permanent, vary_on};
 pub use self::safe_url::url_has_allowed_host_and_scheme;

@@ -18,6 +18,10 @@ pub(crate) struct SiteState {
     pub(crate) context_processors: Vec<crate::templates::ContextProcessor>,
     /// The authentication backends of the `auth.backends` setting, in order.
     pub(crate) auth_backends: Vec<crate::auth::backends::NamedBackend>,
+    /// The `[caches]` of the settings.
+    pub(crate) caches: crate::cache::Caches,
+    /// The proxies whose `X-Forwarded-For` is believed.
+    pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl std::fmt::Debug for SiteState {
@@ -128,9 +132,77 @@ impl Request {
         self.session().map(crate::messages::Messages::new)
     }
 
+    /// The project's `default` cache (Django's `cache`).
+    pub fn cache(&self) -> crate::cache::Cache {
+        crate::cache::request_caches(&self.inner).default_cache()
+    }
+
+    /// The project's cache `alias` (Django's `caches[alias]`).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::cache::CacheError::UnknownAlias`] when the settings have no such cache.
+    pub fn caches(&self, alias: &str) -> Result<crate::cache::Cache, crate::cache::CacheError> {
+        crate::cache::request_caches(&self.inner).get(alias)
+    }
+
     /// The context every template of this request can use (`{{ ctx.static_url }}`).
     pub fn context(&self) -> RequestContext {
         RequestContext::from_request(&self.inner)
+    }
+}
+
+/// The address of the client: the connection's peer, or, when the peer is one of the
+/// `[proxy] trusted_proxies`, the last address in `X-Forwarded-For` that is not itself a
+/// trusted proxy. A client cannot make itself someone else by sending `X-Forwarded-For` to a
+/// server it reaches directly. `"unknown"` when there is no peer (a hand-made test request).
+pub fn client_ip(req: &HttpRequest) -> String {
+    let Some(peer) = req.peer_addr().map(|addr| addr.ip()) else { return "unknown".to_owned() };
+    let trusted: &[std::net::IpAddr] =
+        req.app_data::<actix_web::web::Data<SiteState>>().map_or(&[], |state| state.trusted_proxies.as_slice());
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer).to_string()
+}
+
+/// The `[proxy]` settings: which reverse proxies' forwarding headers are believed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ProxySettings {
+    /// IP addresses of the proxies in front of this server (none by default, as in Django:
+    /// `X-Forwarded-For` is then ignored everywhere).
+    pub trusted_proxies: Vec<String>,
+}
+
+impl crate::conf::Section for ProxySettings {
+    const NAME: &'static str = "proxy";
+    const ENV_PREFIX: &'static str = "PROXY";
+}
+
+crate::register_section!(ProxySettings);
+
+impl ProxySettings {
+    /// The addresses, parsed.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the entry that is not an IP address.
+    pub fn addresses(&self) -> Result<Vec<std::net::IpAddr>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|text| {
+                text.trim().parse().map_err(|_| format!("`proxy.trusted_proxies`: `{text}` is not an IP address"))
+            })
+            .collect()
     }
 }
 

@@ -17,6 +17,7 @@ pub(crate) fn builtin_commands() -> Vec<Arc<dyn Command>> {
         Arc::new(super::migrate::SqlMigrate),
         Arc::new(super::fixtures::DumpData),
         Arc::new(super::fixtures::LoadData),
+        Arc::new(crate::cache::CreateCacheTable),
     ]
 }
 

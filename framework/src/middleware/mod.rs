@@ -27,7 +27,9 @@
 //!
 //! Built-ins: `manouche.security` ([`SecurityHeaders`]), `manouche.sessions`
 //! ([`crate::sessions::SessionMiddleware`]), `manouche.csrf` ([`crate::csrf::CsrfMiddleware`])
-//! and `manouche.logging` ([`RequestLogging`]). Host validation and the panic guard are not middleware: they always run.
+//! `manouche.logging` ([`RequestLogging`]), the per-site cache pair `manouche.cache.update`
+//! (first) and `manouche.cache.fetch` (last), `manouche.conditional_get` (ETags and 304s) and
+//! `manouche.ratelimit` (see [`crate::cache`]). Host validation and the panic guard are not middleware: they always run.
 
 mod builtin;
 
@@ -129,5 +131,22 @@ pub(crate) fn builtin_factories() -> Vec<(&'static str, Factory)> {
                 crate::csrf::CsrfMiddleware::from_settings(s).map(|m| Arc::new(m) as Arc<dyn Middleware>)
             }),
         ),
+        (
+            "manouche.cache.update",
+            Arc::new(|s: &Settings| {
+                crate::cache::CacheMiddleware::from_settings(s, false).map(|m| Arc::new(m) as Arc<dyn Middleware>)
+            }),
+        ),
+        (
+            "manouche.cache.fetch",
+            Arc::new(|s: &Settings| {
+                crate::cache::CacheMiddleware::from_settings(s, true).map(|m| Arc::new(m) as Arc<dyn Middleware>)
+            }),
+        ),
+        (
+            "manouche.conditional_get",
+            Arc::new(|_: &Settings| Ok(Arc::new(crate::cache::ConditionalGet) as Arc<dyn Middleware>)),
+        ),
+        ("manouche.ratelimit", Arc::new(crate::cache::ratelimit_middleware)),
     ]
 }

@@ -212,13 +212,35 @@ impl Project {
                 Vec::new()
             }
         };
-        let Some(resolver) = resolver.filter(|_| problems.is_empty()) else {
+        let db = Database::connect(&settings.database_url, PoolOptions::from_settings(&settings));
+        let caches = match crate::cache::Caches::from_settings(&settings, &db) {
+            Ok(caches) => Some(caches),
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        };
+        let trusted_proxies = match settings.section::<crate::http::ProxySettings>() {
+            Ok(section) => section.addresses().unwrap_or_else(|problem| {
+                problems.push(problem);
+                Vec::new()
+            }),
+            Err(error) => {
+                problems.push(error.to_string());
+                Vec::new()
+            }
+        };
+        let (Some(resolver), Some(caches)) = (resolver.filter(|_| problems.is_empty()), caches) else {
             return Err(crate::Error::ImproperlyConfigured(problems.join("; ")));
         };
+        crate::cache::install(&caches);
+        crate::cache::watch_dependencies(&caches);
         let static_dirs = self.static_search_path(&settings);
         Ok(Arc::new(Site {
             state: web::Data::new(SiteState {
-                db: Database::connect(&settings.database_url, PoolOptions::from_settings(&settings)),
+                db,
+                caches,
+                trusted_proxies,
                 settings: Arc::clone(&settings),
                 migrations: self
                     .apps

@@ -189,6 +189,11 @@ impl Session {
         }
     }
 
+    /// Whether the session was read or changed during this request.
+    pub(crate) fn accessed(&self) -> bool {
+        self.state().accessed
+    }
+
     /// A copy of the data, to save.
     pub(crate) fn data(&self) -> Map<String, Value> {
         self.state().data.clone()

@@ -48,7 +48,7 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
     let extractions = def.params.iter().zip(&arg_names).map(|(param, arg)| {
         let ty = &param.ty;
         quote_spanned! {ty.span()=>
-            let #arg = ::manouche::__private::extract::<#ty>(&__req, &mut __payload).await?;
+            let #arg = ::manouche::__private::extract::<#ty>(&__req, &mut *__payload).await?;
         }
     });
     let respond = if def.fallible {
@@ -61,6 +61,50 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
         quote_spanned! {span=> ::manouche::__private::respond(__output, &__req) }
     };
 
+    let view_path = format!("{fn_name}");
+    let body = if def.caching.is_empty() {
+        quote! {
+            ::std::boxed::Box::pin(async move {
+                let __payload = &mut __payload;
+                #(#guards)*
+                #(#extractions)*
+                let __output = __manouche_view(#(#arg_names),*).await;
+                #respond
+            })
+        }
+    } else {
+        let limits = def.caching.limits_check(&view_path);
+        let header_ops = def.caching.header_ops();
+        let run = match def.caching.page_static() {
+            Some(page) => quote! {
+                #page
+                ::manouche::cache::__apply_view_cache(&__req, &__PAGE, __compute).await
+            },
+            None => quote! { __compute().await },
+        };
+        // The view runs in a closure so `#[cache_page]` calls it only on a miss; it borrows the
+        // request and the payload.
+        quote! {
+            ::std::boxed::Box::pin(async move {
+                let __payload = &mut __payload;
+                #limits
+                #(#guards)*
+                let __compute = {
+                    let __req = &__req;
+                    move || async move {
+                        #(#extractions)*
+                        let __output = __manouche_view(#(#arg_names),*).await;
+                        let mut __response = #respond?;
+                        #header_ops
+                        ::core::result::Result::<_, ::manouche::Error>::Ok(__response)
+                    }
+                };
+                #run
+            })
+        }
+    };
+
+    let dependencies = def.caching.dependencies_entry();
     let exempt = def.csrf_exempt.then(|| quote! { .__csrf_exempt() });
     let url_idents: Vec<&syn::Ident> = def.url_params.iter().map(|(ident, _)| ident).collect();
     let url_names: Vec<String> = url_idents.iter().map(|i| i.to_string()).collect();
@@ -102,6 +146,8 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
             }
         }
 
+        #dependencies
+
         impl ::manouche::__private::DeclaredView for #name {
             fn declared_info() -> &'static ::manouche::__private::ViewInfo {
                 static INFO: ::manouche::__private::ViewInfo = ::manouche::__private::ViewInfo::__new(
@@ -127,12 +173,7 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
                 ::core::result::Result<::manouche::__private::ActixResponse, ::manouche::Error>,
             > {
                 #inner
-                ::std::boxed::Box::pin(async move {
-                    #(#guards)*
-                    #(#extractions)*
-                    let __output = __manouche_view(#(#arg_names),*).await;
-                    #respond
-                })
+                #body
             }
         }
     }

@@ -1,5 +1,6 @@
 //! `#[view]`: parse the attribute and function into a `ViewDef`, then expand it.
 
+mod caching;
 mod expand;
 mod parse;
 

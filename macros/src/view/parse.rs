@@ -4,6 +4,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, FnArg, GenericArgument, Ident, Lit, Meta, Pat, PathArguments, ReturnType, Token, Type};
 
+use super::caching::{Caching, DECORATORS};
 use crate::diagnostics::Errors;
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -19,6 +20,8 @@ pub(crate) struct ViewDef {
     pub(crate) csrf_exempt: bool,
     /// Access rules from `#[login_required]` and its kin below `#[view]`, in order.
     pub(crate) guards: Vec<Guard>,
+    /// `#[cache_page]`, the header decorators and `#[ratelimit]`.
+    pub(crate) caching: Caching,
 }
 
 /// The names of the guard attributes `#[view]` reads and removes.
@@ -34,10 +37,11 @@ pub(crate) enum Guard {
     Test(syn::Path),
 }
 
-/// Whether `attr` is one of [`GUARDS`] (by its last path segment: `manouche::login_required` too).
+/// Whether `attr` is one of [`GUARDS`] or the caching decorators (by its last path segment:
+/// `manouche::login_required` too): an attribute `#[view]` reads and removes.
 pub(crate) fn guard_name(attr: &syn::Attribute) -> Option<String> {
     let name = attr.path().segments.last()?.ident.to_string();
-    GUARDS.contains(&name.as_str()).then_some(name)
+    (GUARDS.contains(&name.as_str()) || DECORATORS.contains(&name.as_str())).then_some(name)
 }
 
 /// One function parameter: the extractor type to run.
@@ -56,6 +60,7 @@ impl ViewDef {
             fallible: false,
             csrf_exempt: false,
             guards: Vec::new(),
+            caching: Caching::default(),
         };
         def.parse_guards(item, &mut errors);
         def.parse_args(args, &mut errors);
@@ -127,6 +132,10 @@ impl ViewDef {
         for attr in &item.attrs {
             let Some(name) = guard_name(attr) else { continue };
             let span = attr.path().span();
+            if DECORATORS.contains(&name.as_str()) {
+                self.caching.parse(&name, attr, errors);
+                continue;
+            }
             match name.as_str() {
                 "login_required" | "staff_member_required" => {
                     if let Err(error) = attr.meta.require_path_only() {
