@@ -6,6 +6,7 @@ mod common;
 mod admin;
 mod auth;
 mod browser;
+mod cache;
 mod cart;
 mod checkout;
 mod cli;

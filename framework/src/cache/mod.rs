@@ -249,6 +249,11 @@ impl CacheBuilder {
         self.build_arc(Arc::new(backend))
     }
 
+    /// The cache over a backend shared with other caches (another key prefix on one storage).
+    pub fn build_shared(self, backend: Arc<dyn Backend>) -> Cache {
+        self.build_arc(backend)
+    }
+
     fn build_arc(self, backend: Arc<dyn Backend>) -> Cache {
         Cache {
             inner: Arc::new(Inner {
@@ -898,7 +903,7 @@ pub(crate) fn request_caches(req: &actix_web::HttpRequest) -> Caches {
 }
 
 #[doc(hidden)]
-pub use self::page::{DependsOn, HeaderOp, __apply_view_cache, __depends_on, __response_headers};
+pub use self::page::{__apply_view_cache, __depends_on, __response_headers, DependsOn, HeaderOp};
 pub(crate) use self::page::{CacheMiddleware, ConditionalGet, watch_dependencies};
 pub use self::page::{CacheMiddlewareSettings, CachePage, ControlDirective, invalidate_model};
 #[doc(hidden)]
