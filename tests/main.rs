@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod browser;
 mod cache;
+mod cache_pages;
 mod cart;
 mod checkout;
 mod cli;
