@@ -361,3 +361,65 @@ fn concurrent_writes_to_one_session_leave_one_whole_write_never_a_mix() {
         assert!(keys == "a,count" || keys == "b,count", "{:?}: {keys}", test_db.backend());
     }
 }
+
+/// The `cache` engine, on local memory and (when given) Redis: a random key in the cookie, never
+/// a key the client made up, cycle and flush as in the database store.
+#[test]
+fn the_cache_store_keeps_sessions_in_the_cache() {
+    let mut caches = vec![String::new()];
+    if let Ok(url) = std::env::var("MANOUCHE_TEST_REDIS_URL") {
+        caches.push(format!(
+            "[caches.sessions]\nbackend = \"redis\"\nlocation = \"{url}\"\nkey_prefix = \"sess{}\"\n",
+            std::process::id()
+        ));
+    }
+    for extra in caches {
+        let alias = if extra.is_empty() { "default" } else { "sessions" };
+        let client = client(
+            &format!("[sessions]\nengine = \"cache\"\ncache_alias = \"{alias}\"\n{extra}"),
+            &["manouche.sessions"],
+        );
+        assert_eq!(client.get("/count/").send().text(), "1", "{alias}");
+        let key = client.cookies()["sessionid"].clone();
+        assert_eq!(key.len(), 32);
+        assert_eq!(client.get("/count/").send().text(), "2", "{alias}: read back from the cache");
+        assert_eq!(client.cookies()["sessionid"], key);
+        client.set_cookie("sessionid", "attackerchosenkey0000000000000000");
+        assert_eq!(client.get("/count/").send().text(), "1", "{alias}: a strange key reads as a new session");
+        assert_ne!(client.cookies()["sessionid"], "attackerchosenkey0000000000000000");
+        let before = client.cookies()["sessionid"].clone();
+        client.get("/cycle/").send();
+        assert_ne!(client.cookies()["sessionid"], before);
+        assert_eq!(client.get("/peek/").send().text(), "1", "{alias}: the data moved to the new key");
+        client.set_cookie("sessionid", &before);
+        assert_eq!(client.get("/peek/").send().text(), "0", "{alias}: the old key stopped working");
+        client.get("/count/").send();
+        client.get("/flush/").send();
+        assert!(!client.cookies().contains_key("sessionid"));
+    }
+}
+
+#[test]
+fn the_cached_db_store_reads_through_the_cache_and_keeps_rows() {
+    for test_db in manouche::test::TestDatabase::all("cached_db sessions are") {
+        let text = "debug = true\nsecret_key = \"sessions-test-secret\"\nallowed_hosts = [\"testserver\"]\nmiddleware = [\"manouche.sessions\"]\n[sessions]\nengine = \"cached_db\"\n";
+        let settings = Settings::from_toml_str(text, "/tmp".as_ref(), std::iter::empty()).unwrap();
+        let app =
+            App::new("sess").urls(urlpatterns![path("count/", count), path("peek/", peek), path("flush/", flush)]);
+        let project = test_db.migrated(Project::new(settings).app(manouche::sessions::app()).app(app)).unwrap();
+        let client = Client::new(project).unwrap();
+        assert_eq!(client.get("/count/").send().text(), "1");
+        let key = client.cookies()["sessionid"].clone();
+        assert_eq!(stored_keys(&client), std::slice::from_ref(&key), "written to the database");
+        let read = manouche::test::assert_num_queries(client.db(), 0, || client.get("/peek/").send());
+        assert_eq!(read.text(), "1", "read from the cache, no query");
+        // The cache forgets; the row does not.
+        client.caches().default_cache().clear_sync().unwrap();
+        let read = manouche::test::assert_num_queries(client.db(), 1, || client.get("/peek/").send());
+        assert_eq!(read.text(), "1", "read from the database after the cache lost it");
+        client.get("/flush/").send();
+        assert!(stored_keys(&client).is_empty(), "flush deletes the row");
+        client.set_cookie("sessionid", &key);
+        assert_eq!(client.get("/peek/").send().text(), "0", "and the cached copy");
+    }
+}

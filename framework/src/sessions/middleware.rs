@@ -39,8 +39,12 @@ impl SessionMiddleware {
         let store: Arc<dyn SessionStore> = match section.engine.as_str() {
             "database" => Arc::new(super::DatabaseStore),
             "signed_cookies" => Arc::new(SignedCookieStore::new(secret.expose(), section.cookie_age)),
+            "cache" => Arc::new(super::CacheStore::new(section.cache_alias.clone())),
+            "cached_db" => Arc::new(super::CachedDbStore::new(section.cache_alias.clone())),
             other => {
-                return Err(format!("unknown `sessions.engine` `{other}`; expected `database` or `signed_cookies`"));
+                return Err(format!(
+                    "unknown `sessions.engine` `{other}`; expected `database`, `cache`, `cached_db` or `signed_cookies`"
+                ));
             }
         };
         Ok(SessionMiddleware { settings: section, same_site, store })

@@ -8,10 +8,12 @@
 //! A session is written only when a view changed it (or every request with
 //! `save_every_request`); a request that did not touch it sets no cookie, and one that read it
 //! gets `Vary: Cookie`. Stores: `database` (the default: rows of `manouche_session`, from the
-//! built-in [`app`]'s migration; the cookie holds a random key only) and `signed_cookies` (the
+//! built-in [`app`]'s migration; the cookie holds a random key only), `cache` and `cached_db`
+//! (see [`CacheStore`], [`CachedDbStore`]) and `signed_cookies` (the
 //! data in the cookie, signed with the secret key: a tampered or expired cookie reads as an empty
-//! session); the [`SessionStore`] trait is where the cache stores plug in.
+//! session); a project's own store implements [`SessionStore`].
 
+mod cache_store;
 mod database;
 mod middleware;
 pub mod migrations;
@@ -19,6 +21,7 @@ pub mod models;
 mod session;
 mod store;
 
+pub use self::cache_store::{CacheStore, CachedDbStore};
 pub use self::database::{DatabaseStore, new_session_key};
 pub use self::middleware::SessionMiddleware;
 pub use self::session::{Expiry, Session};
@@ -38,8 +41,11 @@ pub fn app() -> crate::App {
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SessionSettings {
-    /// Where sessions live: `database` (the default, with the `sessions` app) or `signed_cookies`.
+    /// Where sessions live: `database` (the default, with the `sessions` app), `cache`,
+    /// `cached_db` (the database read through the cache) or `signed_cookies`.
     pub engine: String,
+    /// The cache alias of the `cache` and `cached_db` engines (`SESSION_CACHE_ALIAS`).
+    pub cache_alias: String,
     /// The cookie's name (`sessionid`).
     pub cookie_name: String,
     /// Seconds a session lasts (two weeks).
@@ -64,6 +70,7 @@ impl Default for SessionSettings {
     fn default() -> Self {
         SessionSettings {
             engine: "database".into(),
+            cache_alias: "default".into(),
             cookie_name: "sessionid".into(),
             cookie_age: 60 * 60 * 24 * 7 * 2,
             cookie_domain: None,

@@ -31,6 +31,7 @@ type Call = Rc<dyn Fn(actix_http::Request) -> CallFuture>;
 pub struct Client {
     system: SystemRunner,
     db: crate::db::Database,
+    caches: crate::cache::Caches,
     call: Call,
     cookies: RefCell<BTreeMap<String, String>>,
     enforce_csrf_checks: bool,
@@ -67,12 +68,13 @@ impl Client {
         let site = project.build()?;
         let system = actix_web::rt::System::new();
         let db = site.state.db.clone();
+        let caches = site.state.caches.clone();
         let service = Rc::new(system.block_on(init_service(site.actix_app())));
         let call: Call = Rc::new(move |req| {
             let service = Rc::clone(&service);
             Box::pin(async move { service.call(req).await })
         });
-        Ok(Client { system, db, call, cookies: RefCell::new(BTreeMap::new()), enforce_csrf_checks: false })
+        Ok(Client { system, db, caches, call, cookies: RefCell::new(BTreeMap::new()), enforce_csrf_checks: false })
     }
 
     /// Makes the `manouche.csrf` middleware check this client's requests. By default, as
@@ -87,6 +89,11 @@ impl Client {
     /// The database the project's views use, to prepare and inspect data.
     pub fn db(&self) -> &crate::db::Database {
         &self.db
+    }
+
+    /// The project's caches (`client.caches().default_cache().clear_sync()` between steps).
+    pub fn caches(&self) -> &crate::cache::Caches {
+        &self.caches
     }
 
     /// A request with any method.
