@@ -24,6 +24,7 @@ mod middleware;
 mod migrations;
 mod models;
 mod pagination;
+mod ratelimit;
 mod registry;
 mod relations;
 mod responses;

@@ -1,5 +1,7 @@
 //! A small project served by `runserver`, for tests that need a real server process: a view that
-//! holds its request until the test allows it to finish, to observe shutdown.
+//! holds its request until the test allows it to finish, to observe shutdown; a rate-limited
+//! view and a cached page depending on a model, for tests of two processes sharing a cache
+//! (those run with the settings file `MANOUCHE_SETTINGS` names).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,12 +37,53 @@ async fn ping() -> &'static str {
     "pong"
 }
 
+/// At most four POSTs an hour per client address, across every process sharing the cache.
+#[view(GET, POST, csrf_exempt)]
+#[ratelimit(key = "ip", rate = "4/h", method = "POST")]
+async fn limited() -> &'static str {
+    "within the limit"
+}
+
+#[model(app = "fixture")]
+pub struct Note {
+    #[field(primary_key, auto)]
+    pub id: i64,
+    pub text: String,
+}
+
+/// The notes, cached until a note is saved or deleted, on any server sharing the cache; the
+/// process id shows which server computed the page.
+#[view(GET)]
+#[cache_page(600, depends_on = [Note])]
+async fn notes(req: Request) -> manouche::Result<String> {
+    let texts: Vec<String> = req
+        .db()
+        .run(|conn| Note::objects().order_by(Note::id.asc()).values_list(Note::text).all_sync::<String>(conn))
+        .await?;
+    Ok(format!("{} notes: {} (computed by {})", texts.len(), texts.join(", "), std::process::id()))
+}
+
+#[view(POST, csrf_exempt)]
+async fn add_note(req: Request, form: manouche::forms::FormData) -> manouche::Result<&'static str> {
+    let text = form.get("text").unwrap_or_default().to_owned();
+    req.db().run(move |conn| Note { id: 0, text }.save_sync(conn).map(drop)).await?;
+    Ok("added")
+}
+
 fn main() -> ExitCode {
+    let app = App::new("fixture").urls(urlpatterns![
+        path("hold/", hold),
+        path("ping/", ping),
+        path("limited/", limited),
+        path("notes/", notes),
+        path("notes/add/", add_note),
+    ]);
+    if std::env::var_os("MANOUCHE_SETTINGS").is_some() {
+        return Project::from_settings_file("fixture.toml").app(app).execute();
+    }
     let mut settings = Settings::for_tests();
     settings.debug = false;
     settings.allowed_hosts = vec!["localhost".into(), "127.0.0.1".into()];
     settings.shutdown_timeout_seconds = 60;
-    Project::new(settings)
-        .app(App::new("fixture").urls(urlpatterns![path("hold/", hold), path("ping/", ping)]))
-        .execute()
+    Project::new(settings).app(app).execute()
 }
