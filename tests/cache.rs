@@ -167,7 +167,7 @@ fn no_db() -> manouche::db::Database {
 
 #[test]
 fn local_memory_keeps_the_contract() {
-    contract("locmem", pair(Arc::new(manouche::cache::LocMemBackend::new(manouche::cache::Bound::Entries(1000)))));
+    contract("locmem", pair(Arc::new(manouche::cache::LocMemBackend::new(manouche::cache::Capacity::Entries(1000)))));
     let cache = from_settings("[caches.default]\nbackend = \"locmem\"\n", "default", &no_db());
     contract_async("locmem", cache);
 }
@@ -300,7 +300,7 @@ fn memcached_keeps_the_contract_and_refuses_bad_keys() {
     assert!(matches!(cache.get_sync::<String>(&"k".repeat(300)), Err(CacheError::InvalidKey { .. })));
     // Elsewhere they work, with a warning.
     let local =
-        Cache::builder("default").build(manouche::cache::LocMemBackend::new(manouche::cache::Bound::Entries(10)));
+        Cache::builder("default").build(manouche::cache::LocMemBackend::new(manouche::cache::Capacity::Entries(10)));
     local.set_sync("has space", "v").unwrap();
     assert_eq!(local.get_sync::<String>("has space").unwrap().as_deref(), Some("v"));
 }

@@ -50,7 +50,7 @@ impl moka::Expiry<String, Entry> for PerEntry {
 
 /// How a local-memory cache is bounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bound {
+pub enum Capacity {
     /// At most this many entries (Django's `MAX_ENTRIES`, 300 by default).
     Entries(u64),
     /// At most this many bytes of keys and values.
@@ -70,11 +70,11 @@ impl std::fmt::Debug for LocMemBackend {
 
 impl LocMemBackend {
     /// An empty cache with this bound.
-    pub fn new(bound: Bound) -> Self {
+    pub fn new(capacity: Capacity) -> Self {
         let builder = moka::sync::Cache::builder().expire_after(PerEntry);
-        let entries = match bound {
-            Bound::Entries(max) => builder.max_capacity(max).build(),
-            Bound::Bytes(max) => builder
+        let entries = match capacity {
+            Capacity::Entries(max) => builder.max_capacity(max).build(),
+            Capacity::Bytes(max) => builder
                 .max_capacity(max)
                 .weigher(|key: &String, value: &Entry| {
                     u32::try_from(key.len() + value.data.len() + 64).unwrap_or(u32::MAX)

@@ -52,7 +52,7 @@ use serde::de::DeserializeOwned;
 pub use self::backend::{Backend, BackendError, BackendResult, DummyBackend, ErrorKind, Expiry};
 pub use self::database::DatabaseBackend;
 pub use self::file::FileBackend;
-pub use self::locmem::{Bound, LocMemBackend};
+pub use self::locmem::{Capacity, LocMemBackend};
 pub use self::memcached::MemcachedBackend;
 pub use self::redis::RedisBackend;
 pub(crate) use self::settings::CreateCacheTable;
@@ -860,7 +860,7 @@ impl Caches {
 
 /// The default cache outside any project: local memory, Django's defaults.
 static FALLBACK: LazyLock<Cache> =
-    LazyLock::new(|| Cache::builder("default").build(LocMemBackend::new(Bound::Entries(300))));
+    LazyLock::new(|| Cache::builder("default").build(LocMemBackend::new(Capacity::Entries(300))));
 
 static INSTALLED: RwLock<Option<Caches>> = RwLock::new(None);
 

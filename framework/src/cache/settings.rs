@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    Backend, Bound, Cache, Caches, DatabaseBackend, DummyBackend, FileBackend, LocMemBackend, MemcachedBackend,
+    Backend, Cache, Caches, Capacity, DatabaseBackend, DummyBackend, FileBackend, LocMemBackend, MemcachedBackend,
     RedisBackend, Timeout,
 };
 use crate::conf::{Section, Settings};
@@ -122,7 +122,7 @@ impl CacheSettings {
         let timeout = Duration::from_millis(self.socket_timeout_ms.max(1));
         Ok(match self.backend.as_str() {
             "locmem" => {
-                let bound = self.max_bytes.map_or(Bound::Entries(self.max_entries), Bound::Bytes);
+                let bound = self.max_bytes.map_or(Capacity::Entries(self.max_entries), Capacity::Bytes);
                 Arc::new(LocMemBackend::new(bound))
             }
             "dummy" => Arc::new(DummyBackend),
@@ -190,7 +190,7 @@ impl Caches {
             by_alias.insert(alias.clone(), cache);
         }
         if !by_alias.contains_key("default") {
-            let cache = Cache::builder("default").build(LocMemBackend::new(Bound::Entries(300)));
+            let cache = Cache::builder("default").build(LocMemBackend::new(Capacity::Entries(300)));
             by_alias.insert("default".to_owned(), cache);
         }
         Ok(Caches::from_map(by_alias))

@@ -262,6 +262,7 @@ impl Caching {
         };
         let mut key = None;
         let mut rate = None;
+        let mut rate_given = false;
         let mut limit = RateLimitDef {
             key: TokenStream::new(),
             count: 0,
@@ -277,7 +278,7 @@ impl Caching {
             };
             match name.as_str() {
                 "key" => key = Some(rate_key(value, errors)),
-                "rate" => match string(value) {
+                "rate" => match string(value).inspect(|_| rate_given = true) {
                     Some((text, span)) => match parse_rate(&text) {
                         Ok(parsed) => rate = Some(parsed),
                         Err(message) => errors.push(syn::Error::new(span, message)),
@@ -322,7 +323,8 @@ impl Caching {
                 self.limits.push(limit);
             }
             (None, _) => errors.push(syn::Error::new(span, format!("`key` is missing: {usage}"))),
-            (_, None) => errors.push(syn::Error::new(span, format!("`rate` is missing: {usage}"))),
+            (_, None) if !rate_given => errors.push(syn::Error::new(span, format!("`rate` is missing: {usage}"))),
+            _ => {}
         }
     }
 
