@@ -811,3 +811,50 @@ fn the_admin_adds_finds_changes_and_deletes_on_sqlite_and_postgresql() {
         assert!(!gone, "deleted, with its tag links");
     }
 }
+
+/// The catalogue pages are cached (`#[cache_page(depends_on = [...])]`): a second visit runs no
+/// query, and a price changed in the admin is on the very next visit.
+#[test]
+fn a_price_changed_in_the_admin_is_on_the_cached_product_page_at_once() {
+    let client = shop();
+    user(&client, "boss", true, true, &[]);
+    log_in(&client, "boss");
+    // The visitor's requests carry their own cookie, not the admin's session.
+    let visit = |path: &str| client.get(path).header("Cookie", "visitor=ada").send();
+    let first = visit("/products/sencha-kyoto/");
+    assert_eq!(first.status(), 200);
+    let again = manouche::test::assert_num_queries(client.db(), 0, || visit("/products/sencha-kyoto/"));
+    assert_eq!(again.text(), first.text(), "served from the cache");
+    manouche::test::assert_num_queries(client.db(), 3, || visit("/products/?q=sencha"));
+    manouche::test::assert_num_queries(client.db(), 0, || visit("/products/?q=sencha"));
+
+    let sencha = client
+        .db()
+        .run_sync(|conn| Product::objects().filter(Product::slug.eq("sencha-kyoto")).get_sync(conn))
+        .unwrap();
+    assert!(!first.text().contains("19.75"));
+    let category = sencha.category.id().to_string();
+    let change_url = format!("/admin/shop/product/{}/change/", sencha.id);
+    let stock = sencha.stock.to_string();
+    let fields = vec![
+        ("name", sencha.name.as_str()),
+        ("slug", sencha.slug.as_str()),
+        ("category", category.as_str()),
+        ("description", sencha.description.as_str()),
+        ("price", "19.75"),
+        ("stock", stock.as_str()),
+        ("active", "on"),
+        ("_save", ""),
+    ];
+    let saved = post(&client, &change_url, &fields);
+    assert_eq!(saved.status(), 302, "{}", saved.text());
+    let fresh = visit("/products/sencha-kyoto/");
+    assert!(fresh.text().contains("19.75"), "the new price, on the next request: {}", fresh.text());
+    let listed = visit("/products/?q=sencha").text();
+    assert!(listed.contains("19.75"), "and on the list: {listed}");
+
+    // The cart and account pages are never cached.
+    let cart = client.get("/cart/").send();
+    let control = cart.header("cache-control").unwrap_or_default();
+    assert!(control.contains("no-store") && control.contains("private"), "{control}");
+}

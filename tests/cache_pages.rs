@@ -334,7 +334,13 @@ fn depends_on_drops_pages_when_the_transaction_saving_a_row_commits() {
         assert_eq!(body(&client, "/flavours/"), after, "and the new page is cached again");
         assert_eq!(body(&client, "/other/"), other, "pages that do not depend on the model stay");
 
-        // Deleting a row drops it too; so does invalidate_model for changes without signals.
+        // A bulk update sends no signal, and drops the pages all the same.
+        db.run_sync(|conn| Flavour::objects().update_sync(conn, Flavour::name.eq("Lime"))).unwrap();
+        let updated = body(&client, "/flavours/");
+        assert_ne!(updated, after, "update() invalidates");
+        let after = updated;
+
+        // Deleting a row drops it too; so does invalidate_model for changes the ORM does not see.
         let lemon = db.run_sync(|conn| Flavour::objects().first_sync(conn)).unwrap().expect("a row");
         db.run_sync(|conn| lemon.delete_sync(conn)).unwrap();
         let deleted = body(&client, "/flavours/");

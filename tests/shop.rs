@@ -5,6 +5,11 @@ use manouche::test::Client;
 
 /// The shop's own settings file, with a fresh SQLite database in a temporary folder.
 fn shop_settings() -> Settings {
+    shop_settings_with(&[])
+}
+
+/// [`shop_settings`] with more environment variables.
+fn shop_settings_with(extra: &[(&str, &str)]) -> Settings {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
     let dir =
@@ -14,7 +19,9 @@ fn shop_settings() -> Settings {
     Settings::load_with_env(
         concat!(env!("CARGO_MANIFEST_DIR"), "/../example_shop/manouche.toml"),
         // Fast password hashing: these tests are not about its cost.
-        [("DATABASE_URL".to_owned(), url), ("MANOUCHE_AUTH_PBKDF2_ITERATIONS".to_owned(), "1000".to_owned())],
+        [("DATABASE_URL".to_owned(), url), ("MANOUCHE_AUTH_PBKDF2_ITERATIONS".to_owned(), "1000".to_owned())]
+            .into_iter()
+            .chain(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))),
     )
     .unwrap()
 }
@@ -282,4 +289,75 @@ fn pages_run_a_fixed_number_of_queries() {
         })
         .unwrap();
     assert!(client.get("/products/").send().text().contains(">Green teas (3)</option>"));
+}
+
+/// The limits are per minute, counted in windows aligned to the minute: start where five
+/// requests cannot straddle two windows.
+fn at_the_start_of_a_minute() {
+    loop {
+        let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60;
+        if second < 50 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn logins_are_limited_to_five_a_minute_per_address() {
+    let client = client();
+    at_the_start_of_a_minute();
+    for i in 0..5 {
+        let user = format!("nobody{i}");
+        let attempt =
+            client.post("/accounts/login/").form(&[("username", user.as_str()), ("password", "wrong")]).send();
+        assert_eq!(attempt.status(), 200, "attempt {i}: the form again, with Django's message");
+    }
+    let sixth = client.post("/accounts/login/").form(&[("username", "admin"), ("password", "wrong")]).send();
+    assert_eq!(sixth.status(), 429);
+    assert!(sixth.header("retry-after").is_some());
+    assert_eq!(client.get("/accounts/login/").send().status(), 200, "showing the form is not limited");
+}
+
+/// A raw HTTP exchange with the live shop: `(status, headers and body)`.
+fn exchange(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    (response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0), response)
+}
+
+#[test]
+fn logins_are_limited_to_five_a_minute_per_username_from_any_address() {
+    // Behind a trusted proxy, each attempt comes from another address: only the username's
+    // counter stops the sixth.
+    let settings = shop_settings_with(&[("MANOUCHE_PROXY_TRUSTED_PROXIES", "[\"127.0.0.1\"]")]);
+    let project = example_shop::configure(manouche::Project::new(settings));
+    assert!(project.call_command(["migrate"]).success());
+    let server = manouche::test::LiveServer::start(project).unwrap();
+    let (_, page) =
+        exchange(server.addr(), "GET /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    let cookie =
+        page.split("csrftoken=").nth(1).and_then(|rest| rest.split(';').next()).expect("a CSRF cookie").to_owned();
+    let token = page
+        .split(r#"name="csrfmiddlewaretoken" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a token")
+        .to_owned();
+    at_the_start_of_a_minute();
+    let statuses: Vec<u16> = (1..=6)
+        .map(|i| {
+            let body = format!("username=Ada&password=wrong{i}&csrfmiddlewaretoken={token}");
+            let request = format!(
+                "POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-For: 10.1.0.{i}\r\nCookie: csrftoken={cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            exchange(server.addr(), &request).0
+        })
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 429], "the sixth attempt on one username");
 }

@@ -75,6 +75,8 @@ async fn check_account(req: &Request, form: &mut forms::BoundForm<SignupForm>) -
 /// `/accounts/signup/`: GET shows the form; POST creates the account and its customer profile,
 /// logs in (the cart stays) and goes to a safe `next` or the front page.
 #[view(GET, POST)]
+#[never_cache]
+#[ratelimit(key = "ip", rate = "10/h", method = "POST")]
 pub async fn signup(
     req: Request,
     data: forms::FormData,

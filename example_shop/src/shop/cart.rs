@@ -186,6 +186,7 @@ struct CartPage {
 
 /// `/cart/`: the lines, their totals and the total, with forms to change and remove.
 #[view(GET)]
+#[never_cache]
 pub async fn cart_detail(req: Request) -> manouche::Result<HttpResponse> {
     let cart = Cart::load(&req.session()?);
     let (lines, total) = lines(&req, &cart).await?;

@@ -7,7 +7,7 @@ use manouche::db::Paginator;
 use manouche::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::models::{Category, Product, Review, ReviewProductReverse as _, Tag};
+use super::models::{Category, Product, ProductTags, Review, ReviewProductReverse as _, Tag};
 
 /// Products per page.
 pub const PAGE_SIZE: u32 = 6;
@@ -86,8 +86,11 @@ impl ProductList {
     }
 }
 
-/// `/products/`: the catalogue.
+/// `/products/`: the catalogue, cached for a quarter of an hour and dropped as soon as a
+/// product or category changes (per visitor once the page shows their session: their cart
+/// count, their name).
 #[view(GET)]
+#[cache_page(60 * 15, depends_on = [Product, Category])]
 pub async fn product_list(req: Request, query: Query<ListQuery>) -> manouche::Result<HttpResponse> {
     let db = req.db();
     let query = query.into_inner();
@@ -136,8 +139,10 @@ struct ProductDetail {
     can_publish: bool,
 }
 
-/// `/products/<slug>/`: one product; 404 when unknown.
+/// `/products/<slug>/`: one product; 404 when unknown. Cached like the list, and dropped when
+/// its product, category, tags or reviews change.
 #[view(GET)]
+#[cache_page(60 * 15, depends_on = [Product, Category, Tag, ProductTags, Review])]
 pub async fn product_detail(req: Request, slug: Path<String>) -> manouche::Result<HttpResponse> {
     let slug = slug.into_inner();
     // One trip to the blocking pool for the three queries.

@@ -134,6 +134,8 @@ struct CheckoutPage {
 /// required) once the address is valid.
 #[view(GET, POST)]
 #[login_required]
+#[never_cache]
+#[ratelimit(key = "user", rate = "10/m", method = "POST")]
 pub async fn checkout(req: Request, data: manouche::forms::FormData) -> manouche::Result<HttpResponse> {
     use manouche::forms::Form as _;
     let session = req.session()?;
@@ -209,6 +211,7 @@ struct OrdersPage {
 /// `/orders/`: the logged-in customer's orders, newest first.
 #[view(GET)]
 #[login_required]
+#[never_cache]
 pub async fn order_list(req: Request) -> manouche::Result<HttpResponse> {
     let user_id = req.user()?.id().unwrap_or_default();
     let orders = req
@@ -234,6 +237,7 @@ struct OrderPage {
 /// `/orders/<reference>/`: one of the customer's orders; another's (or none) is a 404.
 #[view(GET)]
 #[login_required]
+#[never_cache]
 pub async fn order_detail(req: Request, reference: Path<String>) -> manouche::Result<HttpResponse> {
     let reference =
         Uuid::parse_str(&reference.into_inner()).map_err(|_| manouche::http::Error::not_found("no such order"))?;

@@ -101,6 +101,11 @@ pub struct AuthSettings {
     /// The authentication backends tried in order (Django's `AUTHENTICATION_BACKENDS`):
     /// `manouche.auth.ModelBackend` and those apps register with `App::auth_backend`.
     pub backends: Vec<String>,
+    /// A rate limit on login attempts (`POST` to the login view), counted per client address
+    /// and per username, e.g. `"5/m"`; past it the answer is 429 (none by default).
+    pub login_rate: Option<String>,
+    /// The cache alias the login counters live in.
+    pub login_rate_cache: String,
 }
 
 impl Default for AuthSettings {
@@ -114,6 +119,8 @@ impl Default for AuthSettings {
             logout_redirect_url: None,
             password_reset_timeout: 60 * 60 * 24 * 3,
             backends: vec![MODEL_BACKEND.to_owned()],
+            login_rate: None,
+            login_rate_cache: "default".into(),
         }
     }
 }

@@ -69,6 +69,19 @@ pub async fn login(req: Request, form: Option<Form<LoginForm>>, query: Query<Nex
         let page = LoginPage { ctx: req.context(), username: "", next: &query.next, error: None };
         return render(&page);
     };
+    if let Some(rate) = &settings.login_rate {
+        let rate = crate::cache::Rate::parse(rate)
+            .map_err(|e| crate::Error::ImproperlyConfigured(format!("`auth.login_rate`: {e}")))?;
+        let by_ip = format!("ip:{}", crate::http::client_ip(&req));
+        let by_name = format!("username:{}", form.username.trim().to_lowercase());
+        for (group, value) in [("manouche.auth.login.ip", by_ip), ("manouche.auth.login.username", by_name)] {
+            if let Some(refused) =
+                crate::cache::check_rate(&req, &settings.login_rate_cache, group, &value, rate).await?
+            {
+                return Ok(refused);
+            }
+        }
+    }
     match super::authenticate(&req, &form.username, &form.password).await? {
         Some(user) => {
             super::login(&req, &user).await?;

@@ -157,7 +157,8 @@ impl CacheError {
     }
 }
 
-type KeyFn = fn(&str, &str, i64) -> String;
+/// A key function: `(key, key_prefix, version) -> the backend's key`.
+pub(crate) type KeyFn = fn(&str, &str, i64) -> String;
 
 /// Django's default key function: `<prefix>:<version>:<key>`.
 pub fn default_key(key: &str, prefix: &str, version: i64) -> String {
@@ -904,8 +905,8 @@ pub(crate) fn request_caches(req: &actix_web::HttpRequest) -> Caches {
 
 #[doc(hidden)]
 pub use self::page::{__apply_view_cache, __depends_on, __response_headers, DependsOn, HeaderOp};
-pub(crate) use self::page::{CacheMiddleware, ConditionalGet, watch_dependencies};
+pub(crate) use self::page::{CacheMiddleware, ConditionalGet, table_changed, watch_dependencies};
 pub use self::page::{CacheMiddlewareSettings, CachePage, ControlDirective, invalidate_model};
 #[doc(hidden)]
 pub use self::ratelimit::__ratelimit_check;
-pub use self::ratelimit::{Rate, RateKey, RateLimit, RateLimitSettings, ratelimit_middleware};
+pub use self::ratelimit::{Rate, RateKey, RateLimit, RateLimitSettings, check_rate, ratelimit_middleware};

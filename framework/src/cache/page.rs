@@ -645,13 +645,30 @@ pub(crate) fn watch_dependencies(caches: &super::Caches) {
             if !watched.iter().any(|(t, weak)| *t == table && std::ptr::eq(weak.as_ptr(), Arc::as_ptr(&cache.inner))) {
                 watched.push((table, Arc::downgrade(&cache.inner)));
             }
+            ANY_WATCHED.store(true, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }
 
+/// Whether any page depends on a model: when none does, changes cost nothing here.
+static ANY_WATCHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Rows of `table` changed without model signals (`update()`, a fast `delete()`,
+/// `bulk_create`, `bulk_update`): the pages depending on it go when the transaction commits.
+pub(crate) fn table_changed(table: &'static str) {
+    if !ANY_WATCHED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let watched = WATCHED.lock().unwrap_or_else(PoisonError::into_inner).iter().any(|(t, _)| *t == table);
+    if watched {
+        crate::db::on_commit(move || bump(table));
+    }
+}
+
 /// Invalidates every cached page that depends on `M`, in every cache that holds such pages
-/// (on all servers sharing it): what saving or deleting a row does through the signals, for
-/// changes that send none (`update()`, raw SQL). Runs when the current transaction commits.
+/// (on all servers sharing it): what saving or deleting a row does through the signals and
+/// `update()`, `bulk_create` and `bulk_update` do by themselves, for changes the framework does
+/// not see (raw SQL). Runs when the current transaction commits.
 pub fn invalidate_model<M: Model>() {
     let table = M::meta().table;
     crate::db::on_commit(move || bump(table));

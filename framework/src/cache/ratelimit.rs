@@ -180,6 +180,36 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
     form_urlencoded::parse(body).find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
 }
 
+/// Counts one request of `value` in `group` against `rate` in the cache `alias`: the 429
+/// response (with `Retry-After`) when it is over the limit, for views that limit by something
+/// only they know (a parsed form, an account). A cache that is down lets the request through.
+///
+/// # Errors
+///
+/// [`crate::Error::ImproperlyConfigured`] when the cache alias does not exist.
+pub async fn check_rate(
+    req: &HttpRequest,
+    alias: &str,
+    group: &str,
+    value: &str,
+    rate: Rate,
+) -> crate::Result<Option<HttpResponse>> {
+    let cache = super::request_caches(req)
+        .get(alias)
+        .map_err(|e| crate::Error::ImproperlyConfigured(format!("rate limit `{group}`: {e}")))?;
+    match count(&cache, group, value, rate).await {
+        Ok(Some(retry_after)) => {
+            log::warn!(target: "manouche.ratelimit", "{} {}: rate limit `{group}` exceeded", req.method(), req.path());
+            Ok(Some(too_many(retry_after)))
+        }
+        Ok(None) => Ok(None),
+        Err(error) => {
+            log::warn!(target: "manouche.ratelimit", "rate limit `{group}` not checked: {error}");
+            Ok(None)
+        }
+    }
+}
+
 /// Checks the limits of a view before it runs; a 429 response when one is exceeded. A limit
 /// keyed by a form field reads the body and puts it back for the view.
 #[doc(hidden)]

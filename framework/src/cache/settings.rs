@@ -152,7 +152,7 @@ impl CacheSettings {
         })
     }
 
-    fn key_function(&self, alias: &str) -> Result<fn(&str, &str, i64) -> String, String> {
+    fn key_function(&self, alias: &str) -> Result<super::KeyFn, String> {
         let Some(name) = &self.key_function else { return Ok(super::default_key) };
         inventory::iter::<KeyFunction>
             .into_iter()

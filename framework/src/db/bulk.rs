@@ -94,7 +94,11 @@ impl<M: Model> QuerySet<M> {
 fn bulk_update<M: Model, C: Columns<M::Table>>(conn: &mut AnyConnection, instances: &[M]) -> Result<usize, Error> {
     let mut names = Vec::new();
     C::__names(&mut names);
-    update_columns(conn, instances, names)
+    let updated = update_columns(conn, instances, names)?;
+    if updated > 0 {
+        crate::cache::table_changed(M::meta().table);
+    }
+    Ok(updated)
 }
 
 /// `bulk_update` of the columns named: one statement per batch of rows, no signals.

@@ -270,6 +270,9 @@ impl Project {
     /// The backends `auth.backends` lists, found among the built-in one and the apps'.
     fn auth_backends(&self, settings: &Settings) -> Result<Vec<crate::auth::backends::NamedBackend>, String> {
         let section: crate::auth::AuthSettings = settings.section().map_err(|e| e.to_string())?;
+        if let Some(rate) = &section.login_rate {
+            crate::cache::Rate::parse(rate).map_err(|e| format!("`auth.login_rate`: {e}"))?;
+        }
         let mut known: Vec<crate::auth::backends::NamedBackend> =
             vec![(crate::auth::MODEL_BACKEND.to_owned(), Arc::new(crate::auth::backends::ModelBackend))];
         known.extend(self.apps.iter().flat_map(|app| app.auth_backends.iter().cloned()));

@@ -61,7 +61,7 @@ pub(crate) fn view_impl(item: &syn::ItemFn, def: &ViewDef) -> TokenStream {
         quote_spanned! {span=> ::manouche::__private::respond(__output, &__req) }
     };
 
-    let view_path = format!("{fn_name}");
+    let view_path = fn_name.clone();
     let body = if def.caching.is_empty() {
         quote! {
             ::std::boxed::Box::pin(async move {

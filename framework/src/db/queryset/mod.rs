@@ -383,7 +383,11 @@ impl<M: Model> QuerySet<M> {
         V: diesel::AsChangeset<Target = M::Table> + Clone,
         V::Changeset: diesel::query_builder::QueryFragment<super::MultiBackend>,
     {
-        M::__update_matching(self.query, changes, conn)
+        let updated = M::__update_matching(self.query, changes, conn)?;
+        if updated > 0 {
+            crate::cache::table_changed(M::meta().table);
+        }
+        Ok(updated)
     }
 
     /// Deletes every matching row, Django's `QuerySet.delete()`, through the
@@ -400,7 +404,13 @@ impl<M: Model> QuerySet<M> {
         let meta = M::meta();
         let signals = super::pre_delete::<M>().has_receivers() || super::post_delete::<M>().has_receivers();
         let entry = if signals || super::collector::is_referred_to(meta) { super::model(&meta.label()) } else { None };
-        let Some(model) = entry else { return M::__delete_matching(self.query, conn) };
+        let Some(model) = entry else {
+            let deleted = M::__delete_matching(self.query, conn)?;
+            if deleted > 0 {
+                crate::cache::table_changed(meta.table);
+            }
+            return Ok(deleted);
+        };
         super::atomic(conn, |conn| {
             let keys: Vec<String> =
                 M::__matching_keys(self.query, conn)?.iter().map(super::FieldValue::to_text).collect();
@@ -461,7 +471,9 @@ impl<M: Model> QuerySet<M> {
         if instances.is_empty() {
             return Ok(instances);
         }
-        super::atomic(conn, |conn| M::__insert_many_sync(instances, conn))
+        let created = super::atomic(conn, |conn| M::__insert_many_sync(instances, conn))?;
+        crate::cache::table_changed(M::meta().table);
+        Ok(created)
     }
 
     /// Loads the target of a foreign key in the same query, with a join: Django's
