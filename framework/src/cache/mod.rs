@@ -905,7 +905,7 @@ pub(crate) fn request_caches(req: &actix_web::HttpRequest) -> Caches {
 
 #[doc(hidden)]
 pub use self::page::{__apply_view_cache, __depends_on, __response_headers, DependsOn, HeaderOp};
-pub(crate) use self::page::{CacheMiddleware, ConditionalGet, table_changed, watch_dependencies};
+pub(crate) use self::page::{CacheMiddleware, ConditionalGet, watch_dependencies};
 pub use self::page::{CacheMiddlewareSettings, CachePage, ControlDirective, invalidate_model};
 #[doc(hidden)]
 pub use self::ratelimit::__ratelimit_check;

@@ -637,6 +637,7 @@ static CONNECTED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
 
 /// Connects the signals of every model pages depend on, for the project's caches.
 pub(crate) fn watch_dependencies(caches: &super::Caches) {
+    crate::db::signals::on_table_changed(table_changed);
     let mut watched = WATCHED.lock().unwrap_or_else(PoisonError::into_inner);
     watched.retain(|(_, weak)| weak.strong_count() > 0);
     for entry in inventory::iter::<DependsOn> {

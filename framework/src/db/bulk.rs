@@ -96,7 +96,7 @@ fn bulk_update<M: Model, C: Columns<M::Table>>(conn: &mut AnyConnection, instanc
     C::__names(&mut names);
     let updated = update_columns(conn, instances, names)?;
     if updated > 0 {
-        crate::cache::table_changed(M::meta().table);
+        crate::db::signals::table_changed(M::meta().table);
     }
     Ok(updated)
 }

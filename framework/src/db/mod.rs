@@ -29,7 +29,7 @@ mod raw;
 pub(crate) mod registry;
 pub(crate) use self::text::capitalize;
 mod relations;
-mod signals;
+pub(crate) mod signals;
 pub(crate) mod subqueries;
 pub(crate) mod text;
 /// SQL's `lower()` on a text column, for case-insensitive comparisons (Django's `iexact`):

@@ -76,3 +76,20 @@ impl<M> DeleteEvent<M> {
         DeleteEvent { instance }
     }
 }
+
+/// Told when rows of a table change without model signals (`update()`, a fast `delete()`,
+/// `bulk_create`, `bulk_update`): the cache's `depends_on` registers itself here, so this layer
+/// does not know the cache.
+static TABLE_CHANGED: std::sync::OnceLock<fn(&'static str)> = std::sync::OnceLock::new();
+
+/// Registers the listener of [`table_changed`] (once per process).
+pub(crate) fn on_table_changed(listener: fn(&'static str)) {
+    let _ = TABLE_CHANGED.set(listener);
+}
+
+/// Rows of `table` changed without model signals.
+pub(crate) fn table_changed(table: &'static str) {
+    if let Some(listener) = TABLE_CHANGED.get() {
+        listener(table);
+    }
+}

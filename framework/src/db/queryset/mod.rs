@@ -385,7 +385,7 @@ impl<M: Model> QuerySet<M> {
     {
         let updated = M::__update_matching(self.query, changes, conn)?;
         if updated > 0 {
-            crate::cache::table_changed(M::meta().table);
+            crate::db::signals::table_changed(M::meta().table);
         }
         Ok(updated)
     }
@@ -407,7 +407,7 @@ impl<M: Model> QuerySet<M> {
         let Some(model) = entry else {
             let deleted = M::__delete_matching(self.query, conn)?;
             if deleted > 0 {
-                crate::cache::table_changed(meta.table);
+                crate::db::signals::table_changed(meta.table);
             }
             return Ok(deleted);
         };
@@ -472,7 +472,7 @@ impl<M: Model> QuerySet<M> {
             return Ok(instances);
         }
         let created = super::atomic(conn, |conn| M::__insert_many_sync(instances, conn))?;
-        crate::cache::table_changed(M::meta().table);
+        crate::db::signals::table_changed(M::meta().table);
         Ok(created)
     }
 
