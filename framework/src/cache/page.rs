@@ -3,10 +3,11 @@
 //! `FetchFromCacheMiddleware`, `patch_cache_control`, `get_conditional_response`).
 //!
 //! Keys: a *header key* per URL holds the request headers the page varies on (from its `Vary`),
-//! and the *page key* covers method, URL, those headers' values and, for pages that declare
-//! `depends_on`, the generation number of each model. Saving or deleting a row of such a model
-//! increments its generation once the transaction commits: every page built from the old data
-//! stops being found, on every server sharing the cache, at the cost of one `incr`.
+//! and the *page key* covers method, URL and those headers' values. A page of a view that
+//! declares `depends_on` is stored with the generation number of each model, read with the page
+//! in one round trip: saving or deleting a row of such a model increments its generation once
+//! the transaction commits, and every page built from the old data stops being served, on every
+//! server sharing the cache, at the cost of one `incr`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
@@ -292,13 +293,15 @@ impl Middleware for ConditionalGet {
 
 // ---- stored pages -------------------------------------------------------------------------
 
-const MAGIC: &[u8; 4] = b"MPC1";
+const MAGIC: &[u8; 4] = b"MPC2";
 
-/// A response as stored: status, headers without `Set-Cookie` (a cookie is never served to
-/// someone else), body.
-fn encode_page(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
+/// A response as stored: the generations of the models it was built from, status, headers
+/// without `Set-Cookie` (a cookie is never served to someone else), body.
+fn encode_page(generations: &str, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 256);
     out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&u16::try_from(generations.len()).unwrap_or(0).to_be_bytes());
+    out.extend_from_slice(generations.as_bytes());
     out.extend_from_slice(&status.as_u16().to_be_bytes());
     let kept: Vec<(&HeaderName, &HeaderValue)> = headers.iter().filter(|(n, _)| **n != header::SET_COOKIE).collect();
     out.extend_from_slice(&u16::try_from(kept.len()).unwrap_or(u16::MAX).to_be_bytes());
@@ -313,8 +316,14 @@ fn encode_page(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Vec<u8> 
     out
 }
 
-fn decode_page(bytes: &[u8]) -> Option<(StatusCode, HeaderMap, actix_web::web::Bytes)> {
+/// The stored page, if it was built at `generations`.
+fn decode_page(bytes: &[u8], generations: &str) -> Option<(StatusCode, HeaderMap, actix_web::web::Bytes)> {
     let rest = bytes.strip_prefix(MAGIC)?;
+    let (len, rest) = rest.split_first_chunk::<2>()?;
+    let (built, rest) = rest.split_at_checked(usize::from(u16::from_be_bytes(*len)))?;
+    if built != generations.as_bytes() {
+        return None;
+    }
     let (status, rest) = rest.split_first_chunk::<2>()?;
     let status = StatusCode::from_u16(u16::from_be_bytes(*status)).ok()?;
     let (count, mut rest) = rest.split_first_chunk::<2>()?;
@@ -397,18 +406,30 @@ impl Policy {
         self.cache.make_key(&format!("manouche.cache.header.{}.{url}", self.key_prefix))
     }
 
-    fn page_key(&self, url: &str, vary: &str, generations: &str) -> String {
-        self.cache.make_key(&format!("manouche.cache.page.{}.GET.{url}.{vary}{generations}", self.key_prefix))
+    fn page_key(&self, url: &str, vary: &str) -> String {
+        self.cache.make_key(&format!("manouche.cache.page.{}.GET.{url}.{vary}", self.key_prefix))
     }
 
     fn lock_key(&self, url: &str) -> String {
         self.cache.make_key(&format!("manouche.cache.lock.{}.{url}", self.key_prefix))
     }
 
-    /// Reads the header key and the generations in one round trip, then the page.
+    fn memo_key(&self, header_key: &str) -> String {
+        format!("{:p}{header_key}", Arc::as_ptr(&self.cache.inner))
+    }
+
+    /// One round trip for a page whose header list this process has seen lately: the page key
+    /// and the models' generations together. Otherwise the header list comes with the
+    /// generations, then the page. A page built at other generations is a miss.
     async fn lookup(&self, req: &HttpRequest) -> Result<Lookup, CacheError> {
         let url = url_digest(req);
-        let mut keys = vec![self.header_key(&url)];
+        let header_key = self.header_key(&url);
+        let memo_key = self.memo_key(&header_key);
+        let known = header_memo().get(&memo_key);
+        let mut keys = vec![match &known {
+            Some(names) => self.page_key(&url, &vary_digest(req, names)),
+            None => header_key,
+        }];
         keys.extend(self.tables.iter().map(|table| self.cache.make_key(&gen_key(table))));
         let mut values = self.cache.get_raw_many(keys.clone()).await?;
         let mut missing: Vec<usize> = (1..values.len()).filter(|i| values[*i].is_none()).collect();
@@ -425,20 +446,30 @@ impl Policy {
         let generations = missing.is_empty().then(|| {
             values[1..].iter().flatten().map(|v| format!(".{}", String::from_utf8_lossy(v))).collect::<String>()
         });
-        let header_list: Option<Vec<String>> =
-            values.first().cloned().flatten().and_then(|bytes| serde_json::from_slice(&bytes).ok());
-        if let (Some(names), Some(generations)) = (header_list, &generations) {
-            let page = self.page_key(&url, &vary_digest(req, &names), generations);
-            if let Some(Some(bytes)) = self.cache.get_raw_many(vec![page]).await?.pop()
-                && let Some((status, headers, body)) = decode_page(&bytes)
-            {
-                if let Some(status) = conditional_status(req, &headers) {
-                    return Ok(Lookup::Hit(precondition_response(status, &headers)));
+        let first = values.into_iter().next().flatten();
+        let page = match known {
+            Some(_) => first,
+            None => {
+                let names: Option<Vec<String>> = first.and_then(|bytes| serde_json::from_slice(&bytes).ok());
+                match names {
+                    Some(names) => {
+                        let page = self.page_key(&url, &vary_digest(req, &names));
+                        header_memo().insert(memo_key, Arc::new(names));
+                        self.cache.get_raw_many(vec![page]).await?.pop().flatten()
+                    }
+                    None => None,
                 }
-                let mut response = HttpResponse::with_body(status, BoxBody::new(body));
-                *response.headers_mut() = headers;
-                return Ok(Lookup::Hit(response));
             }
+        };
+        if let (Some(bytes), Some(generations)) = (page, &generations)
+            && let Some((status, headers, body)) = decode_page(&bytes, generations)
+        {
+            if let Some(status) = conditional_status(req, &headers) {
+                return Ok(Lookup::Hit(precondition_response(status, &headers)));
+            }
+            let mut response = HttpResponse::with_body(status, BoxBody::new(body));
+            *response.headers_mut() = headers;
+            return Ok(Lookup::Hit(response));
         }
         Ok(Lookup::Miss(Miss { url, generations }))
     }
@@ -488,12 +519,14 @@ impl Policy {
         {
             response.headers_mut().insert(header::ETAG, tag);
         }
-        let page = self.page_key(&miss.url, &vary_digest(req, &varies), generations);
-        let entry = encode_page(response.status(), response.headers(), &bytes);
+        let page = self.page_key(&miss.url, &vary_digest(req, &varies));
+        let entry = encode_page(generations, response.status(), response.headers(), &bytes);
         let cache = self.cache.with_timeout(timeout);
         let list = serde_json::to_vec(&varies).unwrap_or_default();
+        let header_key = self.header_key(&miss.url);
+        header_memo().insert(self.memo_key(&header_key), Arc::new(varies));
         let stored = async {
-            cache.set_bytes(self.header_key(&miss.url), list).await?;
+            cache.set_bytes(header_key, list).await?;
             cache.set_bytes(page, entry).await
         };
         if let Err(error) = stored.await {
@@ -501,6 +534,13 @@ impl Policy {
         }
         response
     }
+}
+
+/// The header lists this process read or wrote lately, so a hit is one round trip. Kept two
+/// seconds: a page whose `Vary` changes is looked up under the old list that long at most.
+fn header_memo() -> &'static moka::sync::Cache<String, Arc<Vec<String>>> {
+    static MEMO: OnceLock<moka::sync::Cache<String, Arc<Vec<String>>>> = OnceLock::new();
+    MEMO.get_or_init(|| moka::sync::Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(2)).build())
 }
 
 // ---- dog-pile prevention ------------------------------------------------------------------
