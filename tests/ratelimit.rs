@@ -5,7 +5,9 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use crate::common::Server;
 use std::time::Duration;
 
 use manouche::prelude::*;
@@ -186,18 +188,6 @@ fn a_cache_that_is_down_serves_pages_and_lets_requests_through() {
 }
 
 // ---- two processes sharing Redis ------------------------------------------------------------
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn start(binary: &std::path::Path, settings: &std::path::Path) -> Server {
     let addr: SocketAddr = format!("127.0.0.1:{}", crate::common::free_port()).parse().expect("an address");

@@ -337,3 +337,16 @@ fn dechunk(mut body: &str) -> String {
     }
     out
 }
+
+/// A server process, killed when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

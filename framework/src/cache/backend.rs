@@ -170,3 +170,16 @@ pub(crate) fn parse_integer(key: &str, value: &[u8]) -> BackendResult<i64> {
 pub(crate) fn add_delta(key: &str, value: i64, delta: i64) -> BackendResult<i64> {
     value.checked_add(delta).ok_or_else(|| BackendError::invalid(format!("incrementing `{key}` overflows")))
 }
+
+/// The pool of a network backend: up to `size` connections, none opened before the first use,
+/// `timeout` to get one (a server that is down costs that, then a miss), errors not logged by
+/// r2d2 itself (the cache logs them once, as misses).
+pub(crate) fn pool<M: r2d2::ManageConnection>(manager: M, size: u32, timeout: std::time::Duration) -> r2d2::Pool<M> {
+    r2d2::Pool::builder()
+        .max_size(size.max(1))
+        .min_idle(Some(0))
+        .connection_timeout(timeout)
+        .test_on_check_out(false)
+        .error_handler(Box::new(r2d2::NopErrorHandler))
+        .build_unchecked(manager)
+}

@@ -160,13 +160,7 @@ impl MemcachedBackend {
             .map_err(|e| format!("`{location}` is not a memcached address (host:port): {e}"))?
             .collect();
         let manager = Manager { addrs, location: location.to_owned(), timeout };
-        let pool = r2d2::Pool::builder()
-            .max_size(pool_size.max(1))
-            .min_idle(Some(0))
-            .connection_timeout(timeout)
-            .test_on_check_out(false)
-            .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build_unchecked(manager);
+        let pool = super::backend::pool(manager, pool_size, timeout);
         Ok(MemcachedBackend { pool, location: location.to_owned() })
     }
 

@@ -73,13 +73,7 @@ impl RedisBackend {
     /// A message when `location` is not a Redis URL.
     pub fn new(location: &str, pool_size: u32, timeout: Duration, prefix: &str) -> Result<Self, String> {
         let client = redis::Client::open(location).map_err(|e| format!("`{location}` is not a Redis URL: {e}"))?;
-        let pool = r2d2::Pool::builder()
-            .max_size(pool_size.max(1))
-            .min_idle(Some(0))
-            .connection_timeout(timeout)
-            .test_on_check_out(false)
-            .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build_unchecked(Manager { client, timeout });
+        let pool = super::backend::pool(Manager { client, timeout }, pool_size, timeout);
         Ok(RedisBackend { pool, location: location.to_owned(), prefix: prefix.to_owned() })
     }
 
