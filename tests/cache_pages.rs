@@ -397,3 +397,46 @@ fn concurrent_misses_of_one_page_compute_it_once() {
     let pages: Vec<&str> = bodies.iter().map(|b| b.rsplit("\r\n\r\n").next().unwrap_or_default()).collect();
     assert!(pages.iter().all(|p| *p == pages[0]), "every request got the one page: {pages:?}");
 }
+
+static SITE_ARRIVED: AtomicUsize = AtomicUsize::new(0);
+static SITE_COMPUTED: AtomicUsize = AtomicUsize::new(0);
+
+/// As `slow`, without `#[cache_page]`: the per-site middleware pair caches it.
+#[view(GET)]
+async fn slow_site() -> String {
+    SITE_COMPUTED.fetch_add(1, Ordering::SeqCst);
+    while SITE_ARRIVED.load(Ordering::SeqCst) < CONCURRENT {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    run()
+}
+
+#[test]
+fn the_middleware_pair_also_computes_concurrent_misses_once() {
+    let counting = manouche::middleware::from_fn(|req, next: manouche::middleware::Next<'_>| {
+        Box::pin(async move {
+            if req.path() == "/slow-site/" {
+                SITE_ARRIVED.fetch_add(1, Ordering::SeqCst);
+            }
+            next.run(req).await
+        })
+    });
+    let mut settings = settings("");
+    settings.middleware = vec!["manouche.cache.update".into(), "pages.count".into(), "manouche.cache.fetch".into()];
+    let project = Project::new(settings).app(
+        App::new("pages")
+            .urls(urlpatterns![path("slow-site/", slow_site)])
+            .middleware("pages.count", move |_| Ok(counting.clone())),
+    );
+    let server = manouche::test::LiveServer::start(project).expect("the server starts");
+    let addr = server.addr();
+    let bodies: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CONCURRENT)
+            .map(|_| scope.spawn(move || crate::common::http_get(addr, "/slow-site/").expect("an answer").1))
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("the request thread")).collect()
+    });
+    assert_eq!(SITE_COMPUTED.load(Ordering::SeqCst), 1, "one computation for {CONCURRENT} concurrent misses");
+    let pages: Vec<&str> = bodies.iter().map(|b| b.rsplit("\r\n\r\n").next().unwrap_or_default()).collect();
+    assert!(pages.iter().all(|p| *p == pages[0]), "every request got the one page: {pages:?}");
+}

@@ -414,6 +414,11 @@ impl Policy {
         self.cache.make_key(&format!("manouche.cache.lock.{}.{url}", self.key_prefix))
     }
 
+    /// What concurrent misses of one page in this process wait on.
+    fn flight_key(&self, url: &str) -> String {
+        format!("{:p}.{}", Arc::as_ptr(&self.cache.inner), self.lock_key(url))
+    }
+
     fn memo_key(&self, header_key: &str) -> String {
         format!("{:p}{header_key}", Arc::as_ptr(&self.cache.inner))
     }
@@ -601,8 +606,7 @@ impl Policy {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = crate::Result<HttpResponse>>,
     {
-        let flight = format!("{:p}.{}", Arc::as_ptr(&self.cache.inner), self.lock_key(&miss.url));
-        let (leader, miss) = match take_turn(&flight) {
+        let (leader, miss) = match take_turn(&self.flight_key(&miss.url)) {
             Turn::Lead(leader) => (leader, miss),
             Turn::Wait(mut waiting) => {
                 let _ = waiting.changed().await;
@@ -837,12 +841,15 @@ impl Section for CacheMiddlewareSettings {
 
 crate::register_section!(CacheMiddlewareSettings);
 
-/// What `fetch` leaves for `update`: the miss to store under.
-struct PendingStore(Miss, Policy);
+/// What `fetch` leaves for `update`: the miss to store under, and the leadership of this page's
+/// computation in the process (dropped, waking the others, once the page is stored, or with
+/// the request if it never is).
+struct PendingStore(Miss, Policy, Option<Leader>);
 
 /// The per-site pair: `manouche.cache.update` (first in `middleware`) stores what
 /// `manouche.cache.fetch` (last) did not find. Between them, the other middleware see every
-/// request, cached or not, as in Django.
+/// request, cached or not, as in Django. Concurrent misses of one page in the process wait for
+/// the first to be stored.
 #[derive(Debug)]
 pub(crate) struct CacheMiddleware {
     fetch: bool,
@@ -882,7 +889,18 @@ impl Middleware for CacheMiddleware {
                 match policy.lookup(req.request()).await {
                     Ok(Lookup::Hit(response)) => return req.into_response(response),
                     Ok(Lookup::Miss(miss)) => {
-                        req.extensions_mut().insert(Arc::new(Mutex::new(Some(PendingStore(miss, policy)))));
+                        let (miss, leader) = match take_turn(&policy.flight_key(&miss.url)) {
+                            Turn::Lead(leader) => (miss, Some(leader)),
+                            Turn::Wait(mut waiting) => {
+                                let _ = waiting.changed().await;
+                                match policy.lookup(req.request()).await {
+                                    Ok(Lookup::Hit(response)) => return req.into_response(response),
+                                    Ok(Lookup::Miss(again)) => (again, None),
+                                    Err(_) => return next.run(req).await,
+                                }
+                            }
+                        };
+                        req.extensions_mut().insert(Arc::new(Mutex::new(Some(PendingStore(miss, policy, leader)))));
                     }
                     Err(error) => log::warn!(target: "manouche.cache", "page cache unavailable: {error}"),
                 }
@@ -894,9 +912,10 @@ impl Middleware for CacheMiddleware {
                 .extensions()
                 .get::<Arc<Mutex<Option<PendingStore>>>>()
                 .and_then(|slot| slot.lock().unwrap_or_else(PoisonError::into_inner).take());
-            let Some(PendingStore(miss, policy)) = pending else { return response };
+            let Some(PendingStore(miss, policy, leader)) = pending else { return response };
             let (request, response) = response.into_parts();
             let response = policy.store(&request, &miss, response).await;
+            drop(leader);
             ServiceResponse::new(request, response)
         })
     }
