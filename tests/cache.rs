@@ -229,11 +229,16 @@ fn database_keeps_the_contract_on_each_backend() {
         // Before the table exists the cache degrades to misses (naming the command to run).
         let cache = Caches::from_settings(&settings, &db).unwrap().get("default").unwrap();
         assert_eq!(cache.get_sync::<String>("k").unwrap(), None);
+        let check = project.call_command(["check"]);
+        let said = format!("{}{}", check.stdout, check.stderr);
+        assert!(said.contains("cache `default` cannot be read") && said.contains("createcachetable"), "{said}");
         let dry = project.call_command(["createcachetable", "--dry-run"]);
         assert!(dry.success() && dry.stdout.contains("CREATE TABLE IF NOT EXISTS shop_cache"), "{}", dry.stdout);
         let out = project.call_command(["createcachetable"]);
         assert!(out.success(), "{}", out.stderr);
         assert!(project.call_command(["createcachetable"]).success(), "createcachetable runs twice");
+        let check = project.call_command(["check"]);
+        assert!(!format!("{}{}", check.stdout, check.stderr).contains("createcachetable"), "the table is there now");
         let backend: Arc<dyn Backend> =
             Arc::new(manouche::cache::DatabaseBackend::new(db.db.clone(), "shop_cache", 5000, 3).unwrap());
         contract(&format!("database ({:?})", db.backend()), pair(backend));

@@ -55,8 +55,8 @@ pub use self::file::FileBackend;
 pub use self::locmem::{Capacity, LocMemBackend};
 pub use self::memcached::MemcachedBackend;
 pub use self::redis::RedisBackend;
-pub(crate) use self::settings::CreateCacheTable;
 pub use self::settings::{CacheSettings, CachesSection, DEFAULT_TABLE, KeyFunction, TimeoutSetting};
+pub(crate) use self::settings::{CreateCacheTable, unreadable_tables};
 
 /// Django's default timeout: five minutes.
 pub const DEFAULT_TIMEOUT: u64 = 300;

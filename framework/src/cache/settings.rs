@@ -197,6 +197,27 @@ impl Caches {
     }
 }
 
+/// For `check`: the tables of the `database` caches that cannot be read (not created yet).
+pub(crate) fn unreadable_tables(settings: &Settings, db: &Database) -> Vec<String> {
+    let Ok(section) = settings.section::<CachesSection>() else { return Vec::new() };
+    section
+        .0
+        .iter()
+        .filter(|(_, config)| config.backend == "database")
+        .filter_map(|(alias, config)| {
+            let table = if config.location.is_empty() { DEFAULT_TABLE } else { &config.location };
+            if !super::database::valid_table(table) {
+                return None;
+            }
+            let probe = format!("SELECT cache_key FROM {table} WHERE 1 = 0");
+            let read = db.run_sync(|conn| crate::db::RawQuery::<()>::new(probe).execute_sync(conn));
+            read.err().map(|error| {
+                format!("the table `{table}` of cache `{alias}` cannot be read ({error}): run `createcachetable`")
+            })
+        })
+        .collect()
+}
+
 /// `createcachetable`: creates the table of every `database` cache (Django's command).
 #[derive(Debug)]
 pub(crate) struct CreateCacheTable;

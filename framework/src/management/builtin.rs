@@ -54,6 +54,7 @@ fn system_checks(ctx: &CommandContext<'_>, deploy: bool) -> Vec<Issue> {
                     "the URL name `{name}` is used by more than one pattern; reversing it is ambiguous"
                 )));
             }
+            issues.extend(crate::cache::unreadable_tables(settings, &site.state.db).into_iter().map(warning));
         }
         Err(e) => issues.push(error(e.to_string())),
     }
