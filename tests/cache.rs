@@ -266,6 +266,9 @@ fn redis_url() -> Option<String> {
     url
 }
 
+/// `clear` empties a whole memcached server: its tests take turns.
+static MEMCACHED: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn memcached_location() -> Option<String> {
     let location = std::env::var("MANOUCHE_TEST_MEMCACHED").ok();
     if location.is_none() {
@@ -291,6 +294,7 @@ fn redis_keeps_the_contract() {
 #[test]
 fn memcached_keeps_the_contract_and_refuses_bad_keys() {
     let Some(location) = memcached_location() else { return };
+    let _alone = MEMCACHED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let backend: Arc<dyn Backend> =
         Arc::new(manouche::cache::MemcachedBackend::new(&location, 4, Duration::from_secs(2)).unwrap());
     contract("memcached", pair(Arc::clone(&backend)));
@@ -376,4 +380,49 @@ fn a_registered_key_function_makes_the_keys() {
     assert_eq!(cache.with_version(3).make_key("tea"), "s|v3|TEA");
     cache.set_sync("tea", &1).unwrap();
     assert_eq!(cache.get_sync::<i64>("TEA").unwrap(), Some(1), "both spellings make one key");
+}
+
+#[test]
+fn memcached_spreads_keys_over_several_servers() {
+    let Some(first) = memcached_location() else { return };
+    let _alone = MEMCACHED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // A second server of our own, when the memcached program is installed (.ci/run installs it).
+    let port = crate::common::free_port();
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let Ok(mut second) = std::process::Command::new("memcached")
+        .args(["-l", "127.0.0.1", "-p", &port.to_string(), "-m", "16", "-u", &user])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    else {
+        eprintln!("notice: the memcached program is not installed; the two-server test is skipped");
+        return;
+    };
+    let second_location = format!("127.0.0.1:{port}");
+    eventually("the second memcached listens", || std::net::TcpStream::connect(&second_location).is_ok());
+    let both = format!("{first},{second_location}");
+    let make = || manouche::cache::MemcachedBackend::new(&both, 2, Duration::from_secs(2)).unwrap();
+    contract(
+        "memcached, two servers",
+        (
+            Cache::builder("default").key_prefix(unique("m2")).build(make()),
+            Cache::builder("default").key_prefix(unique("m2o")).build(make()),
+        ),
+    );
+    // Each server holds a share of the keys, and every process finds a key on the same one.
+    let prefix = unique("spread");
+    let spread = Cache::builder("default").key_prefix(prefix.clone()).build(make());
+    let keys: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+    for key in &keys {
+        spread.set_sync(key, &1).unwrap();
+    }
+    let alone = Cache::builder("default")
+        .key_prefix(prefix.clone())
+        .build(manouche::cache::MemcachedBackend::new(&second_location, 1, Duration::from_secs(2)).unwrap());
+    let on_second = keys.iter().filter(|key| alone.has_key_sync(key).unwrap()).count();
+    assert!(0 < on_second && on_second < keys.len(), "{on_second} of {} keys on the second server", keys.len());
+    let again = Cache::builder("default").key_prefix(prefix).build(make());
+    assert_eq!(again.get_many_sync::<i64>(&keys.iter().map(String::as_str).collect::<Vec<_>>()).unwrap().len(), 40);
+    let _ = second.kill();
+    let _ = second.wait();
 }

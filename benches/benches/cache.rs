@@ -32,6 +32,28 @@ fn shop_client(dir: &std::path::Path, cache: &str) -> Client {
     Client::new(example_shop::configure(Project::new(settings))).expect("the shop builds")
 }
 
+#[view(POST, csrf_exempt)]
+async fn plain() -> &'static str {
+    "ok"
+}
+
+#[view(POST, csrf_exempt)]
+#[ratelimit(key = "ip", rate = "1000000000/h")]
+async fn limited() -> &'static str {
+    "ok"
+}
+
+/// A bare project with a plain view and the same view under a rate limit, on `cache`.
+fn limits_client(cache: &str) -> Client {
+    let text = format!(
+        "debug = false\nsecret_key = \"bench-secret-bench-secret-bench-secret-bench-secret\"\nallowed_hosts = [\"testserver\"]\nmiddleware = []\n{cache}"
+    );
+    let settings = Settings::from_toml_str(&text, "/tmp".as_ref(), std::iter::empty()).expect("settings");
+    let app = App::new("limits")
+        .urls(manouche::urlpatterns![manouche::urls::path("plain/", plain), manouche::urls::path("limited/", limited)]);
+    Client::new(Project::new(settings).app(app)).expect("builds")
+}
+
 fn requests_per_second(client: &Client, path: &str, rounds: usize) -> f64 {
     let start = Instant::now();
     for _ in 0..rounds {
@@ -96,6 +118,25 @@ fn cache(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(5));
     for (name, client) in &variants {
         group.bench_function(*name, |b| b.iter(|| assert_eq!(client.get(path).send().status(), 200)));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("rate limit");
+    let mut projects = vec![("local memory", limits_client(""))];
+    if let Some(url) = &redis {
+        let cache = format!(
+            "[caches.default]\nbackend = \"redis\"\nlocation = \"{url}\"\nkey_prefix = \"rl{}\"\n",
+            std::process::id()
+        );
+        projects.push(("Redis", limits_client(&cache)));
+    }
+    for (name, client) in &projects {
+        group.bench_function(format!("plain view ({name} project)"), |b| {
+            b.iter(|| assert_eq!(client.post("/plain/").send().status(), 200));
+        });
+        group.bench_function(format!("rate-limited view, counters in {name}"), |b| {
+            b.iter(|| assert_eq!(client.post("/limited/").send().status(), 200));
+        });
     }
     group.finish();
 

@@ -1,5 +1,6 @@
-//! Django's `PyMemcacheCache`: memcached's text protocol over a pool (r2d2) of TCP connections
-//! with connect, read and write timeouts. Keys longer than 250 bytes or holding spaces or
+//! Django's `PyMemcacheCache`: memcached's text protocol over pools (r2d2) of TCP connections
+//! with connect, read and write timeouts, one per server; several servers share the keys by a
+//! hash of each key, as pymemcache's `HashClient` does. Keys longer than 250 bytes or holding spaces or
 //! control characters are refused before they reach the server (Django's `InvalidCacheKey`).
 //! `incr` and `decr` are memcached's own atomic commands; `decr` stops at zero, as memcached's
 //! does.
@@ -124,9 +125,9 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-/// The Memcached backend.
+/// The Memcached backend: one pool per server; a key lives on the server its hash picks.
 pub struct MemcachedBackend {
-    pool: r2d2::Pool<Manager>,
+    servers: Vec<(String, r2d2::Pool<Manager>)>,
     location: String,
 }
 
@@ -148,30 +149,49 @@ fn exptime(expiry: Expiry) -> u64 {
 }
 
 impl MemcachedBackend {
-    /// A backend for the server at `location` (`host:port`), with up to `pool_size`
-    /// connections; none is opened until the first use.
+    /// A backend for the servers of `location` (`host:port`, or several separated by commas),
+    /// with up to `pool_size` connections each; none is opened until the first use. Keys are
+    /// spread over the servers by a hash of the key, the same in every process.
     ///
     /// # Errors
     ///
-    /// A message when `location` does not resolve to an address.
+    /// A message when an address does not resolve.
     pub fn new(location: &str, pool_size: u32, timeout: Duration) -> Result<Self, String> {
-        let addrs: Vec<SocketAddr> = location
-            .to_socket_addrs()
-            .map_err(|e| format!("`{location}` is not a memcached address (host:port): {e}"))?
-            .collect();
-        let manager = Manager { addrs, location: location.to_owned(), timeout };
-        let pool = super::backend::pool(manager, pool_size, timeout);
-        Ok(MemcachedBackend { pool, location: location.to_owned() })
+        let mut servers = Vec::new();
+        for server in location.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let addrs: Vec<SocketAddr> = server
+                .to_socket_addrs()
+                .map_err(|e| format!("`{server}` is not a memcached address (host:port): {e}"))?
+                .collect();
+            let manager = Manager { addrs, location: server.to_owned(), timeout };
+            servers.push((server.to_owned(), super::backend::pool(manager, pool_size, timeout)));
+        }
+        if servers.is_empty() {
+            return Err("name a memcached server (host:port)".to_owned());
+        }
+        Ok(MemcachedBackend { servers, location: location.to_owned() })
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Conn) -> BackendResult<T>) -> BackendResult<T> {
-        let mut conn =
-            self.pool.get().map_err(|e| BackendError::unavailable(format!("memcached at {}: {e}", self.location)))?;
+    /// The server a key lives on: FNV-1a of the key, modulo the number of servers.
+    fn server_of(&self, key: &str) -> usize {
+        let hash = key
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3));
+        usize::try_from(hash % self.servers.len() as u64).unwrap_or(0)
+    }
+
+    fn on<T>(&self, server: usize, f: impl FnOnce(&mut Conn) -> BackendResult<T>) -> BackendResult<T> {
+        let (name, pool) = &self.servers[server];
+        let mut conn = pool.get().map_err(|e| BackendError::unavailable(format!("memcached at {name}: {e}")))?;
         f(&mut conn)
     }
 
+    fn with<T>(&self, key: &str, f: impl FnOnce(&mut Conn) -> BackendResult<T>) -> BackendResult<T> {
+        self.on(self.server_of(key), f)
+    }
+
     fn store(&self, verb: &str, key: &str, value: &[u8], expiry: Expiry) -> BackendResult<bool> {
-        self.with(|conn| {
+        self.with(key, |conn| {
             let mut request = format!("{verb} {key} 0 {} {}\r\n", exptime(expiry), value.len()).into_bytes();
             request.extend_from_slice(value);
             request.extend_from_slice(b"\r\n");
@@ -194,10 +214,17 @@ impl Backend for MemcachedBackend {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let found = self.with(|conn| {
-            conn.send(format!("get {}\r\n", keys.join(" ")).as_bytes())?;
-            conn.values()
-        })?;
+        // One `get` of several keys per server holding some of them.
+        let mut found = Vec::new();
+        for server in 0..self.servers.len() {
+            let mine: Vec<&str> = keys.iter().filter(|key| self.server_of(key) == server).map(String::as_str).collect();
+            if !mine.is_empty() {
+                found.extend(self.on(server, |conn| {
+                    conn.send(format!("get {}\r\n", mine.join(" ")).as_bytes())?;
+                    conn.values()
+                })?);
+            }
+        }
         Ok(keys.iter().map(|key| found.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())).collect())
     }
 
@@ -210,7 +237,7 @@ impl Backend for MemcachedBackend {
     }
 
     fn delete(&self, key: &str) -> BackendResult<bool> {
-        self.with(|conn| {
+        self.with(key, |conn| {
             conn.send(format!("delete {key}\r\n").as_bytes())?;
             Ok(conn.line()? == "DELETED")
         })
@@ -218,7 +245,7 @@ impl Backend for MemcachedBackend {
 
     fn incr(&self, key: &str, delta: i64) -> BackendResult<Option<i64>> {
         let verb = if delta < 0 { "decr" } else { "incr" };
-        self.with(|conn| {
+        self.with(key, |conn| {
             conn.send(format!("{verb} {key} {}\r\n", delta.unsigned_abs()).as_bytes())?;
             let line = conn.line()?;
             if line == "NOT_FOUND" {
@@ -234,20 +261,24 @@ impl Backend for MemcachedBackend {
     }
 
     fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
-        self.with(|conn| {
+        self.with(key, |conn| {
             conn.send(format!("touch {key} {}\r\n", exptime(expiry)).as_bytes())?;
             Ok(conn.line()? == "TOUCHED")
         })
     }
 
-    /// `flush_all`: empties the whole server, as Django's `clear` does.
+    /// `flush_all` on every server: empties them whole, as Django's `clear` does.
     fn clear(&self) -> BackendResult<()> {
-        self.with(|conn| {
-            conn.send(b"flush_all\r\n")?;
-            match conn.line()?.as_str() {
-                "OK" => Ok(()),
-                other => Err(BackendError::unavailable(format!("memcached: unexpected reply `{other}` to flush_all"))),
-            }
+        (0..self.servers.len()).try_for_each(|server| {
+            self.on(server, |conn| {
+                conn.send(b"flush_all\r\n")?;
+                match conn.line()?.as_str() {
+                    "OK" => Ok(()),
+                    other => {
+                        Err(BackendError::unavailable(format!("memcached: unexpected reply `{other}` to flush_all")))
+                    }
+                }
+            })
         })
     }
 
