@@ -147,6 +147,28 @@ fn contract_async(name: &str, cache: Cache) {
     });
 }
 
+/// `Backend::count`, the rate limiter's step: a counter created at 1 with its expiry, then
+/// incremented atomically.
+fn counts(name: &str, backend: &dyn Backend) {
+    use manouche::cache::Expiry;
+    let key = unique("counter-");
+    let hour = Expiry::After(Duration::from_secs(3600));
+    assert_eq!(backend.count(&key, hour).unwrap(), Some(1), "{name}");
+    assert_eq!(backend.count(&key, hour).unwrap(), Some(2), "{name}");
+    assert_eq!(
+        backend.count(&key, Expiry::After(Duration::from_secs(1))).unwrap(),
+        Some(3),
+        "{name}: the expiry stays"
+    );
+    let short = unique("short-counter-");
+    assert_eq!(backend.count(&short, Expiry::After(Duration::from_secs(1))).unwrap(), Some(1), "{name}");
+    eventually(&format!("{name}: a counter expires"), || backend.get(&short).unwrap().is_none());
+    assert!(backend.get(&key).unwrap().is_some(), "{name}");
+    let text = unique("text-");
+    backend.set(&text, b"\"tea\"", hour).unwrap();
+    assert!(backend.count(&text, hour).is_err(), "{name}: a value that is not a counter");
+}
+
 fn pair(backend: Arc<dyn Backend>) -> Pair {
     let prefix = unique("p");
     (
@@ -167,7 +189,10 @@ fn no_db() -> manouche::db::Database {
 
 #[test]
 fn local_memory_keeps_the_contract() {
-    contract("locmem", pair(Arc::new(manouche::cache::LocMemBackend::new(manouche::cache::Capacity::Entries(1000)))));
+    let backend: Arc<dyn Backend> =
+        Arc::new(manouche::cache::LocMemBackend::new(manouche::cache::Capacity::Entries(1000)));
+    counts("locmem", &*backend);
+    contract("locmem", pair(backend));
     let cache = from_settings("[caches.default]\nbackend = \"locmem\"\n", "default", &no_db());
     contract_async("locmem", cache);
 }
@@ -191,7 +216,9 @@ fn local_memory_is_bounded_by_entries_or_bytes() {
 #[test]
 fn file_system_keeps_the_contract_and_culls() {
     let dir = std::env::temp_dir().join(unique("manouche-file-cache-"));
-    contract("file", pair(Arc::new(manouche::cache::FileBackend::new(&dir, 1000, 3))));
+    let backend: Arc<dyn Backend> = Arc::new(manouche::cache::FileBackend::new(&dir, 1000, 3));
+    counts("file", &*backend);
+    contract("file", pair(backend));
     let toml = format!("[caches.default]\nbackend = \"file\"\nlocation = \"{}\"\n", dir.display());
     contract_async("file", from_settings(&toml, "default", &no_db()));
     // Past max_entries a third of the files are culled before the next write.
@@ -241,6 +268,7 @@ fn database_keeps_the_contract_on_each_backend() {
         assert!(!format!("{}{}", check.stdout, check.stderr).contains("createcachetable"), "the table is there now");
         let backend: Arc<dyn Backend> =
             Arc::new(manouche::cache::DatabaseBackend::new(db.db.clone(), "shop_cache", 5000, 3).unwrap());
+        counts("database", &*backend);
         contract(&format!("database ({:?})", db.backend()), pair(backend));
         contract_async("database", Caches::from_settings(&settings, &db).unwrap().get("default").unwrap());
     }
@@ -285,6 +313,7 @@ fn redis_keeps_the_contract() {
         let backend = manouche::cache::RedisBackend::new(&url, 4, Duration::from_secs(2), &p).unwrap();
         Cache::builder("default").key_prefix(p).build(backend)
     };
+    counts("redis", &manouche::cache::RedisBackend::new(&url, 4, Duration::from_secs(2), &prefix).unwrap());
     contract("redis", (make(prefix.clone()), make(format!("{prefix}-other"))));
     let toml =
         format!("[caches.default]\nbackend = \"redis\"\nlocation = \"{url}\"\nkey_prefix = \"{}\"\n", unique("ra"));
@@ -297,6 +326,7 @@ fn memcached_keeps_the_contract_and_refuses_bad_keys() {
     let _alone = MEMCACHED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let backend: Arc<dyn Backend> =
         Arc::new(manouche::cache::MemcachedBackend::new(&location, 4, Duration::from_secs(2)).unwrap());
+    counts("memcached", &*backend);
     contract("memcached", pair(Arc::clone(&backend)));
     let toml = format!(
         "[caches.default]\nbackend = \"memcached\"\nlocation = \"{location}\"\nkey_prefix = \"{}\"\n",

@@ -107,6 +107,19 @@ pub trait Backend: Send + Sync + 'static {
     /// `None` when the key holds nothing.
     fn incr(&self, key: &str, delta: i64) -> BackendResult<Option<i64>>;
 
+    /// Counts one more under `key`: increments it, creating it at 1 with `expiry` when it holds
+    /// nothing (the rate limiter's step). `None` when the counter could not be kept (evicted
+    /// twice in a row).
+    fn count(&self, key: &str, expiry: Expiry) -> BackendResult<Option<i64>> {
+        for _ in 0..2 {
+            self.add(key, b"0", expiry)?;
+            if let Some(value) = self.incr(key, 1)? {
+                return Ok(Some(value));
+            }
+        }
+        Ok(None)
+    }
+
     /// Gives `key` a new expiry; whether it held a value.
     fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool>;
 

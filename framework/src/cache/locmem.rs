@@ -135,6 +135,29 @@ impl Backend for LocMemBackend {
         outcome
     }
 
+    fn count(&self, key: &str, expiry: Expiry) -> BackendResult<Option<i64>> {
+        let mut outcome = Ok(None);
+        self.entries.entry_by_ref(key).and_compute_with(|current| {
+            let next = match current.map(moka::Entry::into_value).filter(Entry::live) {
+                None => Ok(Entry::new(b"1", expiry)),
+                Some(entry) => parse_integer(key, &entry.data)
+                    .and_then(|v| add_delta(key, v, 1))
+                    .map(|value| Entry { data: Arc::from(value.to_string().as_bytes()), expires_at: entry.expires_at }),
+            };
+            match next {
+                Ok(entry) => {
+                    outcome = parse_integer(key, &entry.data).map(Some);
+                    Op::Put(entry)
+                }
+                Err(error) => {
+                    outcome = Err(error);
+                    Op::Nop
+                }
+            }
+        });
+        outcome
+    }
+
     fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
         let result = self.entries.entry_by_ref(key).and_compute_with(|current| {
             match current.map(moka::Entry::into_value).filter(Entry::live) {

@@ -260,6 +260,19 @@ impl Backend for MemcachedBackend {
         })
     }
 
+    /// `incr` first (one round trip once the counter exists), `add` when it does not.
+    fn count(&self, key: &str, expiry: Expiry) -> BackendResult<Option<i64>> {
+        for _ in 0..2 {
+            if let Some(value) = self.incr(key, 1)? {
+                return Ok(Some(value));
+            }
+            if self.add(key, b"1", expiry)? {
+                return Ok(Some(1));
+            }
+        }
+        Ok(None)
+    }
+
     fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
         self.with(key, |conn| {
             conn.send(format!("touch {key} {}\r\n", exptime(expiry)).as_bytes())?;

@@ -794,6 +794,14 @@ impl Cache {
         Ok(if values.len() == count { values } else { vec![None; count] })
     }
 
+    /// Counts one more under `key` (created with this cache's timeout); `None` when the counter
+    /// could not be kept or the backend is down.
+    pub(crate) async fn count(&self, key: &str) -> Result<Option<i64>, CacheError> {
+        let full = self.key(key)?;
+        let Some(expiry) = self.timeout().expiry() else { return Ok(None) };
+        self.call_async("count", move |b| b.count(&full, expiry), None).await
+    }
+
     /// A raw `add` of a full key with its own expiry, for locks.
     pub(crate) async fn add_raw(&self, full: String, bytes: Vec<u8>, expiry: Expiry) -> Result<bool, CacheError> {
         self.call_async("add", move |b| b.add(&full, &bytes, expiry), false).await

@@ -1,5 +1,6 @@
 //! Rate limiting on the cache, as django-ratelimit does it: a counter per key and time window,
-//! `add` then atomic `incr`, so limits hold across servers sharing Redis or Memcached. Past the
+//! counted atomically by the backend (`Backend::count`), so limits hold across servers sharing
+//! Redis or Memcached. Past the
 //! limit the answer is `429 Too Many Requests` with `Retry-After`.
 //!
 //! On views: `#[ratelimit(key = "ip", rate = "5/m", method = "POST")]` (several allowed; the
@@ -149,19 +150,10 @@ async fn count(cache: &Cache, group: &str, value: &str, rate: Rate) -> Result<Op
     let now = now();
     let window = now / rate.period;
     let key = format!("manouche.ratelimit.{}.{}.{window}", digest(group), digest(value));
-    let counter = cache.with_timeout(rate.period + 1);
-    for _ in 0..2 {
-        counter.add(&key, &0).await?;
-        match counter.incr(&key, 1).await {
-            Ok(hits) => {
-                let over = u64::try_from(hits).unwrap_or(0) > rate.count;
-                return Ok(over.then(|| ((window + 1) * rate.period).saturating_sub(now).max(1)));
-            }
-            // Evicted between `add` and `incr` (or the backend is down): once more, then let
-            // the request through.
-            Err(CacheError::Missing { .. }) => {}
-            Err(error) => return Err(error),
-        }
+    // One round trip on Redis (a script), usually one on Memcached (`incr`, `add` the first time).
+    if let Some(hits) = cache.with_timeout(rate.period + 1).count(&key).await? {
+        let over = u64::try_from(hits).unwrap_or(0) > rate.count;
+        return Ok(over.then(|| ((window + 1) * rate.period).saturating_sub(now).max(1)));
     }
     log::warn!(target: "manouche.ratelimit", "the rate-limit counter of `{group}` could not be kept; request let through");
     Ok(None)

@@ -10,6 +10,9 @@ use super::backend::{Backend, BackendError, BackendResult, Expiry};
 /// Adds ARGV[1] to KEYS[1] only if it exists (its expiry is kept).
 const INCR_EXISTING: &str =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end return false";
+/// Counts one more under KEYS[1], giving a new counter the lifetime ARGV[1] (milliseconds; 0 for
+/// none): one round trip.
+const COUNT: &str = "local v = redis.call('INCR', KEYS[1]) if v == 1 and tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return v";
 /// Makes KEYS[1] live forever, if it exists.
 const PERSIST_EXISTING: &str =
     "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PERSIST', KEYS[1]) return 1 end return 0";
@@ -148,6 +151,11 @@ impl Backend for RedisBackend {
 
     fn incr(&self, key: &str, delta: i64) -> BackendResult<Option<i64>> {
         self.query(redis::cmd("EVAL").arg(INCR_EXISTING).arg(1).arg(key).arg(delta))
+    }
+
+    fn count(&self, key: &str, expiry: Expiry) -> BackendResult<Option<i64>> {
+        let ms = expiry.millis().unwrap_or(0);
+        self.query::<i64>(redis::cmd("EVAL").arg(COUNT).arg(1).arg(key).arg(ms)).map(Some)
     }
 
     fn touch(&self, key: &str, expiry: Expiry) -> BackendResult<bool> {
