@@ -372,10 +372,11 @@ fn vary_digest(req: &HttpRequest, names: &[String]) -> String {
 #[derive(Debug, Clone)]
 struct Policy {
     cache: Cache,
-    key_prefix: String,
+    /// Shared with the declaration: a request clones the `Arc`, not the text.
+    key_prefix: Arc<str>,
     /// Seconds pages are kept when the response does not say (`max-age`).
     timeout: u64,
-    tables: Vec<&'static str>,
+    tables: Arc<[&'static str]>,
 }
 
 /// A page lookup that missed: what storing needs.
@@ -436,7 +437,12 @@ impl Policy {
             None => header_key,
         }];
         keys.extend(self.tables.iter().map(|table| self.cache.make_key(&gen_key(table))));
-        let mut values = self.cache.get_raw_many(keys.clone()).await?;
+        // The keys are kept only when there are generations that may need creating.
+        let (mut values, keys) = if self.tables.is_empty() {
+            (self.cache.get_raw_many(keys).await?, Vec::new())
+        } else {
+            (self.cache.get_raw_many(keys.clone()).await?, keys)
+        };
         let mut missing: Vec<usize> = (1..values.len()).filter(|i| values[*i].is_none()).collect();
         if !missing.is_empty() {
             for &i in &missing {
@@ -764,7 +770,8 @@ pub struct CachePage {
     cache: &'static str,
     key_prefix: Option<&'static str>,
     depends_on: Option<fn() -> Vec<&'static str>>,
-    tables: OnceLock<Vec<&'static str>>,
+    /// The key prefix and the tables, made on the first request.
+    prepared: OnceLock<(Arc<str>, Arc<[&'static str]>)>,
 }
 
 impl CachePage {
@@ -775,15 +782,17 @@ impl CachePage {
         key_prefix: Option<&'static str>,
         depends_on: Option<fn() -> Vec<&'static str>>,
     ) -> Self {
-        CachePage { timeout, cache, key_prefix, depends_on, tables: OnceLock::new() }
+        CachePage { timeout, cache, key_prefix, depends_on, prepared: OnceLock::new() }
     }
 
     fn policy(&self, req: &HttpRequest) -> crate::Result<Policy> {
         let cache = super::request_caches(req)
             .get(self.cache)
             .map_err(|e| crate::Error::ImproperlyConfigured(format!("`#[cache_page]`: {e}")))?;
-        let tables = self.tables.get_or_init(|| self.depends_on.map(|f| f()).unwrap_or_default()).clone();
-        Ok(Policy { cache, key_prefix: self.key_prefix.unwrap_or("").to_owned(), timeout: self.timeout, tables })
+        let (key_prefix, tables) = self.prepared.get_or_init(|| {
+            (Arc::from(self.key_prefix.unwrap_or("")), self.depends_on.map(|f| f()).unwrap_or_default().into())
+        });
+        Ok(Policy { cache, key_prefix: Arc::clone(key_prefix), timeout: self.timeout, tables: Arc::clone(tables) })
     }
 }
 
@@ -853,21 +862,31 @@ struct PendingStore(Miss, Policy, Option<Leader>);
 #[derive(Debug)]
 pub(crate) struct CacheMiddleware {
     fetch: bool,
-    settings: CacheMiddlewareSettings,
+    alias: String,
+    seconds: u64,
+    key_prefix: Arc<str>,
+    /// No table: whole-site pages depend on nothing in particular.
+    tables: Arc<[&'static str]>,
 }
 
 impl CacheMiddleware {
     pub(crate) fn from_settings(settings: &Settings, fetch: bool) -> Result<Self, String> {
         let section: CacheMiddlewareSettings = settings.section().map_err(|e| e.to_string())?;
-        Ok(CacheMiddleware { fetch, settings: section })
+        Ok(CacheMiddleware {
+            fetch,
+            alias: section.alias,
+            seconds: section.seconds,
+            key_prefix: section.key_prefix.into(),
+            tables: Arc::from([]),
+        })
     }
 
     fn policy(&self, req: &HttpRequest) -> Result<Policy, CacheError> {
         Ok(Policy {
-            cache: super::request_caches(req).get(&self.settings.alias)?,
-            key_prefix: self.settings.key_prefix.clone(),
-            timeout: self.settings.seconds,
-            tables: Vec::new(),
+            cache: super::request_caches(req).get(&self.alias)?,
+            key_prefix: Arc::clone(&self.key_prefix),
+            timeout: self.seconds,
+            tables: Arc::clone(&self.tables),
         })
     }
 }
