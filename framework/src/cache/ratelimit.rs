@@ -218,13 +218,11 @@ pub async fn __ratelimit_check(
         let value = match limit.key {
             RateKey::Ip => Some(format!("ip:{}", crate::http::client_ip(req))),
             RateKey::User => Some(user_key(req)),
-            RateKey::Header(name) => Some(
-                req.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).unwrap_or_default(),
-            ),
+            RateKey::Header(name) => Some(header_value(req, name)),
             RateKey::Field(name) => {
                 if body.is_none() {
-                    let bytes = crate::forms::read_body(req, payload).await?;
-                    *payload = crate::forms::replay(bytes.clone());
+                    let bytes = crate::forms::read_body(payload.take()).await?;
+                    *payload = actix_web::dev::Payload::from(bytes.clone());
                     body = Some(bytes);
                 }
                 body.as_deref().and_then(|bytes| form_field(bytes, name)).map(|v| format!("field:{}", v.to_lowercase()))
@@ -232,19 +230,16 @@ pub async fn __ratelimit_check(
             RateKey::Function(function) => function(req),
         };
         let Some(value) = value else { continue };
-        let cache = super::request_caches(req)
-            .get(limit.cache)
-            .map_err(|e| crate::Error::ImproperlyConfigured(format!("`#[ratelimit]`: {e}")))?;
-        match count(&cache, limit.group, &value, limit.rate).await {
-            Ok(Some(retry_after)) => {
-                log::warn!(target: "manouche.ratelimit", "{} {}: rate limit `{}` exceeded", req.method(), req.path(), limit.group);
-                return Ok(Some(too_many(retry_after)));
-            }
-            Ok(None) => {}
-            Err(error) => log::warn!(target: "manouche.ratelimit", "rate limit `{}` not checked: {error}", limit.group),
+        if let Some(refused) = check_rate(req, limit.cache, limit.group, &value, limit.rate).await? {
+            return Ok(Some(refused));
         }
     }
     Ok(None)
+}
+
+/// A request header's value as text (empty when absent: such requests share one counter).
+fn header_value(req: &HttpRequest, name: &str) -> String {
+    req.headers().get(name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).unwrap_or_default()
 }
 
 /// `manouche.ratelimit`: the `[ratelimit]` limit on every request.
@@ -284,26 +279,13 @@ impl Middleware for RateLimitMiddleware {
             let value = match self.key.as_str() {
                 "ip" => format!("ip:{}", crate::http::client_ip(req.request())),
                 "user" => user_key(req.request()),
-                header => {
-                    let name = header.trim_start_matches("header:");
-                    req.headers()
-                        .get(name)
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                        .unwrap_or_default()
-                }
+                header => header_value(req.request(), header.trim_start_matches("header:")),
             };
-            let cache = match super::request_caches(req.request()).get(&self.cache) {
-                Ok(cache) => cache,
-                Err(error) => {
-                    log::error!(target: "manouche.ratelimit", "`manouche.ratelimit`: {error}");
-                    return next.run(req).await;
-                }
-            };
-            match count(&cache, "manouche.ratelimit", &value, self.rate).await {
-                Ok(Some(retry_after)) => req.into_response(too_many(retry_after)),
+            match check_rate(req.request(), &self.cache, "manouche.ratelimit", &value, self.rate).await {
+                Ok(Some(refused)) => req.into_response(refused),
                 Ok(None) => next.run(req).await,
                 Err(error) => {
-                    log::warn!(target: "manouche.ratelimit", "site rate limit not checked: {error}");
+                    log::error!(target: "manouche.ratelimit", "`manouche.ratelimit`: {error}");
                     next.run(req).await
                 }
             }

@@ -81,20 +81,16 @@ fn carries_form(req: &HttpRequest) -> bool {
     matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
 }
 
-/// Reads a form body for a rate limit keyed by a field, bounded as the extractor is.
-pub(crate) async fn read_body(_req: &HttpRequest, payload: &mut Payload) -> crate::Result<actix_web::web::Bytes> {
-    crate::http::read_bounded(payload.take(), MAX_FORM_BODY).await.map_err(|error| match error {
+/// The whole body of a form, bounded by [`MAX_FORM_BODY`] (413 past it): for the extractor and
+/// for rate limits keyed by a field.
+pub(crate) async fn read_body(payload: Payload) -> crate::Result<actix_web::web::Bytes> {
+    crate::http::read_bounded(payload, MAX_FORM_BODY).await.map_err(|error| match error {
         crate::http::BodyError::TooLarge => {
             crate::http::Error::payload_too_large(format!("The form is too large ({MAX_FORM_BODY} bytes at most)."))
                 .into()
         }
         crate::http::BodyError::Broken(e) => crate::http::Error::bad_request(format!("unreadable form: {e}")).into(),
     })
-}
-
-/// A payload that yields `bytes` again, for the extractor after the body was read.
-pub(crate) fn replay(bytes: actix_web::web::Bytes) -> Payload {
-    Payload::from(bytes)
 }
 
 impl FromRequest for FormData {
@@ -121,12 +117,7 @@ impl FromRequest for FormData {
         }
         let payload = payload.take();
         Box::pin(async move {
-            let body = crate::http::read_bounded(payload, MAX_FORM_BODY).await.map_err(|error| match error {
-                crate::http::BodyError::TooLarge => crate::http::Error::payload_too_large(format!(
-                    "The form is too large ({MAX_FORM_BODY} bytes at most)."
-                )),
-                crate::http::BodyError::Broken(e) => crate::http::Error::bad_request(format!("unreadable form: {e}")),
-            })?;
+            let body = read_body(payload).await?;
             Ok(FormData::from_urlencoded(&body))
         })
     }

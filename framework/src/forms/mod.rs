@@ -62,8 +62,8 @@ mod values;
 use std::fmt;
 use std::marker::PhantomData;
 
+pub(crate) use self::data::read_body;
 pub use self::data::{FormData, MAX_FORM_BODY};
-pub(crate) use self::data::{read_body, replay};
 pub use self::model::{ModelForm, display_value};
 pub use self::render::FormHtml;
 pub use self::validators::{Check, is_email, is_slug, is_url};
