@@ -719,7 +719,9 @@ pub(crate) fn table_changed(table: &'static str) {
 /// Invalidates every cached page that depends on `M`, in every cache that holds such pages
 /// (on all servers sharing it): what saving or deleting a row does through the signals and
 /// `update()`, `bulk_create` and `bulk_update` do by themselves, for changes the framework does
-/// not see (raw SQL). Runs when the current transaction commits.
+/// not see (raw SQL). Runs when the current transaction commits, on that thread: call it where
+/// the change is made (inside `db.run`/`atomic`, a command, a receiver), not from async view
+/// code, since it talks to a shared cache synchronously.
 pub fn invalidate_model<M: Model>() {
     let table = M::meta().table;
     crate::db::on_commit(move || bump(table));
