@@ -88,3 +88,103 @@ impl<T: crate::db::Model> ViaPk for &Shown<'_, T> {
         format!("{} object ({})", T::meta().name, crate::db::FieldValue::to_text(&self.0.pk()))
     }
 }
+
+/// What `#[task]` expansions call; not public API.
+pub mod tasks {
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+
+    use crate::tasks::{ResultRecord, TaskError, TaskOptions, TaskResult, TaskSpec, TaskValue, Tasks, TasksError};
+
+    pub use serde_json::Value as Json;
+
+    /// Checks at compile time that `T` can cross to a worker (the error points at `T`).
+    pub const fn assert_value<T: TaskValue>() {}
+
+    fn args<A: Serialize>(spec: &TaskSpec, args: &A) -> Result<Value, TasksError> {
+        serde_json::to_value(args)
+            .map_err(|e| TasksError::Invalid(format!("the arguments of task `{}` do not serialise: {e}", spec.name)))
+    }
+
+    fn typed<R: DeserializeOwned>(tasks: &Tasks, record: ResultRecord) -> TaskResult<R> {
+        TaskResult::new(record, tasks.clone())
+    }
+
+    /// `my_task.enqueue(...)`.
+    pub async fn enqueue<R: DeserializeOwned + Send + 'static, A: Serialize>(
+        spec: &'static TaskSpec,
+        options: &TaskOptions,
+        arguments: &A,
+    ) -> Result<TaskResult<R>, TasksError> {
+        let value = args(spec, arguments)?;
+        let tasks = crate::tasks::tasks();
+        let options = options.clone();
+        let handle = tasks.clone();
+        let record = crate::tasks::blocking(move || handle.enqueue_raw(spec, &options, value)).await?;
+        Ok(typed(&tasks, record))
+    }
+
+    /// `my_task.enqueue_sync(...)`.
+    pub fn enqueue_sync<R: DeserializeOwned, A: Serialize>(
+        spec: &'static TaskSpec,
+        options: &TaskOptions,
+        arguments: &A,
+    ) -> Result<TaskResult<R>, TasksError> {
+        let value = args(spec, arguments)?;
+        let tasks = crate::tasks::tasks();
+        let record = tasks.enqueue_raw(spec, options, value)?;
+        Ok(typed(&tasks, record))
+    }
+
+    /// `my_task.enqueue_on_commit(...)`: serialised now, enqueued when the transaction commits.
+    pub fn enqueue_on_commit<A: Serialize>(
+        spec: &'static TaskSpec,
+        options: &TaskOptions,
+        arguments: &A,
+    ) -> Result<(), TasksError> {
+        let value = args(spec, arguments)?;
+        let tasks = crate::tasks::tasks();
+        let options = options.clone();
+        crate::db::on_commit(move || {
+            if let Err(error) = tasks.enqueue_raw(spec, &options, value) {
+                log::error!(target: "manouche.tasks", "task {} could not be enqueued after the commit: {error}", spec.name);
+            }
+        });
+        Ok(())
+    }
+
+    /// `my_task.get_result(id)`.
+    pub fn get_result<R: DeserializeOwned>(id: &str) -> Result<TaskResult<R>, TasksError> {
+        crate::tasks::tasks().get_result(id)
+    }
+
+    /// A task's arguments, decoded.
+    pub fn decode<A: DeserializeOwned>(name: &str, value: Value) -> Result<A, TaskError> {
+        serde_json::from_value(value).map_err(|e| {
+            TaskError::of_kind("arguments", format!("the arguments of `{name}` do not decode: {e}"), true)
+        })
+    }
+
+    /// A task's plain return value.
+    pub fn from_value<T: Serialize>(value: T) -> Result<Value, TaskError> {
+        serde_json::to_value(value)
+            .map_err(|e| TaskError::of_kind("error", format!("the return value does not serialise: {e}"), true))
+    }
+
+    /// A task's `Result` return value; a [`TaskError`] error keeps its `permanent` flag.
+    pub fn from_result<T: Serialize, E: std::fmt::Display + 'static>(result: Result<T, E>) -> Result<Value, TaskError> {
+        match result {
+            Ok(value) => from_value(value),
+            Err(error) => Err(match (&error as &dyn std::any::Any).downcast_ref::<TaskError>() {
+                Some(task_error) => task_error.clone(),
+                None => TaskError::new(error),
+            }),
+        }
+    }
+
+    /// A runtime for documentation examples.
+    pub fn test_runtime() -> actix_web::rt::SystemRunner {
+        actix_web::rt::System::new()
+    }
+}

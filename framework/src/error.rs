@@ -16,6 +16,9 @@ pub enum Error {
     /// A cache operation failed (503 when the cache is down and errors are raised).
     #[error(transparent)]
     Cache(#[from] crate::cache::CacheError),
+    /// A task could not be enqueued or its result read (503 when the broker is down).
+    #[error(transparent)]
+    Tasks(#[from] crate::tasks::TasksError),
     /// Settings could not be loaded.
     #[error(transparent)]
     Settings(#[from] crate::conf::Error),
@@ -54,6 +57,7 @@ impl Error {
             Error::Http(e) => e.status(),
             Error::Db(e) => e.status(),
             Error::Cache(e) => e.status(),
+            Error::Tasks(e) => e.status(),
             Error::Request(e) => e.as_response_error().status_code(),
             Error::Reverse(_)
             | Error::Settings(_)

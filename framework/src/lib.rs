@@ -43,6 +43,7 @@
 //! | [`csrf`] | `CsrfViewMiddleware`, `{% csrf_token %}` |
 //! | [`forms`] | `django.forms` |
 //! | [`signals`] | `django.dispatch` |
+//! | [`tasks`] | `django.tasks`, Celery |
 //! | [`management`] | management commands |
 //! | [`test`] | `django.test.Client` |
 //!
@@ -54,6 +55,7 @@ pub mod admin;
 pub mod auth;
 pub mod cache;
 pub mod conf;
+mod context;
 pub mod csrf;
 pub mod db;
 mod error;
@@ -69,6 +71,7 @@ pub mod project;
 pub mod sessions;
 pub mod signals;
 pub mod signing;
+pub mod tasks;
 pub mod templates;
 pub mod test;
 pub mod urls;
@@ -90,6 +93,6 @@ pub use diesel_migrations;
 pub use log;
 pub use manouche_macros::{
     Choices, Template, cache_control, cache_page, login_required, many_to_many, model, never_cache, permission,
-    permission_required, ratelimit, receiver, staff_member_required, user_passes_test, vary_on_cookie, vary_on_headers,
+    permission_required, ratelimit, receiver, staff_member_required, task, user_passes_test, vary_on_cookie, vary_on_headers,
     view,
 };

@@ -7,6 +7,7 @@ pub use crate::db::{
 };
 pub use crate::http::{Form, HttpRequest, HttpResponse, Json, Path, Query, Request, RequestContext, Responder};
 pub use crate::project::{App, Project};
+pub use crate::tasks::TaskContext;
 pub use crate::templates::{Template, filters, render};
 pub use crate::urlpatterns;
 /// Diesel's expression and query traits: `.eq()`, `.lt()`, `.like()`, `.desc()`, `.and()` on model
@@ -17,6 +18,6 @@ pub use diesel::{
 };
 pub use manouche_macros::{
     Choices, Template, cache_control, cache_page, login_required, many_to_many, model, never_cache, permission,
-    permission_required, ratelimit, receiver, staff_member_required, user_passes_test, vary_on_cookie, vary_on_headers,
+    permission_required, ratelimit, receiver, staff_member_required, task, user_passes_test, vary_on_cookie, vary_on_headers,
     view,
 };

@@ -6,6 +6,7 @@ mod diagnostics;
 mod form;
 mod model;
 mod receiver;
+mod task;
 mod view;
 
 use proc_macro::TokenStream;
@@ -152,6 +153,21 @@ pub fn many_to_many(_args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn receiver(args: TokenStream, item: TokenStream) -> TokenStream {
     receiver::expand(args.into(), item.into()).into()
+}
+
+/// Declares a background task: `#[task(queue = "emails", max_retries = 3)]` on a `fn` or
+/// `async fn` whose arguments and result are serde values.
+///
+/// The function's name becomes a value with `enqueue(args).await`, `enqueue_sync(args)`,
+/// `enqueue_on_commit(args)`, `using(TaskOptions)`, `get_result(id)` and `call(args)`; a worker
+/// finds the task by its name (the function's module path, or `name = "..."`). Options: `name`,
+/// `queue`, `priority` (-100 to 100), `max_retries`, `retry_backoff` / `retry_backoff_max`
+/// (seconds), `retry_jitter`, `time_limit` (seconds), and a schedule for periodic tasks:
+/// `cron = "0 3 * * *"` (checked here, at compile time) or `every = 3600` (seconds). A first
+/// parameter `ctx: TaskContext` gives the task its database, settings and id.
+#[proc_macro_attribute]
+pub fn task(args: TokenStream, item: TokenStream) -> TokenStream {
+    task::expand(args.into(), item.into()).into()
 }
 
 /// Derives `manouche::db::Choices` on a fieldless enum: the values a `#[field(choices)]` field

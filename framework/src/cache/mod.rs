@@ -30,14 +30,14 @@
 //! tasks. A backend that is down degrades to a miss with a logged warning (a `set` is dropped,
 //! a `get` misses), never a 500; `raise_errors = true` makes such failures errors instead.
 
-mod backend;
+pub(crate) mod backend;
 mod database;
 mod file;
 mod locmem;
 mod memcached;
 mod page;
 mod ratelimit;
-mod redis;
+pub(crate) mod redis;
 mod settings;
 
 use std::collections::HashMap;

@@ -19,9 +19,9 @@ const PERSIST_EXISTING: &str =
 
 /// Opens connections with timeouts for the pool.
 #[derive(Debug)]
-struct Manager {
-    client: redis::Client,
-    timeout: Duration,
+pub(crate) struct Manager {
+    pub(crate) client: redis::Client,
+    pub(crate) timeout: Duration,
 }
 
 impl r2d2::ManageConnection for Manager {

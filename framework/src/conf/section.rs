@@ -87,6 +87,13 @@ pub(crate) struct Sections {
 }
 
 impl Sections {
+    /// Sets `key` of `[section]`, over the file and the environment (the test client's
+    /// overrides).
+    pub(crate) fn set(&mut self, section: &str, env_prefix: &str, key: &str, value: toml::Value) {
+        self.tables.entry(section.to_owned()).or_default().insert(key.to_owned(), value);
+        self.env.remove(&format!("MANOUCHE_{env_prefix}_{}", key.to_ascii_uppercase()));
+    }
+
     /// Takes the registered sections' tables out of the file's top-level table, and keeps the
     /// environment variables of their prefixes.
     pub(crate) fn take(document: &mut toml::Table, env: &std::collections::HashMap<String, String>) -> Sections {

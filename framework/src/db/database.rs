@@ -205,7 +205,10 @@ impl Database {
         T: Send + 'static,
     {
         let db = self.clone();
-        match actix_web::rt::task::spawn_blocking(move || db.run_sync(f)).await {
+        // The current project goes along, for code in `f` that has no request at hand (a
+        // task enqueued on commit).
+        let ambient = crate::context::current();
+        match actix_web::rt::task::spawn_blocking(move || crate::context::enter(ambient, || db.run_sync(f))).await {
             Ok(result) => result,
             Err(join) if join.is_panic() => resume_unwind(join.into_panic()),
             Err(join) => Err(Error::Unavailable { reason: join.to_string() }),

@@ -22,6 +22,8 @@ pub(crate) struct SiteState {
     pub(crate) caches: crate::cache::Caches,
     /// The proxies whose `X-Forwarded-For` is believed.
     pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
+    /// The `[tasks]` backend.
+    pub(crate) tasks: crate::tasks::Tasks,
 }
 
 impl std::fmt::Debug for SiteState {

@@ -230,17 +230,26 @@ impl Project {
                 Vec::new()
             }
         };
-        let (Some(resolver), Some(caches)) = (resolver.filter(|_| problems.is_empty()), caches) else {
+        let tasks = match settings.section::<crate::tasks::TaskSettings>() {
+            Ok(section) => crate::tasks::Tasks::from_settings(section, &db).map_err(|e| problems.push(e)).ok(),
+            Err(error) => {
+                problems.push(error.to_string());
+                None
+            }
+        };
+        let (Some(resolver), Some(caches), Some(tasks)) = (resolver.filter(|_| problems.is_empty()), caches, tasks)
+        else {
             return Err(crate::Error::ImproperlyConfigured(problems.join("; ")));
         };
         crate::cache::install(&caches);
         crate::cache::watch_dependencies(&caches);
         let static_dirs = self.static_search_path(&settings);
-        Ok(Arc::new(Site {
+        let site = Arc::new(Site {
             state: web::Data::new(SiteState {
                 db,
                 caches,
                 trusted_proxies,
+                tasks: tasks.clone(),
                 settings: Arc::clone(&settings),
                 migrations: self
                     .apps
@@ -256,7 +265,9 @@ impl Project {
             middleware,
             error_pages: self.error_pages.clone(),
             static_dirs,
-        }))
+        });
+        crate::tasks::install(&tasks, site.ambient());
+        Ok(site)
     }
 
     /// Where static files are looked up, in Django's finder order: the `static_dirs` setting

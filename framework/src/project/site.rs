@@ -29,6 +29,13 @@ pub(crate) struct Site {
     pub(crate) state: web::Data<SiteState>,
 }
 
+impl Site {
+    /// The project's state as the current project of code without a request at hand (tasks).
+    pub(crate) fn ambient(&self) -> crate::context::Ambient {
+        crate::context::Ambient(self.state.clone().into_inner())
+    }
+}
+
 impl std::fmt::Debug for dyn Middleware {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Middleware")
@@ -62,9 +69,11 @@ impl Site {
     > {
         crate::urls::install_current(&self.resolver);
         let site = Arc::clone(self);
+        let ambient = self.ambient();
         actix_web::App::new().app_data(self.state.clone()).default_service(fn_service(move |req: ServiceRequest| {
             let site = Arc::clone(&site);
-            async move { site.handle(req).await }
+            let ambient = ambient.clone();
+            async move { crate::context::scope(ambient, site.handle(req)).await }
         }))
     }
 

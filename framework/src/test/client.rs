@@ -64,6 +64,19 @@ impl Client {
             crate::db::Database::connect(&settings.database_url, crate::db::PoolOptions::default().max_size(1))
                 .run_sync(|_conn| Ok(()))?;
         }
+        // Tasks sent to a queue would wait for a worker the test does not run: the client runs
+        // them in place (the immediate backend), as a test's `TASKS` setting would in Django.
+        if let Ok(tasks) = settings.section::<crate::tasks::TaskSettings>()
+            && matches!(tasks.backend.as_str(), "database" | "redis" | "amqp")
+        {
+            use crate::conf::Section as _;
+            settings.sections.set(
+                crate::tasks::TaskSettings::NAME,
+                crate::tasks::TaskSettings::ENV_PREFIX,
+                "backend",
+                toml::Value::String("immediate".into()),
+            );
+        }
         let project = project.with_settings(settings);
         let site = project.build()?;
         let system = actix_web::rt::System::new();

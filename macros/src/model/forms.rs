@@ -23,27 +23,28 @@ struct Lists {
 /// `to_texts`, `from_texts` (every field's error, not the first) and `set_text`.
 fn value_methods(lists: &Lists) -> TokenStream {
     let Lists { names, idents, types } = lists;
+    // Locals are prefixed: a field may be called `errors` or `text`.
     quote! {
         fn to_texts(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
             ::std::vec![#((#names, ::manouche::db::FieldValue::to_text(&self.#idents)),)*]
         }
 
         fn from_texts(
-            text: &dyn ::core::ops::Fn(&str) -> ::std::string::String,
+            __text: &dyn ::core::ops::Fn(&str) -> ::std::string::String,
         ) -> ::core::result::Result<Self, ::std::vec::Vec<(&'static str, ::std::string::String)>> {
-            let mut errors = ::std::vec::Vec::new();
+            let mut __errors = ::std::vec::Vec::new();
             #(
                 let #idents: ::core::option::Option<#types> =
-                    match <#types as ::manouche::db::FieldValue>::from_text(&text(#names)) {
+                    match <#types as ::manouche::db::FieldValue>::from_text(&__text(#names)) {
                         ::core::result::Result::Ok(value) => ::core::option::Option::Some(value),
                         ::core::result::Result::Err(message) => {
-                            errors.push((#names, message));
+                            __errors.push((#names, message));
                             ::core::option::Option::None
                         }
                     };
             )*
             let (#(::core::option::Option::Some(#idents),)*) = (#(#idents,)*) else {
-                return ::core::result::Result::Err(errors);
+                return ::core::result::Result::Err(__errors);
             };
             ::core::result::Result::Ok(Self { #(#idents,)* })
         }
