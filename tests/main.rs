@@ -34,4 +34,5 @@ mod sessions;
 mod settings;
 mod shop;
 mod signals;
+mod tasks;
 mod urls;

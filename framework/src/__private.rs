@@ -137,21 +137,24 @@ pub mod tasks {
         Ok(typed(&tasks, record))
     }
 
-    /// `my_task.enqueue_on_commit(...)`: serialised now, enqueued when the transaction commits.
+    /// `my_task.enqueue_on_commit(...)`: checked and serialised now, enqueued when the
+    /// transaction commits; returns the id the result will have.
     pub fn enqueue_on_commit<A: Serialize>(
         spec: &'static TaskSpec,
         options: &TaskOptions,
         arguments: &A,
-    ) -> Result<(), TasksError> {
+    ) -> Result<String, TasksError> {
         let value = args(spec, arguments)?;
         let tasks = crate::tasks::tasks();
-        let options = options.clone();
+        let message = tasks.prepare(spec, options, value)?;
+        let id = message.id.clone();
         crate::db::on_commit(move || {
-            if let Err(error) = tasks.enqueue_raw(spec, &options, value) {
-                log::error!(target: "manouche.tasks", "task {} could not be enqueued after the commit: {error}", spec.name);
+            let id = message.id.clone();
+            if let Err(error) = tasks.send_message(message) {
+                log::error!(target: "manouche.tasks", "task {} [{id}] could not be enqueued after the commit: {error}", spec.name);
             }
         });
-        Ok(())
+        Ok(id)
     }
 
     /// `my_task.get_result(id)`.
@@ -161,9 +164,8 @@ pub mod tasks {
 
     /// A task's arguments, decoded.
     pub fn decode<A: DeserializeOwned>(name: &str, value: Value) -> Result<A, TaskError> {
-        serde_json::from_value(value).map_err(|e| {
-            TaskError::of_kind("arguments", format!("the arguments of `{name}` do not decode: {e}"), true)
-        })
+        serde_json::from_value(value)
+            .map_err(|e| TaskError::of_kind("arguments", format!("the arguments of `{name}` do not decode: {e}"), true))
     }
 
     /// A task's plain return value.

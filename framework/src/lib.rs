@@ -93,6 +93,6 @@ pub use diesel_migrations;
 pub use log;
 pub use manouche_macros::{
     Choices, Template, cache_control, cache_page, login_required, many_to_many, model, never_cache, permission,
-    permission_required, ratelimit, receiver, staff_member_required, task, user_passes_test, vary_on_cookie, vary_on_headers,
-    view,
+    permission_required, ratelimit, receiver, staff_member_required, task, user_passes_test, vary_on_cookie,
+    vary_on_headers, view,
 };

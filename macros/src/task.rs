@@ -59,7 +59,8 @@ fn whole(expr: &syn::Expr, what: &str) -> syn::Result<u64> {
     Ok(n as u64)
 }
 
-const KNOWN: &str = "name, queue, priority, max_retries, retry_backoff, retry_backoff_max, retry_jitter, time_limit, cron, every";
+const KNOWN: &str =
+    "name, queue, priority, max_retries, retry_backoff, retry_backoff_max, retry_jitter, time_limit, cron, every";
 
 fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
     let mut options = Options::default();
@@ -223,7 +224,8 @@ fn field(text: &str, what: &str, min: u32, max: u32, names: &[&str]) -> Result<u
     for part in text.split(',') {
         let (range, step) = match part.split_once('/') {
             Some((range, step)) => {
-                let step: u32 = step.parse().map_err(|_| format!("the {what} field's step `{step}` is not a number"))?;
+                let step: u32 =
+                    step.parse().map_err(|_| format!("the {what} field's step `{step}` is not a number"))?;
                 if step == 0 {
                     return Err(format!("the {what} field's step is 0"));
                 }
@@ -403,7 +405,8 @@ fn generate(
         settings.push(quote!(spec.retry_jitter = #jitter;));
     }
     if let Some(ms) = options.time_limit_ms {
-        settings.push(quote!(spec.time_limit = ::core::option::Option::Some(::core::time::Duration::from_millis(#ms));));
+        settings
+            .push(quote!(spec.time_limit = ::core::option::Option::Some(::core::time::Duration::from_millis(#ms));));
     }
     if let Some((cron, source, _)) = &options.cron {
         let Cron { minutes, hours, days, months, weekdays, any_day, any_weekday } = *cron;
@@ -418,7 +421,8 @@ fn generate(
         });
     }
     if let Some((seconds, _)) = options.every {
-        settings.push(quote!(spec.schedule = ::core::option::Option::Some(::manouche::tasks::Schedule::Every(#seconds));));
+        settings
+            .push(quote!(spec.schedule = ::core::option::Option::Some(::manouche::tasks::Schedule::Every(#seconds));));
     }
 
     let checks = types.iter().map(|ty| {
@@ -431,11 +435,7 @@ fn generate(
     let ret_check = quote_spanned! {ret_span=> const _: () = ::manouche::__private::tasks::assert_value::<#ret>(); };
 
     let params: Vec<TokenStream> = names.iter().zip(types).map(|(n, t)| quote!(#n: #t)).collect();
-    let arguments = if names.is_empty() {
-        quote!(&::std::vec::Vec::<()>::new())
-    } else {
-        quote!(&(#(&#names,)*))
-    };
+    let arguments = if names.is_empty() { quote!(&::std::vec::Vec::<()>::new()) } else { quote!(&(#(&#names,)*)) };
     let decode = if names.is_empty() {
         quote! { let _ = __args; }
     } else {
@@ -529,9 +529,9 @@ fn generate(
             }
 
             /// Enqueues the task once the current `atomic` block commits (at once outside one);
-            /// nothing is enqueued if it rolls back.
+            /// nothing is enqueued if it rolls back. Returns the id its result will have.
             pub fn enqueue_on_commit(&self, #(#params),*)
-                -> ::core::result::Result<(), ::manouche::tasks::TasksError>
+                -> ::core::result::Result<::std::string::String, ::manouche::tasks::TasksError>
             {
                 ::manouche::__private::tasks::enqueue_on_commit(&Self::SPEC, &self.__options, #arguments)
             }

@@ -165,6 +165,27 @@ pub struct AmqpBroker {
     link: Arc<Mutex<Option<Link>>>,
     consumer: Arc<Mutex<Option<Consumer>>>,
     store: Store,
+    /// Ends the connection's thread (once the connections are closed).
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for AmqpBroker {
+    fn drop(&mut self) {
+        // Connections and channels close themselves on drop with a task of the runtime they
+        // belong to: they are dropped there, then the thread ends.
+        let (link, consumer, shutdown) = (Arc::clone(&self.link), Arc::clone(&self.consumer), self.shutdown.take());
+        self.runtime.spawn(async move {
+            if let Some(link) = link.lock().await.take() {
+                let _ = link.connection.close().await;
+            }
+            if let Some(consumer) = consumer.lock().await.take() {
+                let _ = consumer.connection.close().await;
+            }
+            if let Some(shutdown) = shutdown {
+                let _ = shutdown.send(());
+            }
+        });
+    }
 }
 
 impl std::fmt::Debug for AmqpBroker {
@@ -194,9 +215,12 @@ impl AmqpBroker {
             .build()
             .map_err(|e| format!("amqp: cannot start its runtime: {e}"))?;
         let handle = runtime.handle().clone();
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         std::thread::Builder::new()
             .name("manouche-amqp".into())
-            .spawn(move || runtime.block_on(std::future::pending::<()>()))
+            .spawn(move || {
+                let _ = runtime.block_on(stopped);
+            })
             .map_err(|e| format!("amqp: cannot start its thread: {e}"))?;
         Ok(AmqpBroker {
             address,
@@ -207,6 +231,7 @@ impl AmqpBroker {
             link: Arc::new(Mutex::new(None)),
             consumer: Arc::new(Mutex::new(None)),
             store: Store::new(db),
+            shutdown: Some(shutdown),
         })
     }
 
@@ -309,7 +334,8 @@ impl AmqpBroker {
             let delay = bucket(remaining);
             let name = format!("{prefix}.delay.{}.{delay}", message.queue);
             if link.declared.insert(name.clone())
-                && let Err(error) = Self::declare(&link.publisher, &name, Self::delay_queue_arguments(&target, delay)).await
+                && let Err(error) =
+                    Self::declare(&link.publisher, &name, Self::delay_queue_arguments(&target, delay)).await
             {
                 return Err(error);
             }
@@ -377,7 +403,9 @@ impl AmqpBroker {
                 let name = Self::queue_name(&prefix, queue);
                 Self::declare(&channel, &name, Self::task_queue_arguments()).await?;
                 let (_tag, mut receiver) = channel
-                    .basic_consume_rx(BasicConsumeArguments::new(&name, &format!("{worker}.{queue}")).manual_ack(true).finish())
+                    .basic_consume_rx(
+                        BasicConsumeArguments::new(&name, &format!("{worker}.{queue}")).manual_ack(true).finish(),
+                    )
                     .await
                     .map_err(unavailable)?;
                 let sender = sender.clone();
@@ -520,7 +548,10 @@ impl Broker for AmqpBroker {
                 let link = Self::open(&address).await?;
                 let mut counts = Vec::new();
                 for queue in &names {
-                    counts.push(Self::declare(&link.publisher, &Self::queue_name(&prefix, queue), Self::task_queue_arguments()).await?);
+                    counts.push(
+                        Self::declare(&link.publisher, &Self::queue_name(&prefix, queue), Self::task_queue_arguments())
+                            .await?,
+                    );
                 }
                 let _ = link.connection.close().await;
                 Ok(counts)

@@ -27,7 +27,11 @@ impl Command for WorkerCommand {
     }
     fn arguments(&self) -> Vec<Argument> {
         vec![
-            Argument::option("queues", "A,B", "the queues to take tasks from (default: the settings' queues, or `default`)"),
+            Argument::option(
+                "queues",
+                "A,B",
+                "the queues to take tasks from (default: the settings' queues, or `default`)",
+            ),
             Argument::option("concurrency", "N", "tasks run at once (default: `tasks.concurrency`)"),
             Argument::flag("no-scheduler", "do not enqueue periodic tasks from this worker"),
         ]
@@ -43,11 +47,10 @@ impl Command for WorkerCommand {
             options = options.queues(queues);
         }
         if let Some(n) = ctx.arg("concurrency") {
-            let n: usize = n
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| CommandError::usage(format!("--concurrency must be a positive number, not `{n}`")))?;
+            let n: usize =
+                n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    CommandError::usage(format!("--concurrency must be a positive number, not `{n}`"))
+                })?;
             options = options.concurrency(n);
         }
         let report = with_project(ctx, |tasks| {
@@ -70,7 +73,8 @@ fn watch_signals(stop: WorkerStop, grace: u64) {
             #[cfg(unix)]
             {
                 use actix_web::rt::signal::unix::{SignalKind, signal};
-                let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+                let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+                else {
                     log::error!(target: "manouche.tasks", "cannot listen for signals; stop the worker with SIGKILL");
                     return;
                 };
@@ -115,9 +119,10 @@ impl Command for TasksCommand {
     }
     fn run(&self, ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         let purge = match ctx.arg("purge") {
-            Some(days) => Some(days.parse::<u64>().map_err(|_| {
-                CommandError::usage(format!("--purge takes a number of days, not `{days}`"))
-            })?),
+            Some(days) => Some(
+                days.parse::<u64>()
+                    .map_err(|_| CommandError::usage(format!("--purge takes a number of days, not `{days}`")))?,
+            ),
             None => None,
         };
         let mut defs: Vec<_> = super::registered().collect();

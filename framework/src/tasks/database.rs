@@ -35,13 +35,16 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".to_owned())
 }
 
-type RecordRow = (String, String, String, String, String, i32, i64, Option<i64>, Option<i64>, Option<String>, String, String);
-type RecordTypes = (Text, Text, Text, Text, Text, Integer, BigInt, Nullable<BigInt>, Nullable<BigInt>, Nullable<Text>, Text, Text);
+type RecordRow =
+    (String, String, String, String, String, i32, i64, Option<i64>, Option<i64>, Option<String>, String, String);
+type RecordTypes =
+    (Text, Text, Text, Text, Text, Integer, BigInt, Nullable<BigInt>, Nullable<BigInt>, Nullable<Text>, Text, Text);
 const RECORD_COLUMNS: &str =
     "id, task, queue, status, args, attempts, enqueued_at, started_at, finished_at, return_value, errors, worker_ids";
 
 fn record(row: RecordRow) -> ResultRecord {
-    let (id, task, queue, status, args, attempts, enqueued_at, started_at, finished_at, return_value, errors, workers) = row;
+    let (id, task, queue, status, args, attempts, enqueued_at, started_at, finished_at, return_value, errors, workers) =
+        row;
     ResultRecord {
         id,
         task,
@@ -222,21 +225,23 @@ impl DatabaseBroker {
             let query = query.bind::<BigInt, _>(now).bind::<BigInt, _>(now);
             crate::db::atomic(conn, |conn| query.all_sync(conn))
         })?;
-        Ok(rows.into_iter().next().map(|(id, task, queue, priority, args, attempts, run_after, enqueued_at, errors, workers)| {
-            let message = TaskMessage {
-                id: id.clone(),
-                task,
-                queue,
-                priority,
-                args: serde_json::from_str(&args).unwrap_or(serde_json::Value::Null),
-                attempts: u32::try_from(attempts).unwrap_or(0),
-                run_after,
-                enqueued_at,
-                errors: serde_json::from_str(&errors).unwrap_or_default(),
-                worker_ids: serde_json::from_str(&workers).unwrap_or_default(),
-            };
-            Claim { message, receipt: id }
-        }))
+        Ok(rows.into_iter().next().map(
+            |(id, task, queue, priority, args, attempts, run_after, enqueued_at, errors, workers)| {
+                let message = TaskMessage {
+                    id: id.clone(),
+                    task,
+                    queue,
+                    priority,
+                    args: serde_json::from_str(&args).unwrap_or(serde_json::Value::Null),
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                    run_after,
+                    enqueued_at,
+                    errors: serde_json::from_str(&errors).unwrap_or_default(),
+                    worker_ids: serde_json::from_str(&workers).unwrap_or_default(),
+                };
+                Claim { message, receipt: id }
+            },
+        ))
     }
 }
 

@@ -35,7 +35,12 @@ fn time_limit_error(limit: Duration) -> TaskError {
 /// Runs the task's function once, on this thread (a sync task) or on `runtime` (an async one;
 /// a fresh thread with its own runtime when none is given), within its time limit. A panic is
 /// an error of kind `panic`.
-pub(crate) fn call(def: &TaskDef, ctx: TaskContext, args: Value, runtime: Option<&tokio::runtime::Runtime>) -> Result<Value, TaskError> {
+pub(crate) fn call(
+    def: &TaskDef,
+    ctx: TaskContext,
+    args: Value,
+    runtime: Option<&tokio::runtime::Runtime>,
+) -> Result<Value, TaskError> {
     let limit = def.spec.time_limit;
     match def.runner {
         Runner::Sync(f) => match limit {
@@ -151,7 +156,11 @@ pub(crate) fn attempt(
             Outcome::Finished(record)
         }
         Err(error) => {
-            record.errors.push(AttemptError { attempt: number, kind: error.kind.clone(), message: error.message.clone() });
+            record.errors.push(AttemptError {
+                attempt: number,
+                kind: error.kind.clone(),
+                message: error.message.clone(),
+            });
             let retries_left = def.is_some_and(|def| number <= def.spec.max_retries);
             if retries_left && !error.permanent {
                 let delay = def.map_or(Duration::ZERO, |def| def.spec.retry_delay(number + 1));

@@ -30,10 +30,12 @@
 //! the tasks. Delivery is at least once: a worker killed mid-task leaves the task to be run again
 //! by another, so a task must be idempotent (safe to run twice).
 
+pub mod amqp;
 mod broker;
 pub(crate) mod commands;
 pub mod database;
 mod execute;
+pub mod migrations;
 pub mod models;
 pub mod redis;
 mod result;
@@ -41,8 +43,6 @@ pub mod schedule;
 mod settings;
 mod task;
 pub mod worker;
-pub mod migrations;
-pub mod amqp;
 
 use std::sync::{Arc, LazyLock, RwLock};
 
@@ -158,7 +158,16 @@ impl Tasks {
     /// [`TasksError::Invalid`] for options the task or backend refuse; [`TasksError::Unavailable`]
     /// when the broker cannot take it.
     pub fn enqueue_raw(&self, spec: &TaskSpec, options: &TaskOptions, args: Value) -> Result<ResultRecord, TasksError> {
-        let message = self.message(spec, options, args)?;
+        let message = self.prepare(spec, options, args)?;
+        self.send_message(message)
+    }
+
+    /// Sends a message [`Tasks::prepare`] made (the immediate backend runs it first).
+    ///
+    /// # Errors
+    ///
+    /// [`TasksError::Unavailable`] when the broker cannot take it.
+    pub fn send_message(&self, message: TaskMessage) -> Result<ResultRecord, TasksError> {
         if self.immediate {
             self.broker.enqueue(&message)?;
             send(&TASK_ENQUEUED, &ResultRecord::ready(&message), self.broker.kind());
@@ -170,7 +179,12 @@ impl Tasks {
         Ok(record)
     }
 
-    fn message(&self, spec: &TaskSpec, options: &TaskOptions, args: Value) -> Result<TaskMessage, TasksError> {
+    /// The message enqueuing `spec` with `args` as `options` say would send, with its id.
+    ///
+    /// # Errors
+    ///
+    /// [`TasksError::Invalid`] for options the task or backend refuse.
+    pub fn prepare(&self, spec: &TaskSpec, options: &TaskOptions, args: Value) -> Result<TaskMessage, TasksError> {
         let priority = options.priority.unwrap_or(spec.priority);
         if !(-100..=100).contains(&priority) {
             return Err(TasksError::Invalid(format!(
@@ -288,7 +302,11 @@ pub struct TaskContext {
 
 impl std::fmt::Debug for TaskContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TaskContext").field("id", &self.id).field("task", &self.task).field("attempt", &self.attempt).finish()
+        f.debug_struct("TaskContext")
+            .field("id", &self.id)
+            .field("task", &self.task)
+            .field("attempt", &self.attempt)
+            .finish()
     }
 }
 

@@ -126,7 +126,11 @@ impl RedisBroker {
             Err(e) if e.to_string().contains("BUSYGROUP") => {}
             Err(e) => return Err(failed(&e)),
         }
-        redis::cmd("SADD").arg(format!("{}queues", self.prefix)).arg(queue).query::<()>(conn).map_err(|e| failed(&e))?;
+        redis::cmd("SADD")
+            .arg(format!("{}queues", self.prefix))
+            .arg(queue)
+            .query::<()>(conn)
+            .map_err(|e| failed(&e))?;
         self.groups.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(queue.to_owned());
         Ok(())
     }
@@ -326,11 +330,8 @@ impl Broker for RedisBroker {
         let mut depths = Vec::new();
         for queue in queues {
             let length: u64 = redis::cmd("XLEN").arg(self.stream(&queue)).query(&mut *conn).map_err(|e| failed(&e))?;
-            let pending: Value = redis::cmd("XPENDING")
-                .arg(self.stream(&queue))
-                .arg(GROUP)
-                .query(&mut *conn)
-                .map_err(|e| failed(&e))?;
+            let pending: Value =
+                redis::cmd("XPENDING").arg(self.stream(&queue)).arg(GROUP).query(&mut *conn).map_err(|e| failed(&e))?;
             let running = match &pending {
                 Value::Array(parts) => match parts.first() {
                     Some(Value::Int(n)) => u64::try_from(*n).unwrap_or(0),

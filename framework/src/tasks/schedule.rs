@@ -60,7 +60,9 @@ impl Schedule {
     pub fn tick(&self, time: chrono::DateTime<chrono::Utc>) -> Option<i64> {
         match self {
             Schedule::Cron(cron) => cron.matches(time).then(|| time.timestamp().div_euclid(60)),
-            Schedule::Every(seconds) => Some(time.timestamp().div_euclid(i64::try_from((*seconds).max(1)).unwrap_or(i64::MAX))),
+            Schedule::Every(seconds) => {
+                Some(time.timestamp().div_euclid(i64::try_from((*seconds).max(1)).unwrap_or(i64::MAX)))
+            }
         }
     }
 

@@ -182,7 +182,11 @@ impl Worker {
             "worker {} on the {kind} backend: queues {}, concurrency {}",
             self.id, self.options.queues.join(","), self.options.concurrency
         );
-        let shared = Arc::new(Shared { in_flight: Mutex::new(HashMap::new()), attempts: AtomicU64::new(0), failed: AtomicU64::new(0) });
+        let shared = Arc::new(Shared {
+            in_flight: Mutex::new(HashMap::new()),
+            attempts: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        });
         let (done_sender, done) = std::sync::mpsc::channel::<()>();
         let mut threads = 0;
         for n in 0..self.options.concurrency {
@@ -313,7 +317,8 @@ fn clock(tasks: &Tasks, worker: &str, stop: &WorkerStop, shared: &Shared, schedu
     let mut last_heartbeat = Instant::now();
     let mut last_ticks: HashMap<&'static str, i64> = HashMap::new();
     loop {
-        let running: Vec<Claim> = shared.in_flight.lock().unwrap_or_else(PoisonError::into_inner).values().cloned().collect();
+        let running: Vec<Claim> =
+            shared.in_flight.lock().unwrap_or_else(PoisonError::into_inner).values().cloned().collect();
         if stop.is_stopped() && running.is_empty() {
             return;
         }
@@ -346,7 +351,9 @@ fn schedule(tasks: &Tasks, last_ticks: &mut HashMap<&'static str, i64>) {
         match tasks.broker().claim_tick(def.spec.name, tick, schedule.tick_length()) {
             Ok(true) => {
                 last_ticks.insert(def.spec.name, tick);
-                match tasks.enqueue_raw(&def.spec, &TaskOptions::DEFAULT, serde_json::Value::Array(Vec::new())) {
+                // A periodic task takes no arguments: its result shows the tick instead.
+                let args = serde_json::json!({ "periodic_tick": tick });
+                match tasks.enqueue_raw(&def.spec, &TaskOptions::DEFAULT, args) {
                     Ok(record) => log::info!(
                         target: "manouche.tasks",
                         "periodic task {} ({schedule}) enqueued as {}", def.spec.name, record.id

@@ -32,6 +32,8 @@ pub struct Client {
     system: SystemRunner,
     db: crate::db::Database,
     caches: crate::cache::Caches,
+    tasks: crate::tasks::Tasks,
+    ambient: crate::context::Ambient,
     call: Call,
     cookies: RefCell<BTreeMap<String, String>>,
     enforce_csrf_checks: bool,
@@ -52,6 +54,21 @@ impl Client {
     /// unknown middleware, settings error). A SQLite database file that does not exist yet is
     /// created empty, as the test database.
     pub fn new(project: Project) -> crate::Result<Self> {
+        Client::build(project, true)
+    }
+
+    /// A client that keeps the project's task backend: tasks sent to the database, Redis or
+    /// RabbitMQ wait for a worker (run one with [`Client::within`] and
+    /// [`crate::tasks::Worker::new`]), where [`Client::new`] runs them in place.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::new`].
+    pub fn queued_tasks(project: Project) -> crate::Result<Self> {
+        Client::build(project, false)
+    }
+
+    fn build(project: Project, tasks_in_place: bool) -> crate::Result<Self> {
         let mut settings = project.settings_arc()?.as_ref().clone();
         if !settings.allowed_hosts.is_empty() && !settings.host_allowed("testserver") {
             settings.allowed_hosts.push("testserver".into());
@@ -67,6 +84,7 @@ impl Client {
         // Tasks sent to a queue would wait for a worker the test does not run: the client runs
         // them in place (the immediate backend), as a test's `TASKS` setting would in Django.
         if let Ok(tasks) = settings.section::<crate::tasks::TaskSettings>()
+            && tasks_in_place
             && matches!(tasks.backend.as_str(), "database" | "redis" | "amqp")
         {
             use crate::conf::Section as _;
@@ -82,12 +100,23 @@ impl Client {
         let system = actix_web::rt::System::new();
         let db = site.state.db.clone();
         let caches = site.state.caches.clone();
+        let tasks = site.state.tasks.clone();
+        let ambient = site.ambient();
         let service = Rc::new(system.block_on(init_service(site.actix_app())));
         let call: Call = Rc::new(move |req| {
             let service = Rc::clone(&service);
             Box::pin(async move { service.call(req).await })
         });
-        Ok(Client { system, db, caches, call, cookies: RefCell::new(BTreeMap::new()), enforce_csrf_checks: false })
+        Ok(Client {
+            system,
+            db,
+            caches,
+            tasks,
+            ambient,
+            call,
+            cookies: RefCell::new(BTreeMap::new()),
+            enforce_csrf_checks: false,
+        })
     }
 
     /// Makes the `manouche.csrf` middleware check this client's requests. By default, as
@@ -107,6 +136,17 @@ impl Client {
     /// The project's caches (`client.caches().default_cache().clear_sync()` between steps).
     pub fn caches(&self) -> &crate::cache::Caches {
         &self.caches
+    }
+
+    /// The project's task backend (`client.tasks().get_result::<T>(id)`).
+    pub fn tasks(&self) -> &crate::tasks::Tasks {
+        &self.tasks
+    }
+
+    /// Runs `f` with this client's project current, as a view runs: `my_task.enqueue_sync(...)`
+    /// goes to its backend and a `Worker::new` made inside uses its database.
+    pub fn within<T>(&self, f: impl FnOnce() -> T) -> T {
+        crate::context::enter(Some(self.ambient.clone()), f)
     }
 
     /// A request with any method.
