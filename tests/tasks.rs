@@ -443,3 +443,153 @@ fn retries_back_off_exponentially_up_to_the_cap_with_jitter() {
         assert!(delay >= Duration::from_secs(4) && delay <= Duration::from_secs(8), "{delay:?}");
     }
 }
+
+/// A `fixture_server worker` process of a kill test.
+struct WorkerProcess {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl WorkerProcess {
+    fn start(dir: &FsPath, name: &str) -> Self {
+        let binary = crate::common::workspace_binary("manouche-tests", "fixture_server");
+        let log = dir.join(format!("{name}.log"));
+        let child = std::process::Command::new(binary)
+            .args(["worker", "--concurrency", "1", "--no-scheduler"])
+            .current_dir(dir)
+            .env("MANOUCHE_SETTINGS", "fixture.toml")
+            .stdout(std::fs::File::create(dir.join(format!("{name}.out"))).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("the worker starts");
+        WorkerProcess { child, log }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lines(path: &FsPath) -> Vec<String> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_owned).collect()
+}
+
+/// SIGKILL a worker while it runs a task: another worker completes it once (and the tasks
+/// waiting behind it), nothing lost; SIGTERM lets a running task finish before the worker exits.
+fn kill_a_worker_mid_task(backend: &str, url: &str) {
+    let dir = std::env::temp_dir().join(unique(&format!("manouche-kill-{backend}")));
+    std::fs::create_dir_all(&dir).unwrap();
+    let prefix = unique("kill");
+    std::fs::write(
+        dir.join("fixture.toml"),
+        format!(
+            "debug = true\nsecret_key = \"kill-test-secret-key-0123456789abcdef\"\ndatabase_url = \"sqlite://db.sqlite3\"\n\
+             [tasks]\nbackend = \"{backend}\"\nlocation = \"{url}\"\nprefix = \"{prefix}\"\nvisibility_timeout = 2\n\
+             concurrency = 1\nshutdown_timeout = 60\n"
+        ),
+    )
+    .unwrap();
+    let binary = crate::common::workspace_binary("manouche-tests", "fixture_server");
+    let migrate = std::process::Command::new(&binary)
+        .arg("migrate")
+        .current_dir(&dir)
+        .env("MANOUCHE_SETTINGS", "fixture.toml")
+        .output()
+        .unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    let db_url = manouche::conf::DatabaseUrl::parse("sqlite://db.sqlite3", &dir).unwrap();
+    let db = manouche::db::Database::connect(&db_url, manouche::db::PoolOptions::default());
+    let mut task_settings = manouche::tasks::TaskSettings::new(backend, Some(url));
+    task_settings.prefix = prefix;
+    let tasks = manouche::tasks::Tasks::from_settings(task_settings, &db).unwrap();
+    let spec = TaskSpec::new("fixture.hold_once");
+    let enqueue = |key: &str| {
+        let args = serde_json::json!([dir.display().to_string(), key]);
+        tasks.enqueue_raw(&spec, &TaskOptions::new(), args).expect("enqueued").id
+    };
+    let succeeded = |id: &str| {
+        wait_for(&format!("{backend}: task {id}"), Duration::from_secs(90), || {
+            tasks.record(id).ok().filter(|r| r.status == TaskStatus::Successful)
+        })
+    };
+
+    let a = WorkerProcess::start(&dir, "a");
+    let held = enqueue("held");
+    let queued: Vec<String> = (0..3)
+        .map(|n| {
+            std::fs::write(dir.join(format!("q{n}.release")), b"").unwrap();
+            enqueue(&format!("q{n}"))
+        })
+        .collect();
+    let started_a = dir.join(format!("held.started.{}", a.pid()));
+    wait_for(&format!("{backend}: worker A to start the task"), Duration::from_secs(90), || {
+        started_a.exists().then_some(())
+    });
+    let mut a = a;
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    std::fs::write(dir.join("held.release"), b"").unwrap();
+
+    let b = WorkerProcess::start(&dir, "b");
+    let record = succeeded(&held);
+    assert_eq!(lines(&dir.join("held.completions")), [b.pid().to_string()], "{backend}: completed once, on B");
+    assert_eq!(std::fs::read_to_string(dir.join("held.done")).unwrap(), b.pid().to_string());
+    assert_eq!(record.attempts, 2, "{backend}: {record:?}");
+    assert_eq!(record.worker_ids.len(), 2, "{backend}: {record:?}");
+    assert_eq!(record.errors[0].kind, "worker_lost", "{backend}: the lost attempt is on record");
+    for (n, id) in queued.iter().enumerate() {
+        succeeded(id);
+        assert_eq!(lines(&dir.join(format!("q{n}.completions"))).len(), 1, "{backend}: q{n} ran once");
+    }
+
+    // SIGTERM: the running task finishes, then the worker leaves.
+    let last = enqueue("last");
+    let started_b = dir.join(format!("last.started.{}", b.pid()));
+    wait_for(&format!("{backend}: worker B to start the last task"), Duration::from_secs(90), || {
+        started_b.exists().then_some(())
+    });
+    let term = std::process::Command::new("kill").args(["-TERM", &b.pid().to_string()]).status().unwrap();
+    assert!(term.success());
+    wait_for(&format!("{backend}: worker B to say it is stopping"), Duration::from_secs(90), || {
+        b.log().contains("stopping: no new tasks").then_some(())
+    });
+    let mut b = b;
+    assert!(b.child.try_wait().unwrap().is_none(), "{backend}: B left with a task running: {}", b.log());
+    std::fs::write(dir.join("last.release"), b"").unwrap();
+    let status =
+        wait_for(&format!("{backend}: worker B to exit"), Duration::from_secs(90), || b.child.try_wait().unwrap());
+    assert!(status.success(), "{backend}: {}", b.log());
+    let record = succeeded(&last);
+    assert_eq!((record.attempts, lines(&dir.join("last.completions")).len()), (1, 1), "{backend}");
+    drop(tasks);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_killed_redis_worker_loses_nothing() {
+    let Ok(url) = std::env::var("MANOUCHE_TEST_REDIS_URL") else {
+        eprintln!("notice: MANOUCHE_TEST_REDIS_URL is not set; the Redis kill test is skipped (.ci/run sets it)");
+        return;
+    };
+    kill_a_worker_mid_task("redis", &url);
+}
+
+#[test]
+fn a_killed_rabbitmq_worker_loses_nothing() {
+    let Ok(url) = std::env::var("MANOUCHE_TEST_AMQP_URL") else {
+        eprintln!("notice: MANOUCHE_TEST_AMQP_URL is not set; the RabbitMQ kill test is skipped (.ci/run sets it)");
+        return;
+    };
+    kill_a_worker_mid_task("amqp", &url);
+}

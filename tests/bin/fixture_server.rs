@@ -1,7 +1,8 @@
 //! A small project served by `runserver`, for tests that need a real server process: a view that
 //! holds its request until the test allows it to finish, to observe shutdown; a rate-limited
 //! view and a cached page depending on a model, for tests of two processes sharing a cache
-//! (those run with the settings file `MANOUCHE_SETTINGS` names).
+//! (those run with the settings file `MANOUCHE_SETTINGS` names); a task that holds until
+//! released, for the tests that kill task workers.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +71,32 @@ async fn add_note(req: Request, form: manouche::forms::FormData) -> manouche::Re
     Ok("added")
 }
 
+/// Holds until the test creates `<dir>/<key>.release`, then records its one effect: the file
+/// `<dir>/<key>.done`, created only if absent (the key is its idempotency key). Each run that
+/// reaches the end appends its process id to `<dir>/<key>.completions`.
+#[task(name = "fixture.hold_once")]
+async fn hold_once(dir: String, key: String) -> Result<u32, std::io::Error> {
+    use std::io::Write;
+    let dir = PathBuf::from(dir);
+    let pid = std::process::id();
+    std::fs::write(dir.join(format!("{key}.started.{pid}")), b"")?;
+    for _ in 0..6000 {
+        if dir.join(format!("{key}.release")).exists() {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(dir.join(format!("{key}.done"))) {
+        Ok(mut done) => write!(done, "{pid}")?,
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(error),
+    }
+    let mut completions =
+        std::fs::OpenOptions::new().append(true).create(true).open(dir.join(format!("{key}.completions")))?;
+    writeln!(completions, "{pid}")?;
+    Ok(pid)
+}
+
 fn main() -> ExitCode {
     let app = App::new("fixture").urls(urlpatterns![
         path("hold/", hold),
@@ -79,7 +106,7 @@ fn main() -> ExitCode {
         path("notes/add/", add_note),
     ]);
     if std::env::var_os("MANOUCHE_SETTINGS").is_some() {
-        return Project::from_settings_file("fixture.toml").app(app).execute();
+        return Project::from_settings_file("fixture.toml").app(app).app(manouche::tasks::app()).execute();
     }
     let mut settings = Settings::for_tests();
     settings.debug = false;

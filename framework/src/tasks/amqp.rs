@@ -392,7 +392,7 @@ impl AmqpBroker {
         prefetch: u16,
         worker: String,
         wait: Duration,
-    ) -> Result<Option<(u64, Vec<u8>)>, TasksError> {
+    ) -> Result<Option<(u64, bool, Vec<u8>)>, TasksError> {
         let mut slot = consumer_slot.lock().await;
         if slot.as_ref().is_none_or(|c| !c.connection.is_open() || !c.channel.is_open()) {
             let link = Self::open(&address).await?;
@@ -427,8 +427,8 @@ impl AmqpBroker {
                 Err(unavailable("the consumer stopped"))
             }
             Ok(Some(delivery)) => {
-                let tag = delivery.deliver.map(|d| d.delivery_tag()).unwrap_or_default();
-                Ok(Some((tag, delivery.content.unwrap_or_default())))
+                let (tag, again) = delivery.deliver.map(|d| (d.delivery_tag(), d.redelivered())).unwrap_or_default();
+                Ok(Some((tag, again, delivery.content.unwrap_or_default())))
             }
         }
     }
@@ -479,7 +479,7 @@ impl Broker for AmqpBroker {
             worker.to_owned(),
             wait,
         );
-        let Some((tag, body)) = self.block(wait + self.timeout, future)? else { return Ok(None) };
+        let Some((tag, redelivered, body)) = self.block(wait + self.timeout, future)? else { return Ok(None) };
         let receipt = tag.to_string();
         let message: TaskMessage = match serde_json::from_slice(&body) {
             Ok(message) => message,
@@ -495,7 +495,7 @@ impl Broker for AmqpBroker {
             self.settle(&receipt, true)?;
             return Ok(None);
         }
-        Ok(Some(Claim { message, receipt }))
+        Ok(Some(Claim { message, receipt, redelivered }))
     }
 
     fn heartbeat(&self, _claim: &Claim, _worker: &str) -> Result<(), TasksError> {

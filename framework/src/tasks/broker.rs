@@ -43,6 +43,9 @@ pub struct Claim {
     pub message: TaskMessage,
     /// What the backend needs to acknowledge it (a stream entry id, a delivery tag, ...).
     pub receipt: String,
+    /// Whether it was delivered before to a worker that never concluded it (a worker killed
+    /// mid-task): the stored result then knows of an attempt the message does not.
+    pub redelivered: bool,
 }
 
 /// What `tasks` shows of a backend: queue depths and recent failures.

@@ -53,6 +53,7 @@ impl Command for WorkerCommand {
                 })?;
             options = options.concurrency(n);
         }
+        crate::project::install_logger(ctx.settings()?.log_level);
         let report = with_project(ctx, |tasks| {
             let worker = Worker::with_tasks(tasks, options);
             watch_signals(worker.stopper(), settings.shutdown_timeout);

@@ -239,7 +239,7 @@ impl DatabaseBroker {
                     errors: serde_json::from_str(&errors).unwrap_or_default(),
                     worker_ids: serde_json::from_str(&workers).unwrap_or_default(),
                 };
-                Claim { message, receipt: id }
+                Claim { message, receipt: id, redelivered: false }
             },
         ))
     }

@@ -120,7 +120,25 @@ pub(crate) fn attempt(
     worker: &str,
     runtime: Option<&tokio::runtime::Runtime>,
 ) -> Outcome {
-    let message = &claim.message;
+    let mut message = claim.message.clone();
+    if claim.redelivered {
+        // The worker of an earlier attempt died with it: the stored result knows of it.
+        if let Ok(Some(stored)) = tasks.broker.get(&message.id)
+            && stored.attempts > message.attempts
+        {
+            message.errors = stored.errors;
+            for lost in message.attempts + 1..=stored.attempts {
+                message.errors.push(AttemptError {
+                    attempt: lost,
+                    kind: "worker_lost".into(),
+                    message: "the worker running this attempt stopped before it finished".into(),
+                });
+            }
+            message.attempts = stored.attempts;
+            message.worker_ids = stored.worker_ids;
+        }
+    }
+    let message = &message;
     let number = message.attempts + 1;
     let mut record = ResultRecord::ready(message);
     record.status = TaskStatus::Running;
@@ -205,7 +223,7 @@ pub(crate) fn conclude(tasks: &Tasks, claim: &Claim, outcome: &Outcome) -> Resul
 
 /// The immediate backend: every attempt at once, retries without waiting, on this thread.
 pub(crate) fn run_in_place(tasks: &Tasks, message: TaskMessage) -> ResultRecord {
-    let mut claim = Claim { message, receipt: String::new() };
+    let mut claim = Claim { message, receipt: String::new(), redelivered: false };
     loop {
         let outcome = attempt(tasks, &claim, "immediate", None);
         if let Err(error) = conclude(tasks, &claim, &outcome) {
@@ -215,7 +233,7 @@ pub(crate) fn run_in_place(tasks: &Tasks, message: TaskMessage) -> ResultRecord 
             Outcome::Finished(record) => return record,
             Outcome::Retry(mut next, _) => {
                 next.run_after = 0;
-                claim = Claim { message: next, receipt: String::new() };
+                claim = Claim { message: next, receipt: String::new(), redelivered: false };
             }
         }
     }

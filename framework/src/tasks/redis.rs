@@ -160,7 +160,7 @@ impl RedisBroker {
         match serde_json::from_str::<TaskMessage>(&json) {
             Ok(mut message) => {
                 message.queue = queue.to_owned();
-                Some(Claim { message, receipt: id })
+                Some(Claim { message, receipt: id, redelivered: false })
             }
             Err(error) => {
                 log::error!(target: "manouche.tasks", "redis: entry {id} of queue `{queue}` is not a task ({error}); skipped");
@@ -213,8 +213,9 @@ impl Broker for RedisBroker {
                 .map_err(|e| failed(&e))?;
             if let Value::Array(parts) = &reply
                 && let Some(found) = parts.get(1).map(entries).and_then(|e| e.into_iter().next())
-                && let Some(claim) = Self::to_claim(queue, found)
+                && let Some(mut claim) = Self::to_claim(queue, found)
             {
+                claim.redelivered = true;
                 log::warn!(
                     target: "manouche.tasks",
                     "task {} [{}]: its worker stopped answering; delivered again", claim.message.task, claim.message.id
