@@ -317,3 +317,111 @@ fn a_customer_reviews_a_tea_once_through_the_review_form() {
     let again = post("5", "Even better.").text();
     assert!(again.contains("You have already reviewed this tea."), "{again}");
 }
+
+#[test]
+fn the_order_confirmation_goes_out_through_a_task_once_the_order_is_committed() {
+    let settings = crate::shop::seeded_settings_with(&[("MANOUCHE_EMAIL_BACKEND", "locmem")]);
+    let client = Client::new(example_shop::configure(Project::new(settings))).unwrap().enforce_csrf_checks();
+    let sent_to =
+        |to: &str| manouche::mail::outbox().into_iter().filter(|m| m.to == [to.to_owned()]).collect::<Vec<_>>();
+    sign_up(&client, "confirmed");
+    // Refused (more tins than the shelf holds): rolled back, nothing sent.
+    add_to_cart(&client, "gunpowder", "2");
+    client
+        .db()
+        .run_sync(|conn| {
+            Product::objects().filter(Product::slug.eq("gunpowder")).update_sync(conn, Product::stock.eq(1))
+        })
+        .unwrap();
+    let token = token_in(&client.get("/checkout/").send().text());
+    let address = [
+        ("csrfmiddlewaretoken", token.as_str()),
+        ("ship_to", "Ada Lovelace"),
+        ("address", "12 St James's Square"),
+        ("postcode", "SW1Y 4JH"),
+        ("city", "London"),
+    ];
+    let refused = client.post("/checkout/").form(&address).send();
+    assert_eq!(refused.header("location"), Some("/cart/"));
+    assert!(sent_to("confirmed@example.com").is_empty(), "no mail for a rolled-back order");
+    client
+        .db()
+        .run_sync(|conn| {
+            Product::objects().filter(Product::slug.eq("gunpowder")).update_sync(conn, Product::stock.eq(80))
+        })
+        .unwrap();
+    let placed = client.post("/checkout/").form(&address).send();
+    assert_eq!(placed.status(), 302, "{}", placed.text());
+    let reference = placed.header("location").unwrap()[8..44].to_owned();
+    let mails = sent_to("confirmed@example.com");
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].subject, format!("Your order {reference}"));
+    assert!(mails[0].body.contains("2 × Gunpowder"), "{}", mails[0].body);
+    assert!(mails[0].body.contains("Total: 13.00"), "{}", mails[0].body);
+}
+
+#[test]
+fn unpaid_orders_older_than_a_day_are_cancelled_and_restocked_by_the_nightly_task() {
+    use example_shop::shop::models::{Customer, OrderStatus};
+    use example_shop::shop::tasks::cancel_unpaid_orders;
+    use manouche::db::{ForeignKey, Uuid};
+    let client = Client::new(example_shop::configure(Project::new(crate::shop::seeded_settings()))).unwrap();
+    let stock = |slug: &'static str| {
+        client
+            .db()
+            .run_sync(move |conn| Product::objects().filter(Product::slug.eq(slug)).get_sync(conn))
+            .unwrap()
+            .stock
+    };
+    let before = (stock("gunpowder"), stock("hojicha"));
+    let place = |status: OrderStatus, hours_ago: i64, lines: &'static [(&'static str, i32)]| {
+        client
+            .db()
+            .atomic_sync(move |conn| {
+                let customer = Customer::objects().first_sync(conn)?.expect("a seeded customer");
+                let order = Order {
+                    id: 0,
+                    reference: Uuid::new_v4(),
+                    customer: ForeignKey::new(customer.id),
+                    status,
+                    placed_at: manouche::db::now(),
+                    ship_to: String::new(),
+                    address: String::new(),
+                    postcode: String::new(),
+                    city: String::new(),
+                }
+                .save_sync(conn)?;
+                let placed_at = manouche::db::now() - manouche::chrono::Duration::hours(hours_ago);
+                Order::objects().filter(Order::id.eq(order.id)).update_sync(conn, Order::placed_at.eq(placed_at))?;
+                for (slug, quantity) in lines {
+                    let product = Product::objects().filter(Product::slug.eq(*slug)).get_sync(conn)?;
+                    OrderItem {
+                        id: 0,
+                        order: ForeignKey::new(order.id),
+                        product: ForeignKey::new(product.id),
+                        quantity: *quantity,
+                        unit_price: product.price,
+                    }
+                    .save_sync(conn)?;
+                }
+                Ok(order.id)
+            })
+            .unwrap()
+    };
+    let stale = place(OrderStatus::Pending, 30, &[("gunpowder", 3), ("hojicha", 2)]);
+    let recent = place(OrderStatus::Pending, 2, &[("gunpowder", 1)]);
+    let paid = place(OrderStatus::Paid, 48, &[("hojicha", 4)]);
+    let result = client.within(|| cancel_unpaid_orders.enqueue_sync()).unwrap();
+    assert_eq!(result.return_value(), Some(1), "{:?}", result.errors());
+    let status = |id: i64| {
+        client.db().run_sync(move |conn| Order::objects().filter(Order::id.eq(id)).get_sync(conn)).unwrap().status
+    };
+    assert_eq!(
+        (status(stale), status(recent), status(paid)),
+        (OrderStatus::Cancelled, OrderStatus::Pending, OrderStatus::Paid)
+    );
+    assert_eq!((stock("gunpowder"), stock("hojicha")), (before.0 + 3, before.1 + 2), "the stale order's tins are back");
+    // Nothing left to do the next night.
+    assert_eq!(client.within(|| cancel_unpaid_orders.enqueue_sync()).unwrap().return_value(), Some(0));
+    assert_eq!(cancel_unpaid_orders::SPEC.schedule.map(|s| s.to_string()).as_deref(), Some("cron `0 3 * * *`"));
+}

@@ -37,7 +37,12 @@ pub(crate) fn seeded_client() -> Client {
 
 /// The shop's settings on a fresh database, migrated and seeded.
 pub(crate) fn seeded_settings() -> Settings {
-    let settings = shop_settings();
+    seeded_settings_with(&[])
+}
+
+/// [`seeded_settings`] with more environment variables.
+pub(crate) fn seeded_settings_with(extra: &[(&str, &str)]) -> Settings {
+    let settings = shop_settings_with(extra);
     let project = example_shop::configure(manouche::Project::new(settings.clone()));
     for step in ["migrate", "seed"] {
         let out = project.call_command([step]);

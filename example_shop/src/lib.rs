@@ -15,6 +15,7 @@ pub fn configure(project: Project) -> Project {
         .app(manouche::sessions::app())
         .app(manouche::auth::app())
         .app(manouche::admin::app())
+        .app(manouche::tasks::app())
         .app(shop::app())
         .error_page(manouche::http::StatusCode::NOT_FOUND, shop::views::not_found)
 }

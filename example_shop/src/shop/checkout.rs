@@ -167,13 +167,18 @@ pub async fn checkout(req: Request, data: manouche::forms::FormData) -> manouche
             let mut refusal = None;
             // A refusal rolls the whole transaction back: no order, no stock taken.
             let placed = manouche::db::atomic(conn, |conn| {
-                place(conn, &user, &wanted, &address).map_err(|why| match why {
+                let order = place(conn, &user, &wanted, &address).map_err(|why| match why {
                     Refusal::Db(error) => error,
                     other => {
                         refusal = Some(other);
                         manouche::db::Error::InvalidInput { model: "shop.Order", errors: Vec::new() }
                     }
-                })
+                })?;
+                // Sent once the order is committed; a refused or failed checkout sends nothing.
+                super::tasks::send_order_confirmation
+                    .enqueue_on_commit(order.id)
+                    .map_err(|e| manouche::db::Error::Unavailable { reason: e.to_string() })?;
+                Ok(order)
             });
             match (placed, refusal) {
                 (Ok(order), _) => Ok(Ok(order)),

@@ -11,6 +11,7 @@ pub mod migrations;
 pub mod models;
 mod receivers;
 mod seed;
+pub mod tasks;
 pub mod urls;
 pub mod views;
 
