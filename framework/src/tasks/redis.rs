@@ -42,6 +42,9 @@ pub struct RedisBroker {
     result_ttl_ms: u64,
     block: Duration,
     groups: Mutex<HashSet<String>>,
+    /// When this process last moved due delayed tasks and looked for dead workers' tasks: at
+    /// most every 200 ms, not on every claim.
+    maintained: Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for RedisBroker {
@@ -94,8 +97,9 @@ impl RedisBroker {
             prefix: format!("{}:tasks:", settings.prefix),
             visibility: settings.visibility(),
             result_ttl_ms: settings.result_ttl.saturating_mul(1000).max(1000),
-            block: (timeout / 2).min(Duration::from_secs(2)),
+            block: (timeout / 2).min(Duration::from_millis(500)),
             groups: Mutex::new(HashSet::new()),
+            maintained: Mutex::new(None),
         })
     }
 
@@ -133,6 +137,57 @@ impl RedisBroker {
             .map_err(|e| failed(&e))?;
         self.groups.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(queue.to_owned());
         Ok(())
+    }
+
+    /// Moves due delayed tasks to their streams and takes over one entry a dead worker left
+    /// (idle past the visibility timeout), at most every 200 ms per process.
+    fn maintain(
+        &self,
+        conn: &mut redis::Connection,
+        queues: &[String],
+        worker: &str,
+    ) -> Result<Option<Claim>, TasksError> {
+        {
+            let mut last = self.maintained.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.is_some_and(|at| at.elapsed() < Duration::from_millis(200)) {
+                return Ok(None);
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        redis::cmd("EVAL")
+            .arg(PROMOTE)
+            .arg(1)
+            .arg(self.delayed())
+            .arg(now_millis())
+            .arg(format!("{}queue:", self.prefix))
+            .query::<i64>(&mut *conn)
+            .map_err(|e| failed(&e))?;
+        // A dead worker's entries first: idle past the visibility timeout.
+        let idle = u64::try_from(self.visibility.as_millis()).unwrap_or(u64::MAX);
+        for queue in queues {
+            let reply: Value = redis::cmd("XAUTOCLAIM")
+                .arg(self.stream(queue))
+                .arg(GROUP)
+                .arg(worker)
+                .arg(idle)
+                .arg("0-0")
+                .arg("COUNT")
+                .arg(1)
+                .query(&mut *conn)
+                .map_err(|e| failed(&e))?;
+            if let Value::Array(parts) = &reply
+                && let Some(found) = parts.get(1).map(entries).and_then(|e| e.into_iter().next())
+                && let Some(mut claim) = Self::to_claim(queue, found)
+            {
+                claim.redelivered = true;
+                log::warn!(
+                    target: "manouche.tasks",
+                    "task {} [{}]: its worker stopped answering; delivered again", claim.message.task, claim.message.id
+                );
+                return Ok(Some(claim));
+            }
+        }
+        Ok(None)
     }
 
     /// Adds `message` to its stream, or to the delayed set when not due, in `pipe`.
@@ -190,38 +245,8 @@ impl Broker for RedisBroker {
         for queue in queues {
             self.ensure_group(&mut conn, queue)?;
         }
-        redis::cmd("EVAL")
-            .arg(PROMOTE)
-            .arg(1)
-            .arg(self.delayed())
-            .arg(now_millis())
-            .arg(format!("{}queue:", self.prefix))
-            .query::<i64>(&mut *conn)
-            .map_err(|e| failed(&e))?;
-        // A dead worker's entries first: idle past the visibility timeout.
-        let idle = u64::try_from(self.visibility.as_millis()).unwrap_or(u64::MAX);
-        for queue in queues {
-            let reply: Value = redis::cmd("XAUTOCLAIM")
-                .arg(self.stream(queue))
-                .arg(GROUP)
-                .arg(worker)
-                .arg(idle)
-                .arg("0-0")
-                .arg("COUNT")
-                .arg(1)
-                .query(&mut *conn)
-                .map_err(|e| failed(&e))?;
-            if let Value::Array(parts) = &reply
-                && let Some(found) = parts.get(1).map(entries).and_then(|e| e.into_iter().next())
-                && let Some(mut claim) = Self::to_claim(queue, found)
-            {
-                claim.redelivered = true;
-                log::warn!(
-                    target: "manouche.tasks",
-                    "task {} [{}]: its worker stopped answering; delivered again", claim.message.task, claim.message.id
-                );
-                return Ok(Some(claim));
-            }
+        if let Some(claim) = self.maintain(&mut conn, queues, worker)? {
+            return Ok(Some(claim));
         }
         let block = u64::try_from(wait.min(self.block).as_millis()).unwrap_or(1000).max(1);
         let mut cmd = redis::cmd("XREADGROUP");
