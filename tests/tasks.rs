@@ -269,9 +269,10 @@ fn settings_name_a_known_backend_and_queue() {
     assert!(error.to_string().contains("unknown task backend `celery`"), "{error}");
     let error = Client::queued_tasks(Project::new(settings("backend = \"redis\""))).unwrap_err();
     assert!(error.to_string().contains("needs `tasks.location`"), "{error}");
-    let error =
-        Client::queued_tasks(Project::new(settings("backend = \"amqp\"\nlocation = \"http://rabbit\""))).unwrap_err();
+    let error = Client::queued_tasks(project("backend = \"amqp\"\nlocation = \"http://rabbit\"")).unwrap_err();
     assert!(error.to_string().contains("not an AMQP URL"), "{error}");
+    let error = Client::queued_tasks(Project::new(settings("backend = \"database\""))).unwrap_err();
+    assert!(error.to_string().contains("add `manouche::tasks::app()` to the project"), "{error}");
     let client = Client::new(Project::new(settings("queues = [\"emails\"]"))).unwrap();
     let error = client.within(|| add.enqueue_sync(1, 1)).unwrap_err();
     assert!(error.to_string().contains("queue `default` of task `tests.add` is not in `tasks.queues`"), "{error}");

@@ -231,6 +231,16 @@ impl Project {
             }
         };
         let tasks = match settings.section::<crate::tasks::TaskSettings>() {
+            Ok(section)
+                if matches!(section.backend.as_str(), "database" | "amqp")
+                    && !self.apps.iter().any(|a| a.name == "tasks") =>
+            {
+                problems.push(format!(
+                    "the {} task backend keeps tasks in the tasks app's table: add `manouche::tasks::app()` to the project",
+                    section.backend
+                ));
+                None
+            }
             Ok(section) => crate::tasks::Tasks::from_settings(section, &db).map_err(|e| problems.push(e)).ok(),
             Err(error) => {
                 problems.push(error.to_string());

@@ -152,7 +152,6 @@ struct Consumer {
     connection: Connection,
     _publisher: Channel,
     channel: Channel,
-    deliveries: mpsc::UnboundedReceiver<ConsumerMessage>,
 }
 
 /// The RabbitMQ backend.
@@ -164,6 +163,9 @@ pub struct AmqpBroker {
     runtime: tokio::runtime::Handle,
     link: Arc<Mutex<Option<Link>>>,
     consumer: Arc<Mutex<Option<Consumer>>>,
+    /// The deliveries of the consumer's channel: apart, so waiting for one never holds up an
+    /// acknowledgement.
+    deliveries: Arc<Mutex<Option<mpsc::UnboundedReceiver<ConsumerMessage>>>>,
     store: Store,
     /// Ends the connection's thread (once the connections are closed).
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -173,7 +175,8 @@ impl Drop for AmqpBroker {
     fn drop(&mut self) {
         // Connections and channels close themselves on drop with a task of the runtime they
         // belong to: they are dropped there, then the thread ends.
-        let (link, consumer, shutdown) = (Arc::clone(&self.link), Arc::clone(&self.consumer), self.shutdown.take());
+        let (link, consumer, deliveries, shutdown) =
+            (Arc::clone(&self.link), Arc::clone(&self.consumer), Arc::clone(&self.deliveries), self.shutdown.take());
         self.runtime.spawn(async move {
             if let Some(link) = link.lock().await.take() {
                 let _ = link.connection.close().await;
@@ -181,6 +184,7 @@ impl Drop for AmqpBroker {
             if let Some(consumer) = consumer.lock().await.take() {
                 let _ = consumer.connection.close().await;
             }
+            drop(deliveries.lock().await.take());
             if let Some(shutdown) = shutdown {
                 let _ = shutdown.send(());
             }
@@ -230,6 +234,7 @@ impl AmqpBroker {
             runtime: handle,
             link: Arc::new(Mutex::new(None)),
             consumer: Arc::new(Mutex::new(None)),
+            deliveries: Arc::new(Mutex::new(None)),
             store: Store::new(db),
             shutdown: Some(shutdown),
         })
@@ -386,6 +391,7 @@ impl AmqpBroker {
 
     async fn consume(
         consumer_slot: Arc<Mutex<Option<Consumer>>>,
+        deliveries_slot: Arc<Mutex<Option<mpsc::UnboundedReceiver<ConsumerMessage>>>>,
         address: Address,
         prefix: String,
         queues: Vec<String>,
@@ -395,6 +401,7 @@ impl AmqpBroker {
     ) -> Result<Option<(u64, bool, Vec<u8>)>, TasksError> {
         let mut slot = consumer_slot.lock().await;
         if slot.as_ref().is_none_or(|c| !c.connection.is_open() || !c.channel.is_open()) {
+            *slot = None;
             let link = Self::open(&address).await?;
             let channel = link.connection.open_channel(None).await.map_err(unavailable)?;
             channel.basic_qos(BasicQosArguments::new(0, prefetch, false)).await.map_err(unavailable)?;
@@ -417,13 +424,18 @@ impl AmqpBroker {
                     }
                 });
             }
-            *slot = Some(Consumer { connection: link.connection, _publisher: link.publisher, channel, deliveries });
+            *slot = Some(Consumer { connection: link.connection, _publisher: link.publisher, channel });
+            *deliveries_slot.lock().await = Some(deliveries);
         }
-        let Some(consumer) = slot.as_mut() else { return Ok(None) };
-        match tokio::time::timeout(wait, consumer.deliveries.recv()).await {
+        drop(slot);
+        let mut deliveries = deliveries_slot.lock().await;
+        let Some(receiver) = deliveries.as_mut() else { return Ok(None) };
+        match tokio::time::timeout(wait, receiver.recv()).await {
             Err(_) => Ok(None),
             Ok(None) => {
-                *slot = None;
+                *deliveries = None;
+                drop(deliveries);
+                *consumer_slot.lock().await = None;
                 Err(unavailable("the consumer stopped"))
             }
             Ok(Some(delivery)) => {
@@ -437,14 +449,14 @@ impl AmqpBroker {
         let tag: u64 = tag.parse().map_err(|_| TasksError::Invalid(format!("`{tag}` is not a delivery tag")))?;
         let slot = Arc::clone(&self.consumer);
         self.block(self.timeout, async move {
-            let slot = slot.lock().await;
-            let Some(consumer) = slot.as_ref() else {
+            let channel = slot.lock().await.as_ref().map(|consumer| consumer.channel.clone());
+            let Some(channel) = channel else {
                 return Err(unavailable("the consumer is gone; the server delivers the task again"));
             };
             if ack {
-                consumer.channel.basic_ack(BasicAckArguments::new(tag, false)).await.map_err(unavailable)
+                channel.basic_ack(BasicAckArguments::new(tag, false)).await.map_err(unavailable)
             } else {
-                consumer.channel.basic_nack(BasicNackArguments::new(tag, false, true)).await.map_err(unavailable)
+                channel.basic_nack(BasicNackArguments::new(tag, false, true)).await.map_err(unavailable)
             }
         })
     }
@@ -472,6 +484,7 @@ impl Broker for AmqpBroker {
     fn claim(&self, queues: &[String], worker: &str, wait: Duration) -> Result<Option<Claim>, TasksError> {
         let future = Self::consume(
             Arc::clone(&self.consumer),
+            Arc::clone(&self.deliveries),
             self.address.clone(),
             self.prefix.clone(),
             queues.to_vec(),

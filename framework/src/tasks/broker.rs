@@ -176,7 +176,7 @@ pub struct MemoryBroker {
 struct Memory {
     results: HashMap<String, ResultRecord>,
     order: VecDeque<String>,
-    enqueued: Vec<TaskMessage>,
+    enqueued: VecDeque<TaskMessage>,
     ticks: HashMap<(String, i64), ()>,
 }
 
@@ -210,7 +210,7 @@ impl MemoryBroker {
 
     /// The messages enqueued so far (the dummy backend's record), oldest first.
     pub fn enqueued(&self) -> Vec<TaskMessage> {
-        self.lock().enqueued.clone()
+        self.lock().enqueued.iter().cloned().collect()
     }
 
     /// Forgets every enqueued message and result.
@@ -227,9 +227,9 @@ impl Broker for MemoryBroker {
     fn enqueue(&self, message: &TaskMessage) -> Result<(), TasksError> {
         self.store(&ResultRecord::ready(message));
         let mut state = self.lock();
-        state.enqueued.push(message.clone());
+        state.enqueued.push_back(message.clone());
         if state.enqueued.len() > self.capacity {
-            state.enqueued.remove(0);
+            state.enqueued.pop_front();
         }
         Ok(())
     }

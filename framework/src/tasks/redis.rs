@@ -45,6 +45,9 @@ pub struct RedisBroker {
     /// When this process last moved due delayed tasks and looked for dead workers' tasks: at
     /// most every 200 ms, not on every claim.
     maintained: Mutex<Option<std::time::Instant>>,
+    /// Entries a read returned beyond the one it was for (one per stream read): already pending
+    /// on this process's consumer, handed out by the next claims.
+    extra: Mutex<std::collections::VecDeque<Claim>>,
 }
 
 impl std::fmt::Debug for RedisBroker {
@@ -100,6 +103,7 @@ impl RedisBroker {
             block: (timeout / 2).min(Duration::from_millis(500)),
             groups: Mutex::new(HashSet::new()),
             maintained: Mutex::new(None),
+            extra: Mutex::new(std::collections::VecDeque::new()),
         })
     }
 
@@ -241,6 +245,9 @@ impl Broker for RedisBroker {
     }
 
     fn claim(&self, queues: &[String], worker: &str, wait: Duration) -> Result<Option<Claim>, TasksError> {
+        if let Some(claim) = self.extra.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front() {
+            return Ok(Some(claim));
+        }
         let mut conn = self.conn()?;
         for queue in queues {
             self.ensure_group(&mut conn, queue)?;
@@ -259,15 +266,16 @@ impl Broker for RedisBroker {
         }
         let reply: Value = cmd.query(&mut *conn).map_err(|e| failed(&e))?;
         let Value::Array(streams) = reply else { return Ok(None) };
+        let mut claims = std::collections::VecDeque::new();
         for stream in streams {
             let Value::Array(parts) = stream else { continue };
             let (Some(name), Some(items)) = (parts.first().and_then(text), parts.get(1)) else { continue };
             let queue = name.strip_prefix(&format!("{}queue:", self.prefix)).unwrap_or(&name).to_owned();
-            if let Some(found) = entries(items).into_iter().next() {
-                return Ok(Self::to_claim(&queue, found));
-            }
+            claims.extend(entries(items).into_iter().filter_map(|found| Self::to_claim(&queue, found)));
         }
-        Ok(None)
+        let first = claims.pop_front();
+        self.extra.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(claims);
+        Ok(first)
     }
 
     fn heartbeat(&self, claim: &Claim, worker: &str) -> Result<(), TasksError> {
