@@ -22,11 +22,11 @@ use std::time::Duration;
 use amqprs::callbacks::{ChannelCallback, ConnectionCallback};
 use amqprs::channel::{
     BasicAckArguments, BasicConsumeArguments, BasicNackArguments, BasicPublishArguments, BasicQosArguments, Channel,
-    ConfirmSelectArguments, ConsumerMessage, QueueDeclareArguments,
+    ConfirmSelectArguments, QueueDeclareArguments,
 };
 use amqprs::connection::{Connection, OpenConnectionArguments};
 use amqprs::{Ack, BasicProperties, Cancel, Close, CloseChannel, FieldTable, FieldValue, Nack, Return};
-use tokio::sync::{Mutex, Notify, mpsc};
+use tokio::sync::{Mutex, Notify};
 
 use super::broker::{Broker, Claim, QueueDepth, Stats, TasksError};
 use super::database::Store;
@@ -146,6 +146,34 @@ struct Link {
     declared: HashSet<String>,
 }
 
+/// Deliveries waiting for a worker thread: `(delivery tag, redelivered, body)`. Threads wait on
+/// it with a timeout each, without holding anything the acknowledgements need.
+#[derive(Debug, Default)]
+struct Inbox {
+    queue: StdMutex<std::collections::VecDeque<(u64, bool, Vec<u8>)>>,
+    ready: std::sync::Condvar,
+}
+
+impl Inbox {
+    fn push(&self, delivery: (u64, bool, Vec<u8>)) {
+        self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push_back(delivery);
+        self.ready.notify_one();
+    }
+
+    fn clear(&self) {
+        self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    }
+
+    fn pop(&self, wait: Duration) -> Option<(u64, bool, Vec<u8>)> {
+        let queue = self.queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (mut queue, _) = self
+            .ready
+            .wait_timeout_while(queue, wait, |queue| queue.is_empty())
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        queue.pop_front()
+    }
+}
+
 /// The consuming side of a worker process.
 struct Consumer {
     /// Kept open: dropping a connection or channel closes it.
@@ -163,9 +191,8 @@ pub struct AmqpBroker {
     runtime: tokio::runtime::Handle,
     link: Arc<Mutex<Option<Link>>>,
     consumer: Arc<Mutex<Option<Consumer>>>,
-    /// The deliveries of the consumer's channel: apart, so waiting for one never holds up an
-    /// acknowledgement.
-    deliveries: Arc<Mutex<Option<mpsc::UnboundedReceiver<ConsumerMessage>>>>,
+    /// The consumer's deliveries, waiting for worker threads.
+    inbox: Arc<Inbox>,
     store: Store,
     /// Ends the connection's thread (once the connections are closed).
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -175,8 +202,7 @@ impl Drop for AmqpBroker {
     fn drop(&mut self) {
         // Connections and channels close themselves on drop with a task of the runtime they
         // belong to: they are dropped there, then the thread ends.
-        let (link, consumer, deliveries, shutdown) =
-            (Arc::clone(&self.link), Arc::clone(&self.consumer), Arc::clone(&self.deliveries), self.shutdown.take());
+        let (link, consumer, shutdown) = (Arc::clone(&self.link), Arc::clone(&self.consumer), self.shutdown.take());
         self.runtime.spawn(async move {
             if let Some(link) = link.lock().await.take() {
                 let _ = link.connection.close().await;
@@ -184,7 +210,6 @@ impl Drop for AmqpBroker {
             if let Some(consumer) = consumer.lock().await.take() {
                 let _ = consumer.connection.close().await;
             }
-            drop(deliveries.lock().await.take());
             if let Some(shutdown) = shutdown {
                 let _ = shutdown.send(());
             }
@@ -234,7 +259,7 @@ impl AmqpBroker {
             runtime: handle,
             link: Arc::new(Mutex::new(None)),
             consumer: Arc::new(Mutex::new(None)),
-            deliveries: Arc::new(Mutex::new(None)),
+            inbox: Arc::new(Inbox::default()),
             store: Store::new(db),
             shutdown: Some(shutdown),
         })
@@ -389,60 +414,46 @@ impl AmqpBroker {
         self.block(self.timeout, future)
     }
 
-    async fn consume(
+    /// Opens the consumer of `queues` unless it is open: its deliveries go to `inbox`.
+    async fn ensure_consumer(
         consumer_slot: Arc<Mutex<Option<Consumer>>>,
-        deliveries_slot: Arc<Mutex<Option<mpsc::UnboundedReceiver<ConsumerMessage>>>>,
+        inbox: Arc<Inbox>,
         address: Address,
         prefix: String,
         queues: Vec<String>,
         prefetch: u16,
         worker: String,
-        wait: Duration,
-    ) -> Result<Option<(u64, bool, Vec<u8>)>, TasksError> {
+    ) -> Result<(), TasksError> {
         let mut slot = consumer_slot.lock().await;
-        if slot.as_ref().is_none_or(|c| !c.connection.is_open() || !c.channel.is_open()) {
-            *slot = None;
-            let link = Self::open(&address).await?;
-            let channel = link.connection.open_channel(None).await.map_err(unavailable)?;
-            channel.basic_qos(BasicQosArguments::new(0, prefetch, false)).await.map_err(unavailable)?;
-            let (sender, deliveries) = mpsc::unbounded_channel();
-            for queue in &queues {
-                let name = Self::queue_name(&prefix, queue);
-                Self::declare(&channel, &name, Self::task_queue_arguments()).await?;
-                let (_tag, mut receiver) = channel
-                    .basic_consume_rx(
-                        BasicConsumeArguments::new(&name, &format!("{worker}.{queue}")).manual_ack(true).finish(),
-                    )
-                    .await
-                    .map_err(unavailable)?;
-                let sender = sender.clone();
-                tokio::spawn(async move {
-                    while let Some(delivery) = receiver.recv().await {
-                        if sender.send(delivery).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            *slot = Some(Consumer { connection: link.connection, _publisher: link.publisher, channel });
-            *deliveries_slot.lock().await = Some(deliveries);
+        if slot.as_ref().is_some_and(|c| c.connection.is_open() && c.channel.is_open()) {
+            return Ok(());
         }
-        drop(slot);
-        let mut deliveries = deliveries_slot.lock().await;
-        let Some(receiver) = deliveries.as_mut() else { return Ok(None) };
-        match tokio::time::timeout(wait, receiver.recv()).await {
-            Err(_) => Ok(None),
-            Ok(None) => {
-                *deliveries = None;
-                drop(deliveries);
-                *consumer_slot.lock().await = None;
-                Err(unavailable("the consumer stopped"))
-            }
-            Ok(Some(delivery)) => {
-                let (tag, again) = delivery.deliver.map(|d| (d.delivery_tag(), d.redelivered())).unwrap_or_default();
-                Ok(Some((tag, again, delivery.content.unwrap_or_default())))
-            }
+        *slot = None;
+        // Deliveries of a closed channel cannot be acknowledged; RabbitMQ sends them again.
+        inbox.clear();
+        let link = Self::open(&address).await?;
+        let channel = link.connection.open_channel(None).await.map_err(unavailable)?;
+        channel.basic_qos(BasicQosArguments::new(0, prefetch, false)).await.map_err(unavailable)?;
+        for queue in &queues {
+            let name = Self::queue_name(&prefix, queue);
+            Self::declare(&channel, &name, Self::task_queue_arguments()).await?;
+            let (_tag, mut receiver) = channel
+                .basic_consume_rx(
+                    BasicConsumeArguments::new(&name, &format!("{worker}.{queue}")).manual_ack(true).finish(),
+                )
+                .await
+                .map_err(unavailable)?;
+            let inbox = Arc::clone(&inbox);
+            tokio::spawn(async move {
+                while let Some(delivery) = receiver.recv().await {
+                    let (tag, again) =
+                        delivery.deliver.map(|d| (d.delivery_tag(), d.redelivered())).unwrap_or_default();
+                    inbox.push((tag, again, delivery.content.unwrap_or_default()));
+                }
+            });
         }
+        *slot = Some(Consumer { connection: link.connection, _publisher: link.publisher, channel });
+        Ok(())
     }
 
     fn settle(&self, tag: &str, ack: bool) -> Result<(), TasksError> {
@@ -482,17 +493,17 @@ impl Broker for AmqpBroker {
     }
 
     fn claim(&self, queues: &[String], worker: &str, wait: Duration) -> Result<Option<Claim>, TasksError> {
-        let future = Self::consume(
+        let future = Self::ensure_consumer(
             Arc::clone(&self.consumer),
-            Arc::clone(&self.deliveries),
+            Arc::clone(&self.inbox),
             self.address.clone(),
             self.prefix.clone(),
             queues.to_vec(),
             self.prefetch,
             worker.to_owned(),
-            wait,
         );
-        let Some((tag, redelivered, body)) = self.block(wait + self.timeout, future)? else { return Ok(None) };
+        self.block(self.timeout, future)?;
+        let Some((tag, redelivered, body)) = self.inbox.pop(wait) else { return Ok(None) };
         let receipt = tag.to_string();
         let message: TaskMessage = match serde_json::from_slice(&body) {
             Ok(message) => message,
