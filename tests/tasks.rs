@@ -385,10 +385,11 @@ fn a_periodic_task_runs_once_per_tick_with_two_workers() {
         let seen: &'static Mutex<Vec<i64>> = Box::leak(Box::default());
         let kind = client.tasks().broker().kind();
         let id = TASK_ENQUEUED.connect(move |event| {
-            if event.result.task == "tests.every_second" && event.backend == kind {
-                if let Some(tick) = event.result.args.get("periodic_tick").and_then(|t| t.as_i64()) {
-                    seen.lock().unwrap().push(tick);
-                }
+            if event.result.task == "tests.every_second"
+                && event.backend == kind
+                && let Some(tick) = event.result.args.get("periodic_tick").and_then(|t| t.as_i64())
+            {
+                seen.lock().unwrap().push(tick);
             }
         });
         let periodic = || WorkerOptions::default().queues(["periodic"]).concurrency(1).scheduler(true);

@@ -45,7 +45,7 @@ fn string(expr: &syn::Expr) -> syn::Result<String> {
 
 fn seconds_ms(expr: &syn::Expr, what: &str) -> syn::Result<u64> {
     let secs = number(expr)?;
-    if !(secs.is_finite() && secs >= 0.0 && secs < 1e12) {
+    if !(secs.is_finite() && (0.0..1e12).contains(&secs)) {
         return Err(syn::Error::new(expr.span(), format!("`{what}` is a number of seconds, 0 or more")));
     }
     Ok((secs * 1000.0).round() as u64)

@@ -352,12 +352,12 @@ impl AmqpBroker {
     }
 
     async fn publish_on(link: &mut Link, prefix: &str, message: &TaskMessage) -> Result<(), TasksError> {
-        let target = Self::queue_name(&prefix, &message.queue);
-        if link.declared.insert(target.clone()) {
-            if let Err(error) = Self::declare(&link.publisher, &target, Self::task_queue_arguments()).await {
-                link.declared.remove(&target);
-                return Err(error);
-            }
+        let target = Self::queue_name(prefix, &message.queue);
+        if link.declared.insert(target.clone())
+            && let Err(error) = Self::declare(&link.publisher, &target, Self::task_queue_arguments()).await
+        {
+            link.declared.remove(&target);
+            return Err(error);
         }
         let remaining = message.run_after - now_millis();
         let routing_key = if remaining > 0 {
