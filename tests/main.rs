@@ -24,6 +24,7 @@ mod middleware;
 mod migrations;
 mod models;
 mod pagination;
+mod production;
 mod ratelimit;
 mod registry;
 mod relations;

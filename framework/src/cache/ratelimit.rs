@@ -221,7 +221,7 @@ pub async fn __ratelimit_check(
             RateKey::Header(name) => Some(header_value(req, name)),
             RateKey::Field(name) => {
                 if body.is_none() {
-                    let bytes = crate::forms::read_body(payload.take()).await?;
+                    let bytes = crate::forms::read_body(req, payload.take()).await?;
                     *payload = actix_web::dev::Payload::from(bytes.clone());
                     body = Some(bytes);
                 }

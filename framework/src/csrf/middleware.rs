@@ -14,15 +14,12 @@ use crate::urls::ResolverMatch;
 use askama::Template;
 use manouche_macros::Template;
 
-/// The largest form body read for its token (Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MiB).
-pub(crate) const MAX_FORM_BODY: usize = 2_621_440;
-
 const REASON_NO_REFERER: &str = "Referer checking failed - no Referer.";
 const REASON_MALFORMED_REFERER: &str = "Referer checking failed - Referer is malformed.";
 const REASON_INSECURE_REFERER: &str = "Referer checking failed - Referer is insecure while host is secure.";
 const REASON_NO_CSRF_COOKIE: &str = "CSRF cookie not set.";
 const REASON_CSRF_TOKEN_MISSING: &str = "CSRF token missing.";
-/// A form body over [`MAX_FORM_BODY`].
+/// A form body over `[server] max_body_bytes`.
 struct TooLarge;
 
 /// Why an unsafe request is refused.
@@ -289,10 +286,13 @@ impl Middleware for CsrfMiddleware {
             {
                 return match refusal {
                     Refusal::Forbidden(reason) => self.reject(req, &reason),
-                    Refusal::TooLarge => req.into_response(
-                        HttpResponse::PayloadTooLarge()
-                            .body(format!("The form is too large to read ({MAX_FORM_BODY} bytes at most).")),
-                    ),
+                    Refusal::TooLarge => {
+                        let (max, _) = crate::http::body_limits(req.request());
+                        req.into_response(
+                            HttpResponse::PayloadTooLarge()
+                                .body(format!("The form is too large to read ({max} bytes at most).")),
+                        )
+                    }
                 };
             }
             let mut response = next.run(req).await;
@@ -345,7 +345,8 @@ async fn form_token(req: &mut ServiceRequest) -> Result<String, TooLarge> {
     if content_type != "application/x-www-form-urlencoded" && !multipart {
         return Ok(String::new());
     }
-    let body = match crate::http::read_bounded(req.take_payload(), MAX_FORM_BODY).await {
+    let (max, _) = crate::http::body_limits(req.request());
+    let body = match crate::http::read_bounded(req.take_payload(), max).await {
         Ok(body) => body,
         Err(crate::http::BodyError::TooLarge) => return Err(TooLarge),
         // A broken upload: no token from the body, as Django treats an unreadable POST.

@@ -19,7 +19,6 @@
 //! The `[csrf]` section ([`CsrfSettings`]) has Django's `CSRF_*` settings without the prefix.
 
 mod middleware;
-pub(crate) use self::middleware::MAX_FORM_BODY;
 mod token;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

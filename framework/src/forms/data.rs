@@ -7,9 +7,10 @@ use actix_web::dev::Payload;
 use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest};
 
-/// The largest form body read (Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MiB): a larger one is
-/// refused with 413 before it is held in memory.
-pub const MAX_FORM_BODY: usize = crate::csrf::MAX_FORM_BODY;
+/// The default largest form body read (Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MB): a larger
+/// one is refused with 413 before it is held in memory. The `[server] max_body_bytes` setting
+/// changes it.
+pub const MAX_FORM_BODY: usize = 2_621_440;
 
 /// The fields a form submitted, in order, each key possibly repeated (a multi-select sends one
 /// pair a chosen option).
@@ -81,13 +82,13 @@ fn carries_form(req: &HttpRequest) -> bool {
     matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
 }
 
-/// The whole body of a form, bounded by [`MAX_FORM_BODY`] (413 past it): for the extractor and
-/// for rate limits keyed by a field.
-pub(crate) async fn read_body(payload: Payload) -> crate::Result<actix_web::web::Bytes> {
-    crate::http::read_bounded(payload, MAX_FORM_BODY).await.map_err(|error| match error {
+/// The whole body of a form, bounded by `[server] max_body_bytes` (413 past it): for the
+/// extractor and for rate limits keyed by a field.
+pub(crate) async fn read_body(req: &HttpRequest, payload: Payload) -> crate::Result<actix_web::web::Bytes> {
+    let (max, _) = crate::http::body_limits(req);
+    crate::http::read_bounded(payload, max).await.map_err(|error| match error {
         crate::http::BodyError::TooLarge => {
-            crate::http::Error::payload_too_large(format!("The form is too large ({MAX_FORM_BODY} bytes at most)."))
-                .into()
+            crate::http::Error::payload_too_large(format!("The form is too large ({max} bytes at most).")).into()
         }
         crate::http::BodyError::Broken(e) => crate::http::Error::bad_request(format!("unreadable form: {e}")).into(),
     })
@@ -116,8 +117,18 @@ impl FromRequest for FormData {
             return Box::pin(std::future::ready(Ok(FormData { pairs: Vec::new(), submitted: true })));
         }
         let payload = payload.take();
+        let req = req.clone();
         Box::pin(async move {
-            let body = read_body(payload).await?;
+            let body = read_body(&req, payload).await?;
+            let (_, max_fields) = crate::http::body_limits(&req);
+            // Django's DATA_UPLOAD_MAX_NUMBER_FIELDS, counted before anything is decoded.
+            let fields = body.split(|b| *b == b'&').filter(|pair| !pair.is_empty()).count();
+            if fields > max_fields {
+                return Err(crate::http::Error::bad_request(format!(
+                    "The form sent {fields} fields; {max_fields} at most are accepted."
+                ))
+                .into());
+            }
             Ok(FormData::from_urlencoded(&body))
         })
     }

@@ -10,11 +10,12 @@ mod query;
 mod request;
 mod response;
 mod safe_url;
+mod server;
 
 pub use self::error::Error;
 pub use self::file::FileResponse;
 pub use self::query::{Query, urlencode};
-pub(crate) use self::request::{SiteState, site_migrations};
+pub(crate) use self::request::{SiteState, body_limits, site_migrations};
 
 /// Seconds a `503 Service Unavailable` asks clients to wait before retrying (`Retry-After`).
 pub const RETRY_AFTER_SECONDS: u32 = 5;
@@ -24,6 +25,8 @@ pub use self::request::{ProxySettings, Request, RequestContext, client_ip, is_se
 pub(crate) use self::response::parse_same_site;
 pub use self::response::{json, redirect, redirect_permanent, vary_on};
 pub use self::safe_url::url_has_allowed_host_and_scheme;
+pub use self::server::ServerSettings;
+pub(crate) use self::server::apply_server_settings;
 pub use actix_web::cookie;
 pub use actix_web::http::{Method, StatusCode, header};
 pub use actix_web::web::{Form, Json, Path};

@@ -24,6 +24,21 @@ pub(crate) struct SiteState {
     pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
     /// The `[tasks]` backend.
     pub(crate) tasks: crate::tasks::Tasks,
+    /// The `[server]` limits of a request body.
+    pub(crate) max_body_bytes: usize,
+    /// The `[server]` limit of a form's fields.
+    pub(crate) max_form_fields: usize,
+}
+
+/// `(max_body_bytes, max_form_fields)` of the project serving `req` (the defaults outside one).
+pub(crate) fn body_limits(req: &HttpRequest) -> (usize, usize) {
+    match req.app_data::<actix_web::web::Data<SiteState>>() {
+        Some(state) => (state.max_body_bytes, state.max_form_fields),
+        None => {
+            let defaults = super::ServerSettings::default();
+            (defaults.max_body_bytes, defaults.max_form_fields)
+        }
+    }
 }
 
 impl std::fmt::Debug for SiteState {

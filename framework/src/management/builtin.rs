@@ -218,12 +218,17 @@ impl Command for RunServer {
         let grace = settings.shutdown_timeout_seconds;
         system.block_on(async {
             let factory_site = Arc::clone(&site);
-            let server = actix_web::HttpServer::new(move || factory_site.actix_app())
-                .workers(workers)
-                .shutdown_timeout(grace)
-                .disable_signals()
-                .bind(addr.as_str())
-                .map_err(|e| CommandError::new(format!("cannot listen on {addr}: {e}")))?;
+            let server_settings: crate::http::ServerSettings =
+                settings.section().map_err(|e| CommandError::new(e.to_string()))?;
+            let server = crate::http::apply_server_settings!(
+                &server_settings,
+                actix_web::HttpServer::new(move || factory_site.actix_app())
+            )
+            .workers(workers)
+            .shutdown_timeout(grace)
+            .disable_signals()
+            .bind(addr.as_str())
+            .map_err(|e| CommandError::new(format!("cannot listen on {addr}: {e}")))?;
             for bound in server.addrs() {
                 ctx.write_line(&format!("Starting development server at http://{bound}/"))?;
             }

@@ -247,6 +247,10 @@ impl Project {
                 None
             }
         };
+        let server = settings.section::<crate::http::ServerSettings>().unwrap_or_else(|error| {
+            problems.push(error.to_string());
+            crate::http::ServerSettings::default()
+        });
         let (Some(resolver), Some(caches), Some(tasks)) = (resolver.filter(|_| problems.is_empty()), caches, tasks)
         else {
             return Err(crate::Error::ImproperlyConfigured(problems.join("; ")));
@@ -260,6 +264,8 @@ impl Project {
                 caches,
                 trusted_proxies,
                 tasks: tasks.clone(),
+                max_body_bytes: server.max_body_bytes,
+                max_form_fields: server.max_form_fields,
                 settings: Arc::clone(&settings),
                 migrations: self
                     .apps

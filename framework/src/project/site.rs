@@ -52,6 +52,7 @@ enum Outcome {
     Options { allow: String },
     AppendSlash(String),
     BadRequest(String),
+    TooLarge(String),
 }
 
 impl Site {
@@ -125,6 +126,16 @@ impl Site {
     fn resolve(&self, req: &mut ServiceRequest) -> Outcome {
         if let Err(detail) = self.check_host(req) {
             return Outcome::BadRequest(detail);
+        }
+        // Django's DATA_UPLOAD_MAX_MEMORY_SIZE, refused before a byte of the body is read.
+        if let Some(length) =
+            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            && length > self.state.max_body_bytes as u64
+        {
+            return Outcome::TooLarge(format!(
+                "The request body is {length} bytes; this server accepts {} at most.",
+                self.state.max_body_bytes
+            ));
         }
         // Borrowed unless the path has escapes.
         let Ok(path) = percent_decode_str(req.path()).decode_utf8() else {
@@ -317,6 +328,7 @@ impl Endpoint for SiteEndpoint<'_> {
                 }
                 Outcome::NotFound(detail) => site.error_response(&http_req, StatusCode::NOT_FOUND, &detail),
                 Outcome::BadRequest(detail) => site.error_response(&http_req, StatusCode::BAD_REQUEST, &detail),
+                Outcome::TooLarge(detail) => site.error_response(&http_req, StatusCode::PAYLOAD_TOO_LARGE, &detail),
                 Outcome::AppendSlash(location) => crate::http::redirect_permanent(&location),
                 Outcome::Options { allow } => HttpResponse::Ok()
                     .insert_header((header::ALLOW, allow))

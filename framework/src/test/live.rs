@@ -55,20 +55,26 @@ impl LiveServer {
                 settings.allowed_hosts.push(host.into());
             }
         }
+        let server_settings: crate::http::ServerSettings = settings.section()?;
         let site = project.with_settings(settings).build()?;
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new().name("manouche-live-server".into()).spawn(move || {
             let system = actix_web::rt::System::new();
             system.block_on(async move {
                 let factory_site = site.clone();
-                let server =
-                    match actix_web::HttpServer::new(move || factory_site.actix_app()).workers(1).bind("127.0.0.1:0") {
-                        Ok(server) => server,
-                        Err(error) => {
-                            let _ = sender.send(Err(error));
-                            return;
-                        }
-                    };
+                let server = match crate::http::apply_server_settings!(
+                    &server_settings,
+                    actix_web::HttpServer::new(move || factory_site.actix_app())
+                )
+                .workers(1)
+                .bind("127.0.0.1:0")
+                {
+                    Ok(server) => server,
+                    Err(error) => {
+                        let _ = sender.send(Err(error));
+                        return;
+                    }
+                };
                 let addr = server.addrs()[0];
                 let server = server.disable_signals().shutdown_timeout(1).run();
                 let _ = sender.send(Ok((addr, server.handle())));
