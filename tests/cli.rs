@@ -43,6 +43,9 @@ fn check_deploy_runs_djangos_deployment_checks() {
     assert!(out.stderr.contains("ERROR: `debug` is true"), "{}", out.stderr);
     assert!(out.stderr.contains("development key"), "the test key is a development key: {}", out.stderr);
 
+    let hardened = "middleware = [\"manouche.security\", \"manouche.sessions\", \"manouche.csrf\"]\n\
+                    [security]\nssl_redirect = true\nhsts_seconds = 31536000\nhsts_include_subdomains = true\n\
+                    [sessions]\ncookie_secure = true\n[csrf]\ncookie_secure = true\n";
     let deploy = |debug: bool, hosts: &[&str], key: &str, from_file: bool| {
         let mut text = format!("debug = {debug}\nallowed_hosts = {hosts:?}\n");
         let mut env = Vec::new();
@@ -51,6 +54,7 @@ fn check_deploy_runs_djangos_deployment_checks() {
         } else {
             env.push(("SECRET_KEY".to_owned(), key.to_owned()));
         }
+        text.push_str(hardened);
         let file = std::env::temp_dir().join(format!("manouche-deploy-{}.toml", std::process::id()));
         std::fs::write(&file, text).unwrap();
         let settings = Settings::load_with_env(&file, env).unwrap();

@@ -107,3 +107,120 @@ fn a_slow_client_is_timed_out_while_others_are_served() {
     assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(20), "closed after {:?}", started.elapsed());
 }
+
+fn shop_check(file: &str, env: &[(&str, &str)]) -> manouche::management::CommandOutput {
+    let path = format!("{}/../example_shop/{file}", env!("CARGO_MANIFEST_DIR"));
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    let settings = Settings::load_with_env(&path, env).expect("the shop's settings load");
+    example_shop::configure(Project::new(settings)).call_command(["check", "--deploy"])
+}
+
+#[test]
+fn check_deploy_fails_on_the_shops_development_settings_and_passes_on_its_production_example() {
+    let development = shop_check("manouche.toml", &[]);
+    assert!(!development.success(), "{}", development.stdout);
+    for problem in [
+        "`debug` is true",
+        "`secret_key` is a development key",
+        "`security.hsts_seconds` is 0",
+        "`security.ssl_redirect` is false",
+        "`sessions.cookie_secure` is false",
+        "`csrf.cookie_secure` is false",
+    ] {
+        assert!(
+            development.stderr.contains(problem) || development.stdout.contains(problem),
+            "{problem}: {}{}",
+            development.stdout,
+            development.stderr
+        );
+    }
+    let key = "k3y-0f-the-production-shop-9f8e7d6c5b4a3928171605f4e3d2c1b0a99887766";
+    let production = shop_check("manouche.production.toml", &[("SECRET_KEY", key)]);
+    assert!(production.success(), "{}{}", production.stdout, production.stderr);
+    // No deployment warning either (an unapplied migration of the machine's database may show).
+    assert!(
+        production.stdout.contains("(0 errors)") || production.stdout.contains("no issues"),
+        "{}",
+        production.stdout
+    );
+    for checked in ["debug", "secret_key", "hsts", "ssl_redirect", "cookie_secure", "middleware", "proxy"] {
+        assert!(!production.stdout.contains(checked), "{checked}: {}", production.stdout);
+    }
+    // Without the key from the environment it fails, naming it.
+    let keyless = shop_check("manouche.production.toml", &[]);
+    assert!(!keyless.success());
+    assert!(keyless.stderr.contains("`secret_key` is not set"), "{}", keyless.stderr);
+}
+
+#[test]
+fn https_is_enforced_and_forwarded_headers_are_believed_from_trusted_proxies_only() {
+    let secure = "[security]\nssl_redirect = true\nhsts_seconds = 3600\nhsts_include_subdomains = true\nredirect_exempt = [\"/form/\"]\n";
+    let middleware = "middleware = [\"manouche.security\"]\n";
+    // Without a trusted proxy, X-Forwarded-Proto changes nothing: still redirected.
+    let direct = LiveServer::start(project(&format!(
+        "{middleware}[proxy]\nsecure_proxy_ssl_header = [\"X-Forwarded-Proto\", \"https\"]\n{secure}"
+    )))
+    .unwrap();
+    let raw = |server: &LiveServer, headers: &str, path: &str| {
+        let mut stream = TcpStream::connect(server.addr()).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n").unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response
+    };
+    let spoofed = raw(&direct, "X-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example\r\n", "/hello/?a=1");
+    assert!(spoofed.starts_with("HTTP/1.1 301"), "{spoofed}");
+    assert!(spoofed.to_lowercase().contains("location: https://localhost/hello/?a=1"), "{spoofed}");
+    assert!(!spoofed.to_lowercase().contains("strict-transport-security"), "{spoofed}");
+    // An exempt path is served over HTTP.
+    let exempt = raw(&direct, "", "/form/");
+    assert!(!exempt.starts_with("HTTP/1.1 301"), "{exempt}");
+    drop(direct);
+
+    // Behind a trusted proxy (here: loopback), its X-Forwarded-Proto and X-Forwarded-Host count.
+    let proxied = LiveServer::start(project(&format!(
+        "{middleware}[proxy]\ntrusted_proxies = [\"127.0.0.1\"]\nsecure_proxy_ssl_header = [\"X-Forwarded-Proto\", \"https\"]\nuse_x_forwarded_host = true\n{secure}"
+    )))
+    .unwrap();
+    let over_https = raw(&proxied, "X-Forwarded-Proto: https\r\n", "/hello/");
+    assert!(over_https.starts_with("HTTP/1.1 200"), "{over_https}");
+    assert!(
+        over_https.to_lowercase().contains("strict-transport-security: max-age=3600; includesubdomains"),
+        "{over_https}"
+    );
+    let plain = raw(&proxied, "X-Forwarded-Proto: http\r\nX-Forwarded-Host: shop.example\r\n", "/hello/");
+    assert!(plain.to_lowercase().contains("location: https://shop.example/hello/"), "the forwarded host: {plain}");
+    // The forwarded host is still checked against allowed_hosts.
+    let evil = raw(&proxied, "X-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.example\r\n", "/hello/");
+    assert!(evil.starts_with("HTTP/1.1 400"), "{evil}");
+}
+
+#[test]
+fn forwarded_for_is_ignored_without_a_trusted_proxy_and_honoured_with_one() {
+    #[view(GET)]
+    async fn whoami(req: Request) -> String {
+        manouche::http::client_ip(req.as_http())
+    }
+    let serve = |proxy: &str| {
+        let settings = settings(proxy);
+        LiveServer::start(
+            Project::new(settings).app(App::new("who").urls(urlpatterns![manouche::urls::path("whoami/", whoami)])),
+        )
+        .unwrap()
+    };
+    let ask = |server: &LiveServer| {
+        let mut stream = TcpStream::connect(server.addr()).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            stream,
+            "GET /whoami/ HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response.rsplit("\r\n\r\n").next().unwrap_or_default().to_owned()
+    };
+    assert_eq!(ask(&serve("")), "127.0.0.1", "a spoofed X-Forwarded-For from a direct client");
+    assert_eq!(ask(&serve("[proxy]\ntrusted_proxies = [\"127.0.0.1\"]")), "203.0.113.9", "from the trusted proxy");
+}

@@ -22,6 +22,11 @@ pub(crate) struct SiteState {
     pub(crate) caches: crate::cache::Caches,
     /// The proxies whose `X-Forwarded-For` is believed.
     pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
+    /// `[proxy] secure_proxy_ssl_header`: the header and the value meaning HTTPS, believed from a
+    /// trusted proxy only.
+    pub(crate) proxy_ssl_header: Option<(actix_web::http::header::HeaderName, String)>,
+    /// `[proxy] use_x_forwarded_host`, believed from a trusted proxy only.
+    pub(crate) use_x_forwarded_host: bool,
     /// The `[tasks]` backend.
     pub(crate) tasks: crate::tasks::Tasks,
     /// The `[server]` limits of a request body.
@@ -198,6 +203,14 @@ pub struct ProxySettings {
     /// IP addresses of the proxies in front of this server (none by default, as in Django:
     /// `X-Forwarded-For` is then ignored everywhere).
     pub trusted_proxies: Vec<String>,
+    /// Django's `SECURE_PROXY_SSL_HEADER`: `["X-Forwarded-Proto", "https"]` makes a request
+    /// secure when a trusted proxy sends that header with that value (off by default). Unlike
+    /// Django, the header is ignored from any other peer, so a client reaching the server
+    /// directly cannot claim HTTPS.
+    pub secure_proxy_ssl_header: Option<Vec<String>>,
+    /// Django's `USE_X_FORWARDED_HOST`: the host is a trusted proxy's `X-Forwarded-Host` (off
+    /// by default); it is still checked against `allowed_hosts`.
+    pub use_x_forwarded_host: bool,
 }
 
 impl crate::conf::Section for ProxySettings {
@@ -221,21 +234,62 @@ impl ProxySettings {
             })
             .collect()
     }
+
+    /// The `secure_proxy_ssl_header` setting as a header name and value.
+    ///
+    /// # Errors
+    ///
+    /// A message when it is not two strings, a header name and a value.
+    pub fn ssl_header(&self) -> Result<Option<(actix_web::http::header::HeaderName, String)>, String> {
+        let Some(pair) = &self.secure_proxy_ssl_header else { return Ok(None) };
+        let [name, value] = pair.as_slice() else {
+            return Err(
+                "`proxy.secure_proxy_ssl_header` is a header and its value: [\"X-Forwarded-Proto\", \"https\"]".into(),
+            );
+        };
+        let name = actix_web::http::header::HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| format!("`proxy.secure_proxy_ssl_header`: `{name}` is not a header name"))?;
+        Ok(Some((name, value.clone())))
+    }
 }
 
-/// Whether the request came over HTTPS: TLS on this server, or an absolute `https://` target.
-/// A proxy's `X-Forwarded-Proto` is not trusted.
+/// Whether the connection comes from one of the `[proxy] trusted_proxies`.
+fn from_trusted_proxy(req: &HttpRequest, state: &SiteState) -> bool {
+    !state.trusted_proxies.is_empty() && req.peer_addr().is_some_and(|peer| state.trusted_proxies.contains(&peer.ip()))
+}
+
+/// Whether the request came over HTTPS: TLS on this server, an absolute `https://` target, or
+/// (with `[proxy] secure_proxy_ssl_header`) a trusted proxy saying so. The header from any other
+/// peer is ignored.
 pub fn is_secure(req: &HttpRequest) -> bool {
-    req.app_config().secure() || req.uri().scheme_str() == Some("https")
+    if req.app_config().secure() || req.uri().scheme_str() == Some("https") {
+        return true;
+    }
+    let Some(state) = req.app_data::<actix_web::web::Data<SiteState>>() else { return false };
+    match &state.proxy_ssl_header {
+        Some((name, expected)) => {
+            from_trusted_proxy(req, state)
+                && req.headers().get(name).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() == expected)
+        }
+        None => false,
+    }
 }
 
 /// The host (and port) the request was made to, Django's `get_host()`: the target's authority,
-/// or the `Host` header, already checked against `allowed_hosts` by the site.
+/// or (with `[proxy] use_x_forwarded_host`, from a trusted proxy) `X-Forwarded-Host`, or the
+/// `Host` header; already checked against `allowed_hosts` by the site.
 pub fn request_host(req: &HttpRequest) -> &str {
-    match req.uri().authority() {
-        Some(authority) => authority.as_str(),
-        None => req.headers().get(actix_web::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or(""),
+    if let Some(authority) = req.uri().authority() {
+        return authority.as_str();
     }
+    if let Some(state) = req.app_data::<actix_web::web::Data<SiteState>>()
+        && state.use_x_forwarded_host
+        && from_trusted_proxy(req, state)
+        && let Some(forwarded) = req.headers().get("x-forwarded-host").and_then(|h| h.to_str().ok())
+    {
+        return forwarded.trim();
+    }
+    req.headers().get(actix_web::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("")
 }
 
 pub(crate) fn settings_of(req: &HttpRequest) -> Arc<Settings> {

@@ -128,6 +128,69 @@ fn deployment_checks(settings: &Settings) -> Vec<Issue> {
     if settings.allowed_hosts.iter().any(|h| h == "*") {
         issues.push(Issue { error: false, message: "`allowed_hosts` contains `*`; list your host names".into() });
     }
+    issues.extend(https_checks(settings));
+    issues
+}
+
+/// The rest of Django's deployment checklist (W001–W016): HTTPS, HSTS, secure cookies, and the
+/// middleware that provide them. Warnings, as in Django: a site may have reasons.
+fn https_checks(settings: &Settings) -> Vec<Issue> {
+    let mut issues = Vec::new();
+    let mut warn = |message: String| issues.push(Issue { error: false, message });
+    let has = |name: &str| settings.middleware.iter().any(|m| m == name);
+    if !has("manouche.security") {
+        warn(
+            "`manouche.security` is not in `middleware`: no security headers, HSTS or HTTPS redirect (Django's W001)"
+                .into(),
+        );
+    }
+    if !has("manouche.csrf") {
+        warn("`manouche.csrf` is not in `middleware`: forms are not protected against CSRF (W003)".into());
+    }
+    match settings.section::<crate::middleware::SecuritySettings>() {
+        Ok(security) => {
+            if security.hsts_seconds == 0 {
+                warn(
+                    "`security.hsts_seconds` is 0: browsers may still reach the site over HTTP; set it (start small,                      then a year) once the site works over HTTPS (W004)"
+                        .into(),
+                );
+            } else if !security.hsts_include_subdomains {
+                warn(
+                    "`security.hsts_include_subdomains` is false: subdomains can still be reached over HTTP (W005)"
+                        .into(),
+                );
+            }
+            if !security.ssl_redirect {
+                warn(
+                    "`security.ssl_redirect` is false: plain HTTP is served; set it unless the proxy redirects (W008)"
+                        .into(),
+                );
+            }
+        }
+        Err(error) => issues.push(Issue { error: true, message: error.to_string() }),
+    }
+    let mut warn = |message: String| issues.push(Issue { error: false, message });
+    if has("manouche.sessions")
+        && let Ok(sessions) = settings.section::<crate::sessions::SessionSettings>()
+        && !sessions.cookie_secure
+    {
+        warn("`sessions.cookie_secure` is false: the session cookie can leak over HTTP (W012)".into());
+    }
+    if has("manouche.csrf")
+        && let Ok(csrf) = settings.section::<crate::csrf::CsrfSettings>()
+        && !csrf.cookie_secure
+    {
+        warn("`csrf.cookie_secure` is false: the CSRF cookie can leak over HTTP (W016)".into());
+    }
+    if let Ok(proxy) = settings.section::<crate::http::ProxySettings>()
+        && proxy.trusted_proxies.is_empty()
+        && (proxy.secure_proxy_ssl_header.is_some() || proxy.use_x_forwarded_host)
+    {
+        warn(
+            "`proxy.secure_proxy_ssl_header` or `use_x_forwarded_host` is set but `proxy.trusted_proxies` is empty:              forwarded headers are believed from trusted proxies only, so they are ignored"
+                .into(),
+        );
+    }
     issues
 }
 

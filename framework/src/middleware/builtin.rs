@@ -5,37 +5,112 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use super::{Middleware, MiddlewareFuture, Next, ServiceRequest};
 use crate::conf::Settings;
 
-/// Adds Django's security headers unless the view set them: `X-Content-Type-Options: nosniff`,
-/// `X-Frame-Options: DENY`, `Referrer-Policy: same-origin` and
-/// `Cross-Origin-Opener-Policy: same-origin`.
+/// The `[security]` settings of the `manouche.security` middleware: Django's `SECURE_*`.
+///
+/// ```toml
+/// [security]
+/// ssl_redirect = true               # SECURE_SSL_REDIRECT: plain HTTP is redirected to HTTPS (301)
+/// hsts_seconds = 31536000           # SECURE_HSTS_SECONDS: Strict-Transport-Security on HTTPS answers
+/// hsts_include_subdomains = true    # SECURE_HSTS_INCLUDE_SUBDOMAINS
+/// hsts_preload = false              # SECURE_HSTS_PRELOAD
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SecuritySettings {
+    /// Redirect requests that are not secure to `https://` (Django's `SECURE_SSL_REDIRECT`).
+    pub ssl_redirect: bool,
+    /// The host to redirect to instead of the request's (`SECURE_SSL_HOST`).
+    pub ssl_host: Option<String>,
+    /// Path prefixes never redirected (a health check the proxy calls over HTTP).
+    pub redirect_exempt: Vec<String>,
+    /// `max-age` of `Strict-Transport-Security`, sent on secure answers; 0: not sent.
+    pub hsts_seconds: u64,
+    /// Add `includeSubDomains`.
+    pub hsts_include_subdomains: bool,
+    /// Add `preload`.
+    pub hsts_preload: bool,
+}
+
+impl crate::conf::Section for SecuritySettings {
+    const NAME: &'static str = "security";
+    const ENV_PREFIX: &'static str = "SECURITY";
+}
+
+crate::register_section!(SecuritySettings);
+
+/// Django's `SecurityMiddleware`: redirects plain HTTP to HTTPS (`ssl_redirect`), sends
+/// `Strict-Transport-Security` on secure answers (`hsts_seconds`), and adds Django's security
+/// headers unless the view set them: `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
+/// `Referrer-Policy: same-origin` and `Cross-Origin-Opener-Policy: same-origin`. Whether a request
+/// is secure is [`crate::http::is_secure`]: behind a proxy, `[proxy] secure_proxy_ssl_header`.
 #[derive(Debug, Clone)]
 pub struct SecurityHeaders {
     headers: Vec<(HeaderName, HeaderValue)>,
+    hsts: Option<HeaderValue>,
+    ssl_redirect: bool,
+    ssl_host: Option<String>,
+    redirect_exempt: Vec<String>,
 }
 
 impl SecurityHeaders {
-    /// The headers for these settings.
-    pub fn from_settings(_settings: &Settings) -> Self {
-        SecurityHeaders {
+    /// The middleware for these settings.
+    ///
+    /// # Errors
+    ///
+    /// The `[security]` section's error.
+    pub fn from_settings(settings: &Settings) -> Result<Self, crate::conf::Error> {
+        let security: SecuritySettings = settings.section()?;
+        let hsts = (security.hsts_seconds > 0).then(|| {
+            let mut value = format!("max-age={}", security.hsts_seconds);
+            if security.hsts_include_subdomains {
+                value.push_str("; includeSubDomains");
+            }
+            if security.hsts_preload {
+                value.push_str("; preload");
+            }
+            HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("max-age=0"))
+        });
+        Ok(SecurityHeaders {
             headers: vec![
                 (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
                 (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
                 (header::REFERRER_POLICY, HeaderValue::from_static("same-origin")),
                 (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
             ],
-        }
+            hsts,
+            ssl_redirect: security.ssl_redirect,
+            ssl_host: security.ssl_host,
+            redirect_exempt: security.redirect_exempt,
+        })
     }
 }
 
 impl Middleware for SecurityHeaders {
     fn call<'a>(&'a self, req: ServiceRequest, next: Next<'a>) -> MiddlewareFuture<'a> {
         Box::pin(async move {
+            let secure = crate::http::is_secure(req.request());
+            if self.ssl_redirect && !secure && !self.redirect_exempt.iter().any(|p| req.path().starts_with(p.as_str()))
+            {
+                let host = self.ssl_host.as_deref().unwrap_or_else(|| crate::http::request_host(req.request()));
+                let target = match req.uri().path_and_query() {
+                    Some(pq) => format!("https://{host}{pq}"),
+                    None => format!("https://{host}{}", req.path()),
+                };
+                return req.into_response(crate::http::redirect_permanent(&target));
+            }
             let mut response = next.run(req).await;
             let headers = response.headers_mut();
             for (name, value) in &self.headers {
                 if !headers.contains_key(name) {
                     headers.insert(name.clone(), value.clone());
                 }
+            }
+            if secure
+                && let Some(hsts) = &self.hsts
+                && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY)
+            {
+                headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
             }
             response
         })

@@ -40,7 +40,7 @@ use std::sync::Arc;
 
 pub use actix_web::dev::{ServiceRequest, ServiceResponse};
 
-pub use self::builtin::{RequestLogging, SecurityHeaders};
+pub use self::builtin::{RequestLogging, SecurityHeaders, SecuritySettings};
 use crate::conf::Settings;
 
 /// The future a middleware returns.
@@ -110,7 +110,9 @@ pub(crate) fn builtin_factories() -> Vec<(&'static str, Factory)> {
     vec![
         (
             "manouche.security",
-            Arc::new(|s: &Settings| Ok(Arc::new(SecurityHeaders::from_settings(s)) as Arc<dyn Middleware>)),
+            Arc::new(|s: &Settings| {
+                SecurityHeaders::from_settings(s).map(|m| Arc::new(m) as Arc<dyn Middleware>).map_err(|e| e.to_string())
+            }),
         ),
         ("manouche.logging", Arc::new(|_: &Settings| Ok(Arc::new(RequestLogging) as Arc<dyn Middleware>))),
         (

@@ -220,16 +220,18 @@ impl Project {
                 None
             }
         };
-        let trusted_proxies = match settings.section::<crate::http::ProxySettings>() {
-            Ok(section) => section.addresses().unwrap_or_else(|problem| {
-                problems.push(problem);
-                Vec::new()
-            }),
-            Err(error) => {
-                problems.push(error.to_string());
-                Vec::new()
-            }
-        };
+        let proxy = settings.section::<crate::http::ProxySettings>().unwrap_or_else(|error| {
+            problems.push(error.to_string());
+            crate::http::ProxySettings::default()
+        });
+        let trusted_proxies = proxy.addresses().unwrap_or_else(|problem| {
+            problems.push(problem);
+            Vec::new()
+        });
+        let proxy_ssl_header = proxy.ssl_header().unwrap_or_else(|problem| {
+            problems.push(problem);
+            None
+        });
         let tasks = match settings.section::<crate::tasks::TaskSettings>() {
             Ok(section)
                 if matches!(section.backend.as_str(), "database" | "amqp")
@@ -263,6 +265,8 @@ impl Project {
                 db,
                 caches,
                 trusted_proxies,
+                proxy_ssl_header,
+                use_x_forwarded_host: proxy.use_x_forwarded_host,
                 tasks: tasks.clone(),
                 max_body_bytes: server.max_body_bytes,
                 max_form_fields: server.max_form_fields,
