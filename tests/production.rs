@@ -224,3 +224,55 @@ fn forwarded_for_is_ignored_without_a_trusted_proxy_and_honoured_with_one() {
     assert_eq!(ask(&serve("")), "127.0.0.1", "a spoofed X-Forwarded-For from a direct client");
     assert_eq!(ask(&serve("[proxy]\ntrusted_proxies = [\"127.0.0.1\"]")), "203.0.113.9", "from the trusted proxy");
 }
+
+#[test]
+fn the_access_log_has_a_line_per_request_with_its_id() {
+    let dir = std::env::temp_dir().join(format!("manouche-access-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("fixture.toml"),
+        "debug = false\nsecret_key = \"access-log-secret-key-0123456789abcdefghijklmnop\"\n\
+         allowed_hosts = [\"localhost\"]\nmiddleware = [\"manouche.logging\"]\nlog_level = \"info\"\n\
+         [proxy]\ntrusted_proxies = [\"127.0.0.1\"]\n",
+    )
+    .unwrap();
+    let log = dir.join("server.log");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", crate::common::free_port()).parse().unwrap();
+    let mut child = std::process::Command::new(crate::common::workspace_binary("manouche-tests", "fixture_server"))
+        .args(["runserver", &addr.to_string()])
+        .current_dir(&dir)
+        .env("MANOUCHE_SETTINGS", "fixture.toml")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    assert!(crate::common::wait_for_server(addr, &mut child), "the server did not come up");
+    let get = |headers: &str| {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(stream, "GET /ping/?q=1 HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n").unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response
+    };
+    let passed = get("X-Request-Id: nginx-7f3a\r\nX-Forwarded-For: 203.0.113.9\r\n");
+    assert!(passed.to_lowercase().contains("x-request-id: nginx-7f3a"), "{passed}");
+    let made = get("");
+    let id = made
+        .lines()
+        .find_map(|l| l.to_lowercase().strip_prefix("x-request-id: ").map(str::to_owned))
+        .expect("an id is made when none is sent");
+    let lines = || std::fs::read_to_string(&log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(lines().contains("request_id=nginx-7f3a") && lines().contains(&format!("request_id={id}"))) {
+        assert!(Instant::now() < deadline, "no access log lines: {}", lines());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let line = lines().lines().find(|l| l.contains("request_id=nginx-7f3a")).unwrap().to_owned();
+    for part in ["method=GET", "path=\"/ping/?q=1\"", "status=200", "bytes=4", "client=203.0.113.9", "duration_ms="] {
+        assert!(line.contains(part), "{part} in {line}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

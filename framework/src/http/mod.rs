@@ -20,8 +20,8 @@ pub(crate) use self::request::{SiteState, body_limits, site_migrations};
 /// Seconds a `503 Service Unavailable` asks clients to wait before retrying (`Retry-After`).
 pub const RETRY_AFTER_SECONDS: u32 = 5;
 pub(crate) use self::body::{BodyError, read_bounded};
-pub(crate) use self::request::with_auth_backends;
 pub use self::request::{ProxySettings, Request, RequestContext, client_ip, is_secure, request_host};
+pub(crate) use self::request::{from_trusted_proxy, with_auth_backends};
 pub(crate) use self::response::parse_same_site;
 pub use self::response::{json, redirect, redirect_permanent, vary_on};
 pub use self::safe_url::url_has_allowed_host_and_scheme;

@@ -253,8 +253,12 @@ impl ProxySettings {
     }
 }
 
-/// Whether the connection comes from one of the `[proxy] trusted_proxies`.
-fn from_trusted_proxy(req: &HttpRequest, state: &SiteState) -> bool {
+/// Whether the connection of `req` comes from one of the `[proxy] trusted_proxies`.
+pub(crate) fn from_trusted_proxy(req: &HttpRequest) -> bool {
+    req.app_data::<actix_web::web::Data<SiteState>>().is_some_and(|state| trusted_peer(req, state))
+}
+
+fn trusted_peer(req: &HttpRequest, state: &SiteState) -> bool {
     !state.trusted_proxies.is_empty() && req.peer_addr().is_some_and(|peer| state.trusted_proxies.contains(&peer.ip()))
 }
 
@@ -268,7 +272,7 @@ pub fn is_secure(req: &HttpRequest) -> bool {
     let Some(state) = req.app_data::<actix_web::web::Data<SiteState>>() else { return false };
     match &state.proxy_ssl_header {
         Some((name, expected)) => {
-            from_trusted_proxy(req, state)
+            trusted_peer(req, state)
                 && req.headers().get(name).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() == expected)
         }
         None => false,
@@ -284,7 +288,7 @@ pub fn request_host(req: &HttpRequest) -> &str {
     }
     if let Some(state) = req.app_data::<actix_web::web::Data<SiteState>>()
         && state.use_x_forwarded_host
-        && from_trusted_proxy(req, state)
+        && trusted_peer(req, state)
         && let Some(forwarded) = req.headers().get("x-forwarded-host").and_then(|h| h.to_str().ok())
     {
         return forwarded.trim();

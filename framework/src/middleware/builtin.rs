@@ -117,22 +117,68 @@ impl Middleware for SecurityHeaders {
     }
 }
 
-/// Logs one line per request, its path with the query string, status and duration (target
-/// `manouche.request`):
-/// server errors at `error`, client errors at `warn`, the rest at `info`.
+/// The id of a request: the `X-Request-Id` a trusted proxy sent (nginx's `$request_id`), or one
+/// made here. It is in the access log line and answered in `X-Request-Id`, so a line of the
+/// proxy's log, of this server's and an error report name the same request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+impl RequestId {
+    /// The id of `req`, when the logging middleware gave it one.
+    pub fn of(req: &actix_web::HttpRequest) -> Option<String> {
+        use actix_web::HttpMessage as _;
+        req.extensions().get::<RequestId>().map(|id| id.0.clone())
+    }
+}
+
+/// A new id: this process's random prefix and a counter, unique without a random draw per request.
+fn next_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: std::sync::LazyLock<u32> = std::sync::LazyLock::new(|| {
+        let mut bytes = [0u8; 4];
+        let _ = getrandom::fill(&mut bytes);
+        u32::from_le_bytes(bytes)
+    });
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!("{:08x}{:012x}", *PREFIX, COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Whether `id` can be repeated in a log line and a header as it is: 1 to 128 letters, digits,
+/// `-`, `_` or `.`.
+fn plain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// The access log: one line per request (target `manouche.request`), in `key=value` form:
+/// `method`, `path` (with the query string), `status`, `duration_ms`, `bytes` (of the body, `-`
+/// when streamed), `client` (the address, through trusted proxies only) and `request_id`, which
+/// is also answered in `X-Request-Id` (a trusted proxy's own id is kept). Server errors log at
+/// `error`, client errors at `warn`, the rest at `info`.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestLogging;
 
 impl Middleware for RequestLogging {
     fn call<'a>(&'a self, req: ServiceRequest, next: Next<'a>) -> MiddlewareFuture<'a> {
         Box::pin(async move {
+            use actix_web::HttpMessage as _;
             let start = Instant::now();
             let method = req.method().clone();
             let path = match req.query_string() {
                 "" => req.path().to_owned(),
                 query => format!("{}?{query}", req.path()),
             };
-            let response = next.run(req).await;
+            let client = crate::http::client_ip(req.request());
+            let forwarded = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .filter(|id| plain_id(id) && crate::http::from_trusted_proxy(req.request()))
+                .map(str::to_owned);
+            let id = forwarded.unwrap_or_else(next_request_id);
+            req.extensions_mut().insert(RequestId(id.clone()));
+            let mut response = next.run(req).await;
             let status = response.status();
             let level = if status.is_server_error() {
                 log::Level::Error
@@ -141,7 +187,21 @@ impl Middleware for RequestLogging {
             } else {
                 log::Level::Info
             };
-            log::log!(target: "manouche.request", level, "\"{method} {path}\" {} {:.2}ms", status.as_u16(), start.elapsed().as_secs_f64() * 1000.0);
+            let bytes = match actix_web::body::MessageBody::size(response.response().body()) {
+                actix_web::body::BodySize::Sized(n) => n.to_string(),
+                actix_web::body::BodySize::None => "0".to_owned(),
+                actix_web::body::BodySize::Stream => "-".to_owned(),
+            };
+            log::log!(
+                target: "manouche.request",
+                level,
+                "method={method} path={path:?} status={} duration_ms={:.2} bytes={bytes} client={client} request_id={id}",
+                status.as_u16(),
+                start.elapsed().as_secs_f64() * 1000.0
+            );
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+            }
             response
         })
     }

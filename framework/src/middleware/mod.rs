@@ -40,7 +40,7 @@ use std::sync::Arc;
 
 pub use actix_web::dev::{ServiceRequest, ServiceResponse};
 
-pub use self::builtin::{RequestLogging, SecurityHeaders, SecuritySettings};
+pub use self::builtin::{RequestId, RequestLogging, SecurityHeaders, SecuritySettings};
 use crate::conf::Settings;
 
 /// The future a middleware returns.
