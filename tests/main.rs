@@ -14,6 +14,7 @@ mod cli;
 mod collector;
 mod csrf;
 mod db;
+mod deployment;
 mod diesel_folders;
 mod fields;
 mod fixtures;
