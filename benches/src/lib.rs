@@ -1,4 +1,8 @@
-//! The model the benchmarks query, and the data they query.
+//! The model the benchmarks query, and the data they query; the TechEmpower tests in Manouche
+//! and in plain actix-web for the production comparison.
+
+pub mod reference;
+pub mod techempower;
 
 use diesel::prelude::*;
 use manouche::conf::DatabaseUrl;
