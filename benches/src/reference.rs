@@ -12,19 +12,19 @@ use diesel::r2d2::{ConnectionManager, Pool};
 /// The tables, as Diesel declares them.
 #[allow(missing_docs)]
 mod schema {
-diesel::table! {
-    world (id) {
-        id -> Integer,
-        randomnumber -> Integer,
+    diesel::table! {
+        world (id) {
+            id -> Integer,
+            randomnumber -> Integer,
+        }
     }
-}
 
-diesel::table! {
-    fortune (id) {
-        id -> Integer,
-        message -> Text,
+    diesel::table! {
+        fortune (id) {
+            id -> Integer,
+            message -> Text,
+        }
     }
-}
 }
 use schema::{fortune, world};
 
@@ -87,7 +87,9 @@ async fn db(pool: web::Data<PgPool>) -> actix_web::Result<HttpResponse> {
         let mut conn = pool.get().map_err(fail)?;
         world::table.find(crate::techempower::random_id()).select(World::as_select()).first(&mut conn).map_err(fail)
     })
-    .await.map_err(unavailable)?.map_err(unavailable)?;
+    .await
+    .map_err(unavailable)?
+    .map_err(unavailable)?;
     Ok(HttpResponse::Ok().json(world))
 }
 
@@ -109,7 +111,9 @@ async fn queries(req: actix_web::HttpRequest, pool: web::Data<PgPool>) -> actix_
             })
             .collect::<Result<Vec<_>, _>>()
     })
-    .await.map_err(unavailable)?.map_err(unavailable)?;
+    .await
+    .map_err(unavailable)?
+    .map_err(unavailable)?;
     Ok(HttpResponse::Ok().json(worlds))
 }
 
@@ -118,7 +122,9 @@ async fn fortunes(pool: web::Data<PgPool>) -> actix_web::Result<HttpResponse> {
         let mut conn = pool.get().map_err(fail)?;
         fortune::table.select(Fortune::as_select()).load(&mut conn).map_err(fail)
     })
-    .await.map_err(unavailable)?.map_err(unavailable)?;
+    .await
+    .map_err(unavailable)?
+    .map_err(unavailable)?;
     fortunes.push(Fortune { id: 0, message: crate::techempower::ADDED_FORTUNE.to_owned() });
     fortunes.sort_unstable_by(|a, b| a.message.cmp(&b.message));
     let body = manouche::askama::Template::render(&Fortunes { fortunes }).map_err(unavailable)?;
@@ -149,7 +155,9 @@ async fn updates(req: actix_web::HttpRequest, pool: web::Data<PgPool>) -> actix_
         conn.transaction(|conn| diesel::sql_query(sql).execute(conn)).map_err(fail)?;
         Ok::<_, String>(worlds)
     })
-    .await.map_err(unavailable)?.map_err(unavailable)?;
+    .await
+    .map_err(unavailable)?
+    .map_err(unavailable)?;
     Ok(HttpResponse::Ok().json(worlds))
 }
 

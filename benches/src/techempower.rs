@@ -74,11 +74,7 @@ pub fn random_id() -> i32 {
 
 /// The `q` of `/queries` and `/updates`: 1 to 500, 1 when missing or not a number.
 pub fn queries_count(query: &str) -> usize {
-    let q = query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("q="))
-        .and_then(|q| q.parse::<i64>().ok())
-        .unwrap_or(1);
+    let q = query.split('&').find_map(|pair| pair.strip_prefix("q=")).and_then(|q| q.parse::<i64>().ok()).unwrap_or(1);
     usize::try_from(q.clamp(1, 500)).unwrap_or(1)
 }
 
@@ -185,11 +181,8 @@ pub fn prepare(db: &manouche::db::Database) -> Result<(), manouche::db::Error> {
         }
         let worlds: Vec<World> = (1..=10_000).map(|id| World { id, randomnumber: random_id() }).collect();
         World::objects().bulk_create_sync(conn, worlds)?;
-        let fortunes: Vec<Fortune> = FORTUNES
-            .iter()
-            .zip(1..)
-            .map(|(message, id)| Fortune { id, message: (*message).to_owned() })
-            .collect();
+        let fortunes: Vec<Fortune> =
+            FORTUNES.iter().zip(1..).map(|(message, id)| Fortune { id, message: (*message).to_owned() }).collect();
         Fortune::objects().bulk_create_sync(conn, fortunes)?;
         Ok(())
     })
