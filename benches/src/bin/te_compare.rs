@@ -145,9 +145,9 @@ fn svg(rows: &[(String, [Run; 3])]) -> String {
     for (target, colour) in [(1.2, "#c33"), (1.5, "#e90")] {
         let ty = y(target);
         out.push_str(&format!(
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{ty:.1}\" y2=\"{ty:.1}\" stroke=\"{colour}\" stroke-dasharray=\"4 3\"/><text x=\"{}\" y=\"{:.1}\" fill=\"{colour}\" text-anchor=\"end\">target {target}×</text>\n",
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{ty:.1}\" y2=\"{ty:.1}\" stroke=\"{colour}\" stroke-dasharray=\"4 3\"/><text x=\"{}\" y=\"{:.1}\" fill=\"{colour}\" font-size=\"10\">target {target}×</text>\n",
             width - 20.0,
-            width - 22.0,
+            left + 4.0,
             ty - 3.0
         ));
     }
