@@ -37,4 +37,5 @@ mod settings;
 mod shop;
 mod signals;
 mod tasks;
+mod techempower;
 mod urls;

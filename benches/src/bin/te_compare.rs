@@ -212,6 +212,7 @@ fn main() -> ExitCode {
         let child = serve(&binary, mode, addr);
         if !wait_listening(addr) {
             eprintln!("error: {mode} did not start");
+            stop(child);
             return ExitCode::FAILURE;
         }
         let pid = child.id();
@@ -226,6 +227,7 @@ fn main() -> ExitCode {
             });
             if check.is_err() || !body.starts_with("HTTP/1.1 200") {
                 eprintln!("error: {mode} /{endpoint} does not answer 200: {}", body.lines().next().unwrap_or(""));
+                stop(child);
                 return ExitCode::FAILURE;
             }
             let _ = wrk(&url, 2, 64);
