@@ -11,12 +11,12 @@ use manouche::test::{Client, LiveServer, TestDatabase};
 use crate::common::Browser;
 use crate::shop::seeded_settings;
 
-fn token_in(html: &str) -> String {
+pub(crate) fn token_in(html: &str) -> String {
     let start = html.find(r#"name="csrfmiddlewaretoken" value=""#).expect("a CSRF field") + 34;
     html[start..start + 64].to_owned()
 }
 
-fn field(html: &str, name: &str) -> String {
+pub(crate) fn field(html: &str, name: &str) -> String {
     let needle = format!(r#"name="{name}" value=""#);
     let start = html.find(&needle).unwrap_or_else(|| panic!("no {name} in {html}")) + needle.len();
     html[start..].split('"').next().unwrap().to_owned()

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::checkout::{field, token_in};
 use crate::common::{self, Browser, Page};
 
 fn nginx_binary() -> Option<PathBuf> {
@@ -23,17 +24,6 @@ fn wait_listening(addr: SocketAddr, what: &str) {
         assert!(Instant::now() < deadline, "{what} did not come up on {addr}");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn token_in(html: &str) -> String {
-    let start = html.find(r#"name="csrfmiddlewaretoken" value=""#).expect("a CSRF field") + 34;
-    html[start..start + 64].to_owned()
-}
-
-fn field(html: &str, name: &str) -> String {
-    let needle = format!(r#"name="{name}" value=""#);
-    let start = html.find(&needle).unwrap_or_else(|| panic!("no {name} in {html}")) + needle.len();
-    html[start..].split('"').next().unwrap().to_owned()
 }
 
 /// One shop instance: `runserver` on its port with the deployment's environment.
