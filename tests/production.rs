@@ -276,3 +276,22 @@ fn the_access_log_has_a_line_per_request_with_its_id() {
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_oversized_request_head_is_refused() {
+    let server = LiveServer::start(project("[server]\nmax_header_bytes = 8192")).unwrap();
+    let mut stream = TcpStream::connect(server.addr()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let big = "x".repeat(9000);
+    let _ = write!(stream, "GET /hello/ HTTP/1.1\r\nHost: localhost\r\nX-Big: {big}\r\nConnection: close\r\n\r\n");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 431"), "{}", &response[..response.len().min(200)]);
+    assert!(
+        response.contains("The request&#39;s headers are larger than this server accepts.")
+            || response.contains("headers are larger"),
+        "{response}"
+    );
+    // The server still answers others.
+    assert_eq!(crate::common::http_get(server.addr(), "/hello/").unwrap().0, 200);
+}

@@ -33,6 +33,8 @@ pub(crate) struct SiteState {
     pub(crate) max_body_bytes: usize,
     /// The `[server]` limit of a form's fields.
     pub(crate) max_form_fields: usize,
+    /// The `[server]` limit of the request's headers, in bytes.
+    pub(crate) max_header_bytes: usize,
 }
 
 /// `(max_body_bytes, max_form_fields)` of the project serving `req` (the defaults outside one).

@@ -13,6 +13,7 @@ use std::time::Duration;
 /// client_request_timeout_ms = 5000  # the request head must arrive within this (slowloris)
 /// max_body_bytes = 2621440          # Django's DATA_UPLOAD_MAX_MEMORY_SIZE: larger bodies get 413
 /// max_form_fields = 1000            # Django's DATA_UPLOAD_MAX_NUMBER_FIELDS: more get 400
+/// max_header_bytes = 32768          # the request's headers together: more get 431
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -35,6 +36,9 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// The most fields a form may send (Django's `DATA_UPLOAD_MAX_NUMBER_FIELDS`): more is a 400.
     pub max_form_fields: usize,
+    /// The largest request head: the headers' names and values together (actix itself stops at
+    /// 128 KiB and 96 headers). More is a 431.
+    pub max_header_bytes: usize,
 }
 
 impl Default for ServerSettings {
@@ -47,6 +51,7 @@ impl Default for ServerSettings {
             client_disconnect_timeout_ms: 1_000,
             max_body_bytes: 2_621_440,
             max_form_fields: 1_000,
+            max_header_bytes: 32_768,
         }
     }
 }

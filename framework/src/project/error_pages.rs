@@ -53,6 +53,7 @@ fn public_message(status: StatusCode) -> &'static str {
         404 => "The requested resource was not found on this server.",
         405 => "This method is not allowed for the requested URL.",
         413 => "The request is larger than this server accepts.",
+        431 => "The request's headers are larger than this server accepts.",
         _ if status.is_server_error() => "A server error occurred and has been logged. Please try again later.",
         _ => "The request could not be completed.",
     }

@@ -270,6 +270,7 @@ impl Project {
                 tasks: tasks.clone(),
                 max_body_bytes: server.max_body_bytes,
                 max_form_fields: server.max_form_fields,
+                max_header_bytes: server.max_header_bytes,
                 settings: Arc::clone(&settings),
                 migrations: self
                     .apps

@@ -53,6 +53,7 @@ enum Outcome {
     AppendSlash(String),
     BadRequest(String),
     TooLarge(String),
+    HeadersTooLarge(String),
 }
 
 impl Site {
@@ -124,6 +125,13 @@ impl Site {
     /// Host check, static files, then URL resolution; fills `match_info` before the request is
     /// shared (actix needs it unshared to change it).
     fn resolve(&self, req: &mut ServiceRequest) -> Outcome {
+        let head: usize = req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+        if head > self.state.max_header_bytes {
+            return Outcome::HeadersTooLarge(format!(
+                "The request headers take {head} bytes; this server accepts {} at most.",
+                self.state.max_header_bytes
+            ));
+        }
         if let Err(detail) = self.check_host(req) {
             return Outcome::BadRequest(detail);
         }
@@ -329,6 +337,9 @@ impl Endpoint for SiteEndpoint<'_> {
                 Outcome::NotFound(detail) => site.error_response(&http_req, StatusCode::NOT_FOUND, &detail),
                 Outcome::BadRequest(detail) => site.error_response(&http_req, StatusCode::BAD_REQUEST, &detail),
                 Outcome::TooLarge(detail) => site.error_response(&http_req, StatusCode::PAYLOAD_TOO_LARGE, &detail),
+                Outcome::HeadersTooLarge(detail) => {
+                    site.error_response(&http_req, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, &detail)
+                }
                 Outcome::AppendSlash(location) => crate::http::redirect_permanent(&location),
                 Outcome::Options { allow } => HttpResponse::Ok()
                     .insert_header((header::ALLOW, allow))
