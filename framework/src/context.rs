@@ -60,3 +60,15 @@ pub(crate) async fn scope_optional<F: Future>(ambient: Option<Ambient>, future: 
         None => future.await,
     }
 }
+
+/// Runs `f` on the blocking pool with the current project carried over (so code in `f` finds
+/// it as a request's code does); a panic in `f` resumes in the caller. `Err` is the pool's own
+/// failure (the runtime shutting down), as text for the caller's error type.
+pub(crate) async fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    let ambient = current();
+    match actix_web::rt::task::spawn_blocking(move || enter(ambient, f)).await {
+        Ok(value) => Ok(value),
+        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Err(join) => Err(join.to_string()),
+    }
+}

@@ -207,12 +207,9 @@ impl Database {
         let db = self.clone();
         // The current project goes along, for code in `f` that has no request at hand (a
         // task enqueued on commit).
-        let ambient = crate::context::current();
-        match actix_web::rt::task::spawn_blocking(move || crate::context::enter(ambient, || db.run_sync(f))).await {
-            Ok(result) => result,
-            Err(join) if join.is_panic() => resume_unwind(join.into_panic()),
-            Err(join) => Err(Error::Unavailable { reason: join.to_string() }),
-        }
+        crate::context::spawn_blocking(move || db.run_sync(f))
+            .await
+            .unwrap_or_else(|reason| Err(Error::Unavailable { reason }))
     }
 
     /// Runs `f` with a connection on the current thread: for commands, receivers and tasks, never

@@ -282,12 +282,7 @@ pub fn tasks() -> Tasks {
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, TasksError> + Send + 'static,
 ) -> Result<T, TasksError> {
-    let ambient = crate::context::current();
-    match actix_web::rt::task::spawn_blocking(move || crate::context::enter(ambient, f)).await {
-        Ok(result) => result,
-        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-        Err(join) => Err(TasksError::Unavailable(join.to_string())),
-    }
+    crate::context::spawn_blocking(f).await.unwrap_or_else(|reason| Err(TasksError::Unavailable(reason)))
 }
 
 /// What a task can reach while it runs: its id and attempt, and the project's database,
