@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use manouche::prelude::*;
 use manouche::test::{Client, LiveServer};
 
+use crate::common::Browser;
+
 #[view(POST, csrf_exempt)]
 async fn echo_form(form: manouche::forms::FormData) -> String {
     format!("{} fields", form.pairs().count())
@@ -161,21 +163,16 @@ fn https_is_enforced_and_forwarded_headers_are_believed_from_trusted_proxies_onl
         "{middleware}[proxy]\nsecure_proxy_ssl_header = [\"X-Forwarded-Proto\", \"https\"]\n{secure}"
     )))
     .unwrap();
-    let raw = |server: &LiveServer, headers: &str, path: &str| {
-        let mut stream = TcpStream::connect(server.addr()).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n").unwrap();
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        response
+    let raw = |server: &LiveServer, headers: &[(&str, &str)], path: &str| {
+        Browser::new(server.addr()).send("GET", path, headers, None)
     };
-    let spoofed = raw(&direct, "X-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example\r\n", "/hello/?a=1");
-    assert!(spoofed.starts_with("HTTP/1.1 301"), "{spoofed}");
-    assert!(spoofed.to_lowercase().contains("location: https://localhost/hello/?a=1"), "{spoofed}");
-    assert!(!spoofed.to_lowercase().contains("strict-transport-security"), "{spoofed}");
+    let spoofed = raw(&direct, &[("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "shop.example")], "/hello/?a=1");
+    assert_eq!(spoofed.status, 301, "{spoofed:?}");
+    assert_eq!(spoofed.header("location"), Some("https://localhost/hello/?a=1"));
+    assert!(spoofed.header("strict-transport-security").is_none(), "{spoofed:?}");
     // An exempt path is served over HTTP.
-    let exempt = raw(&direct, "", "/form/");
-    assert!(!exempt.starts_with("HTTP/1.1 301"), "{exempt}");
+    let exempt = raw(&direct, &[], "/form/");
+    assert_ne!(exempt.status, 301, "{exempt:?}");
     drop(direct);
 
     // Behind a trusted proxy (here: loopback), its X-Forwarded-Proto and X-Forwarded-Host count.
@@ -183,17 +180,14 @@ fn https_is_enforced_and_forwarded_headers_are_believed_from_trusted_proxies_onl
         "{middleware}[proxy]\ntrusted_proxies = [\"127.0.0.1\"]\nsecure_proxy_ssl_header = [\"X-Forwarded-Proto\", \"https\"]\nuse_x_forwarded_host = true\n{secure}"
     )))
     .unwrap();
-    let over_https = raw(&proxied, "X-Forwarded-Proto: https\r\n", "/hello/");
-    assert!(over_https.starts_with("HTTP/1.1 200"), "{over_https}");
-    assert!(
-        over_https.to_lowercase().contains("strict-transport-security: max-age=3600; includesubdomains"),
-        "{over_https}"
-    );
-    let plain = raw(&proxied, "X-Forwarded-Proto: http\r\nX-Forwarded-Host: shop.example\r\n", "/hello/");
-    assert!(plain.to_lowercase().contains("location: https://shop.example/hello/"), "the forwarded host: {plain}");
+    let over_https = raw(&proxied, &[("X-Forwarded-Proto", "https")], "/hello/");
+    assert_eq!(over_https.status, 200, "{over_https:?}");
+    assert_eq!(over_https.header("strict-transport-security"), Some("max-age=3600; includeSubDomains"));
+    let plain = raw(&proxied, &[("X-Forwarded-Proto", "http"), ("X-Forwarded-Host", "shop.example")], "/hello/");
+    assert_eq!(plain.header("location"), Some("https://shop.example/hello/"), "the forwarded host: {plain:?}");
     // The forwarded host is still checked against allowed_hosts.
-    let evil = raw(&proxied, "X-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.example\r\n", "/hello/");
-    assert!(evil.starts_with("HTTP/1.1 400"), "{evil}");
+    let evil = raw(&proxied, &[("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "evil.example")], "/hello/");
+    assert_eq!(evil.status, 400, "{evil:?}");
 }
 
 #[test]
@@ -210,16 +204,7 @@ fn forwarded_for_is_ignored_without_a_trusted_proxy_and_honoured_with_one() {
         .unwrap()
     };
     let ask = |server: &LiveServer| {
-        let mut stream = TcpStream::connect(server.addr()).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(
-            stream,
-            "GET /whoami/ HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        response.rsplit("\r\n\r\n").next().unwrap_or_default().to_owned()
+        Browser::new(server.addr()).send("GET", "/whoami/", &[("X-Forwarded-For", "203.0.113.9")], None).body
     };
     assert_eq!(ask(&serve("")), "127.0.0.1", "a spoofed X-Forwarded-For from a direct client");
     assert_eq!(ask(&serve("[proxy]\ntrusted_proxies = [\"127.0.0.1\"]")), "203.0.113.9", "from the trusted proxy");
@@ -247,21 +232,11 @@ fn the_access_log_has_a_line_per_request_with_its_id() {
         .spawn()
         .unwrap();
     assert!(crate::common::wait_for_server(addr, &mut child), "the server did not come up");
-    let get = |headers: &str| {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        write!(stream, "GET /ping/?q=1 HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n").unwrap();
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        response
-    };
-    let passed = get("X-Request-Id: nginx-7f3a\r\nX-Forwarded-For: 203.0.113.9\r\n");
-    assert!(passed.to_lowercase().contains("x-request-id: nginx-7f3a"), "{passed}");
-    let made = get("");
-    let id = made
-        .lines()
-        .find_map(|l| l.to_lowercase().strip_prefix("x-request-id: ").map(str::to_owned))
-        .expect("an id is made when none is sent");
+    let get = |headers: &[(&str, &str)]| Browser::new(addr).send("GET", "/ping/?q=1", headers, None);
+    let passed = get(&[("X-Request-Id", "nginx-7f3a"), ("X-Forwarded-For", "203.0.113.9")]);
+    assert_eq!(passed.header("x-request-id"), Some("nginx-7f3a"), "{passed:?}");
+    let made = get(&[]);
+    let id = made.header("x-request-id").expect("an id is made when none is sent").to_owned();
     let lines = || std::fs::read_to_string(&log).unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !(lines().contains("request_id=nginx-7f3a") && lines().contains(&format!("request_id={id}"))) {
