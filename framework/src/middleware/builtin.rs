@@ -164,12 +164,15 @@ impl Middleware for RequestLogging {
         Box::pin(async move {
             use actix_web::HttpMessage as _;
             let start = Instant::now();
-            let method = req.method().clone();
-            let path = match req.query_string() {
-                "" => req.path().to_owned(),
-                query => format!("{}?{query}", req.path()),
-            };
-            let client = crate::http::client_ip(req.request());
+            // Nothing to compute for a line no logger takes.
+            let logged = log::log_enabled!(target: "manouche.request", log::Level::Error);
+            let line = logged.then(|| {
+                let path = match req.query_string() {
+                    "" => req.path().to_owned(),
+                    query => format!("{}?{query}", req.path()),
+                };
+                (req.method().clone(), path, crate::http::client_ip(req.request()))
+            });
             let forwarded = req
                 .headers()
                 .get("x-request-id")
@@ -187,18 +190,20 @@ impl Middleware for RequestLogging {
             } else {
                 log::Level::Info
             };
-            let bytes = match actix_web::body::MessageBody::size(response.response().body()) {
-                actix_web::body::BodySize::Sized(n) => n.to_string(),
-                actix_web::body::BodySize::None => "0".to_owned(),
-                actix_web::body::BodySize::Stream => "-".to_owned(),
-            };
-            log::log!(
-                target: "manouche.request",
-                level,
-                "method={method} path={path:?} status={} duration_ms={:.2} bytes={bytes} client={client} request_id={id}",
-                status.as_u16(),
-                start.elapsed().as_secs_f64() * 1000.0
-            );
+            if let Some((method, path, client)) = line {
+                let bytes = match actix_web::body::MessageBody::size(response.response().body()) {
+                    actix_web::body::BodySize::Sized(n) => n.to_string(),
+                    actix_web::body::BodySize::None => "0".to_owned(),
+                    actix_web::body::BodySize::Stream => "-".to_owned(),
+                };
+                log::log!(
+                    target: "manouche.request",
+                    level,
+                    "method={method} path={path:?} status={} duration_ms={:.2} bytes={bytes} client={client} request_id={id}",
+                    status.as_u16(),
+                    start.elapsed().as_secs_f64() * 1000.0
+                );
+            }
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
             }
