@@ -32,6 +32,11 @@ async fn submit(body: String) -> String {
     format!("accepted {}", body.len())
 }
 
+#[view(POST)]
+async fn submit_form(form: manouche::forms::FormData) -> String {
+    format!("accepted note={}", form.get("note").unwrap_or_default())
+}
+
 #[view(POST, csrf_exempt)]
 async fn webhook() -> &'static str {
     "hook"
@@ -64,6 +69,7 @@ fn project(extra: &str, debug: bool) -> Project {
             path("form/", form),
             path("plain/", plain),
             path("submit/", submit),
+            path("submit-form/", submit_form),
             path("hook/", webhook),
             path("rotate/", rotate),
             path("token/", token),
@@ -185,8 +191,12 @@ fn a_multipart_form_carries_its_token_too() {
     let body = format!(
         "--B0und\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n--B0und\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\n{token}\r\n--B0und--\r\n"
     );
-    let ok = client.post("/submit/").body(body.clone(), "multipart/form-data; boundary=B0und").send();
-    assert_eq!(ok.text(), format!("accepted {}", body.len()));
+    let ok = client.post("/submit-form/").body(body.clone(), "multipart/form-data; boundary=B0und").send();
+    assert_eq!(ok.text(), "accepted note=hi");
+    // Read as a form for its token, the body cannot be read raw again (Django's
+    // RawPostDataException): a clear error rather than an empty body.
+    let raw = client.post("/submit/").body(body.clone(), "multipart/form-data; boundary=B0und").send();
+    assert_eq!(raw.status(), 400);
     // A form too large to read for its token is a 413, not a CSRF failure.
     let huge = format!("note={}&csrfmiddlewaretoken={token}", "x".repeat(3 * 1024 * 1024));
     let too_large = client.post("/submit/").body(huge, "application/x-www-form-urlencoded").send();

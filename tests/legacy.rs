@@ -100,6 +100,13 @@ fn bulk_update_writes_many_rows_in_one_statement() {
             let (updated, statements) = crate::relations::statements(conn, |conn| {
                 StockItem::objects().bulk_update_sync(conn, &items, (StockItem::quantity, StockItem::remark))
             });
+            assert_eq!((updated?, statements), (250, 1), "{backend:?}: one UPDATE, atomic by itself");
+            // Inside a transaction: no savepoint around it (Django's `atomic(savepoint=False)`).
+            let (updated, statements) = crate::relations::statements(conn, |conn| {
+                manouche::db::atomic(conn, |conn| {
+                    StockItem::objects().bulk_update_sync(conn, &items, (StockItem::quantity, StockItem::remark))
+                })
+            });
             assert_eq!((updated?, statements), (250, 3), "{backend:?}: BEGIN, one UPDATE, COMMIT");
             let stored = StockItem::objects().order_by(StockItem::quantity.asc()).all_sync(conn)?;
             assert_eq!(stored[100].quantity, 200);

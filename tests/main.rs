@@ -38,4 +38,5 @@ mod shop;
 mod signals;
 mod tasks;
 mod techempower;
+mod uploads;
 mod urls;

@@ -167,11 +167,6 @@ fn user_key(req: &HttpRequest) -> String {
     }
 }
 
-/// The form field `name` of a urlencoded body.
-fn form_field(body: &[u8], name: &str) -> Option<String> {
-    form_urlencoded::parse(body).find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
-}
-
 /// Counts one request of `value` in `group` against `rate` in the cache `alias`: the 429
 /// response (with `Retry-After`) when it is over the limit, for views that limit by something
 /// only they know (a parsed form, an account). A cache that is down lets the request through.
@@ -203,14 +198,14 @@ pub async fn check_rate(
 }
 
 /// Checks the limits of a view before it runs; a 429 response when one is exceeded. A limit
-/// keyed by a form field reads the body and puts it back for the view.
+/// keyed by a form field reads the form (urlencoded or multipart) once, sharing it with the view.
 #[doc(hidden)]
 pub async fn __ratelimit_check(
     req: &HttpRequest,
     payload: &mut actix_web::dev::Payload,
     limits: &'static [RateLimit],
 ) -> crate::Result<Option<HttpResponse>> {
-    let mut body: Option<actix_web::web::Bytes> = None;
+    let mut form: Option<crate::forms::FormData> = None;
     for limit in limits {
         if !limit.methods.is_empty() && !limit.methods.iter().any(|m| *m == req.method().as_str()) {
             continue;
@@ -220,12 +215,10 @@ pub async fn __ratelimit_check(
             RateKey::User => Some(user_key(req)),
             RateKey::Header(name) => Some(header_value(req, name)),
             RateKey::Field(name) => {
-                if body.is_none() {
-                    let bytes = crate::forms::read_body(req, payload.take()).await?;
-                    *payload = actix_web::dev::Payload::from(bytes.clone());
-                    body = Some(bytes);
+                if form.is_none() {
+                    form = Some(crate::forms::submitted(req, payload).await?);
                 }
-                body.as_deref().and_then(|bytes| form_field(bytes, name)).map(|v| format!("field:{}", v.to_lowercase()))
+                form.as_ref().and_then(|form| form.get(name)).map(|v| format!("field:{}", v.to_lowercase()))
             }
             RateKey::Function(function) => function(req),
         };

@@ -19,15 +19,15 @@ const REASON_MALFORMED_REFERER: &str = "Referer checking failed - Referer is mal
 const REASON_INSECURE_REFERER: &str = "Referer checking failed - Referer is insecure while host is secure.";
 const REASON_NO_CSRF_COOKIE: &str = "CSRF cookie not set.";
 const REASON_CSRF_TOKEN_MISSING: &str = "CSRF token missing.";
-/// A form body over `[server] max_body_bytes`.
-struct TooLarge;
+/// A form that could not be read for its token (too large, too many fields, a broken upload).
+struct Unreadable(crate::Error);
 
 /// Why an unsafe request is refused.
 enum Refusal {
     /// A CSRF failure, with Django's reason: 403.
     Forbidden(String),
-    /// A form body too large to read for its token: 413, not a forgery.
-    TooLarge,
+    /// A form that could not be read for its token (413 or 400), not a forgery.
+    Unreadable(crate::Error),
 }
 
 impl From<String> for Refusal {
@@ -42,9 +42,9 @@ impl From<&str> for Refusal {
     }
 }
 
-impl From<TooLarge> for Refusal {
-    fn from(_: TooLarge) -> Self {
-        Refusal::TooLarge
+impl From<Unreadable> for Refusal {
+    fn from(Unreadable(error): Unreadable) -> Self {
+        Refusal::Unreadable(error)
     }
 }
 
@@ -286,13 +286,11 @@ impl Middleware for CsrfMiddleware {
             {
                 return match refusal {
                     Refusal::Forbidden(reason) => self.reject(req, &reason),
-                    Refusal::TooLarge => {
-                        let (max, _) = crate::http::body_limits(req.request());
-                        req.into_response(
-                            HttpResponse::PayloadTooLarge()
-                                .body(format!("The form is too large to read ({max} bytes at most).")),
-                        )
-                    }
+                    Refusal::Unreadable(error) => req.into_response(
+                        HttpResponse::build(error.status())
+                            .content_type("text/plain; charset=utf-8")
+                            .body(error.to_string()),
+                    ),
                 };
             }
             let mut response = next.run(req).await;
@@ -337,56 +335,16 @@ fn same_domain(host: &str, pattern: &str) -> bool {
     }
 }
 
-/// The `csrfmiddlewaretoken` field of a form body (its last value, as Django's `POST.get`), the
-/// body being put back for the view; `""` when the body is not a form or has no such field.
-async fn form_token(req: &mut ServiceRequest) -> Result<String, TooLarge> {
-    let content_type = req.content_type().to_ascii_lowercase();
-    let multipart = content_type == "multipart/form-data";
-    if content_type != "application/x-www-form-urlencoded" && !multipart {
-        return Ok(String::new());
-    }
-    let (max, _) = crate::http::body_limits(req.request());
-    let body = match crate::http::read_bounded(req.take_payload(), max).await {
-        Ok(body) => body,
-        Err(crate::http::BodyError::TooLarge) => return Err(TooLarge),
-        // A broken upload: no token from the body, as Django treats an unreadable POST.
-        Err(crate::http::BodyError::Broken(_)) => return Ok(String::new()),
-    };
-    let token = if multipart {
-        boundary(req.request()).and_then(|b| multipart_field(&body, &b, FORM_FIELD)).unwrap_or_default()
-    } else {
-        form_urlencoded::parse(&body)
-            .filter(|(k, _)| k == FORM_FIELD)
-            .last()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    req.set_payload(actix_web::dev::Payload::from(body));
-    Ok(token)
-}
-
-/// The `boundary` parameter of a `multipart/form-data` content type.
-fn boundary(req: &HttpRequest) -> Option<String> {
-    let mime = req.mime_type().ok().flatten()?;
-    mime.get_param("boundary").map(|b| b.as_str().to_owned()).filter(|b| !b.is_empty())
-}
-
-/// The last text value of the field `name` in a multipart body.
-fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
-    let delimiter = format!("--{boundary}");
-    let wanted = format!("name=\"{name}\"");
-    let text = String::from_utf8_lossy(body);
-    text.split(delimiter.as_str())
-        .filter_map(|part| {
-            let part = part.strip_prefix("\r\n")?;
-            let (headers, content) = part.split_once("\r\n\r\n")?;
-            let disposition =
-                headers.split("\r\n").find(|h| h.to_ascii_lowercase().starts_with("content-disposition:"))?.to_owned();
-            let named = disposition.split(';').any(|p| p.trim() == wanted);
-            let file = disposition.split(';').any(|p| p.trim().starts_with("filename"));
-            (named && !file).then(|| content.strip_suffix("\r\n").unwrap_or(content).to_owned())
-        })
-        .last()
+/// The `csrfmiddlewaretoken` field of a submitted form (its last value, as Django's
+/// `POST.get`); `""` when the body is not a form or has no such field. The form is read once
+/// and kept for the view (a multipart body's files are streamed, so it cannot be read twice).
+async fn form_token(req: &mut ServiceRequest) -> Result<String, Unreadable> {
+    let mut payload = req.take_payload();
+    let read = crate::forms::submitted(req.request(), &mut payload).await;
+    req.set_payload(payload);
+    // Too large, too many fields or files, a broken upload: the client's mistake, said as such
+    // (the view would not run either way).
+    read.map(|form| form.get(FORM_FIELD).unwrap_or_default().to_owned()).map_err(Unreadable)
 }
 
 #[cfg(test)]
@@ -410,12 +368,5 @@ mod tests {
         assert!(!same_domain("evilshop.example", ".shop.example"));
         assert!(!same_domain("shop.example", ""));
         assert!(!same_domain("shop.example:8000", "shop.example"));
-    }
-
-    #[test]
-    fn multipart_fields_are_found() {
-        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"quantity\"\r\n\r\n2\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"\r\n\r\nabc\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrfmiddlewaretoken\"; filename=\"x\"\r\n\r\nfile\r\n--XyZ--\r\n";
-        assert_eq!(multipart_field(body.as_bytes(), "XyZ", FORM_FIELD).as_deref(), Some("abc"));
-        assert_eq!(multipart_field(body.as_bytes(), "XyZ", "missing"), None);
     }
 }

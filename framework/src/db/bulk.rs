@@ -119,7 +119,9 @@ pub(crate) fn update_columns<M: Model>(
     // Per row: a key and a value for each column, and the key in the IN list.
     let per_row = names.len() * 2 + 1;
     let rows_per_batch = (MAX_PARAMETERS / per_row).max(1);
-    super::atomic(conn, |conn| {
+    // Django's `atomic(savepoint=False)`: one statement is atomic by itself, and inside a
+    // transaction already open a savepoint would only add two round trips.
+    super::database::atomic_without_savepoint(conn, instances.len() > rows_per_batch, |conn| {
         let mut updated = 0;
         for batch in instances.chunks(rows_per_batch) {
             let statement = update_statement(meta.table, pk, &names, batch.len());

@@ -355,6 +355,18 @@ pub fn atomic<T>(conn: &mut Connection, f: impl FnOnce(&mut Connection) -> Resul
     result
 }
 
+/// Runs `f` in a transaction when `needed` and none is open, else directly: Django's
+/// `atomic(savepoint=False)`, for the framework's own multi-statement writes (an error inside an
+/// enclosing block rolls that block back).
+pub(crate) fn atomic_without_savepoint<T>(
+    conn: &mut Connection,
+    needed: bool,
+    f: impl FnOnce(&mut Connection) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let open = !matches!(Tm::transaction_manager_status_mut(conn).transaction_depth(), Ok(None));
+    if needed && !open { atomic(conn, f) } else { f(conn) }
+}
+
 /// Runs `callback` once the current [`atomic`] block's outermost transaction commits, Django's
 /// `transaction.on_commit`: for e-mails, cache purges and tasks that must not see rolled-back
 /// data. Dropped if the block (or the enclosing one) rolls back; run at once outside a block.

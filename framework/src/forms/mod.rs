@@ -56,16 +56,18 @@ mod data;
 mod many;
 mod model;
 pub(crate) mod render;
+mod upload;
 mod validators;
 mod values;
 
 use std::fmt;
 use std::marker::PhantomData;
 
-pub(crate) use self::data::read_body;
 pub use self::data::{FormData, MAX_FORM_BODY};
 pub use self::model::{ModelForm, display_value};
 pub use self::render::FormHtml;
+pub(crate) use self::upload::submitted;
+pub use self::upload::{UploadedFile, is_multipart};
 pub use self::validators::{Check, is_email, is_slug, is_url};
 pub use self::values::{FormValue, REQUIRED, invalid_choice};
 pub use manouche_macros::Form;
@@ -100,6 +102,9 @@ pub enum Input {
     TextArea,
     /// `<input type="hidden">`.
     Hidden,
+    /// `<input type="file">` (an [`UploadedFile`] field): the form must be sent as
+    /// `multipart/form-data` ([`BoundForm::is_multipart`]).
+    File,
 }
 
 /// One field of a form: what `#[derive(Form)]` writes for each struct field, and what rendering
@@ -296,6 +301,12 @@ impl<F: Form> BoundForm<F> {
         &self.errors
     }
 
+    /// Whether a field is a file, so the `<form>` needs `enctype="multipart/form-data"`
+    /// (Django's `is_multipart`).
+    pub fn is_multipart(&self) -> bool {
+        F::fields().iter().any(|field| field.input == Input::File)
+    }
+
     /// The cleaned values, when the form is valid.
     pub fn cleaned(&self) -> Option<&F> {
         self.cleaned.as_ref().filter(|_| self.errors.is_empty())
@@ -345,6 +356,9 @@ impl<F> fmt::Debug for BoundForm<F> {
 /// the type's own reading, choices, and bounds; the error goes in `errors`.
 #[doc(hidden)]
 pub fn __clean_field<T: FormValue>(data: &FormData, field: &FormField, errors: &mut Errors) -> Option<T> {
+    if let Some(read) = T::__from_files(data, field) {
+        return read.map_err(|message| errors.add(field.name, message)).ok();
+    }
     let raw = data.get_all(field.name);
     let values: Vec<&str> = if field.strip { raw.iter().map(|v| v.trim()).collect() } else { raw };
     match clean_values::<T>(&values, field) {

@@ -78,10 +78,17 @@ impl<F: Form> BoundForm<F> {
         FormHtml(out)
     }
 
-    /// A whole `<form method="post">`: the CSRF token of `ctx`, the fields and a submit button.
+    /// A whole `<form method="post">`: the CSRF token of `ctx`, the fields and a submit button
+    /// (`enctype="multipart/form-data"` when a field is a file).
     pub fn render(&self, ctx: &RequestContext, action: &str, button: &str) -> FormHtml {
         let mut out = String::new();
-        let _ = write!(out, "<form method=\"post\" action=\"{}\" novalidate>{}", escaped(action), ctx.csrf_input());
+        let enctype = if self.is_multipart() { " enctype=\"multipart/form-data\"" } else { "" };
+        let _ = write!(
+            out,
+            "<form method=\"post\" action=\"{}\"{enctype} novalidate>{}",
+            escaped(action),
+            ctx.csrf_input()
+        );
         out.push_str(self.as_div().as_str());
         let _ = write!(out, "<button type=\"submit\">{}</button></form>", escaped(button));
         FormHtml(out)
@@ -179,6 +186,10 @@ impl<F: Form> BoundForm<F> {
                     let _ = write!(out, "<option value=\"{}\"{selected}>{}</option>", escaped(choice), escaped(label));
                 }
                 out.push_str("</select>");
+            }
+            Input::File => {
+                // A file is never sent back: the browser cannot be told to pick one.
+                let _ = write!(out, "<input type=\"file\" name=\"{name}\"{required} id=\"{id}\"{attributes}>");
             }
             Input::Checkbox => {
                 let checked = !value.is_empty() && !value.eq_ignore_ascii_case("false");

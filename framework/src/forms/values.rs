@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::{FormField, Input};
+use super::{FormData, FormField, Input, UploadedFile};
 use crate::db::{self, Choices, Date, DateTime, DateTimeTz, Decimal, FieldValue, Json, Uuid};
 
 /// Django's message for a missing value.
@@ -44,6 +44,49 @@ pub trait FormValue: Sized {
     #[doc(hidden)]
     fn __is_empty(&self) -> bool {
         false
+    }
+
+    /// Reads the value from the files sent, for file fields; `None` for the others, which read
+    /// text values.
+    #[doc(hidden)]
+    fn __from_files(_data: &FormData, _field: &FormField) -> Option<Result<Self, String>> {
+        None
+    }
+}
+
+/// Django's `FileField` messages.
+const NO_FILE_ENCTYPE: &str = "No file was submitted. Check the encoding type on the form.";
+const EMPTY_FILE: &str = "The submitted file is empty.";
+
+/// A file field (Django's `forms.FileField`): required unless `Option<UploadedFile>`;
+/// `max_length` bounds the file's name; an empty file is refused.
+impl FormValue for UploadedFile {
+    const INPUT: Input = Input::File;
+
+    fn from_form(_values: &[&str], _field: &FormField) -> Result<Self, String> {
+        // Text where a file was expected: the form was not sent as multipart.
+        Err(NO_FILE_ENCTYPE.to_owned())
+    }
+
+    fn to_form(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn __from_files(data: &FormData, field: &FormField) -> Option<Result<Self, String>> {
+        Some(match data.file(field.name) {
+            None if data.get(field.name).is_some_and(|v| !v.is_empty()) => Err(NO_FILE_ENCTYPE.to_owned()),
+            None => Err(REQUIRED.to_owned()),
+            Some(file) => {
+                let length = file.name().chars().count();
+                match field.max_length {
+                    Some(max) if length > max as usize => {
+                        Err(format!("Ensure this filename has at most {max} characters (it has {length})."))
+                    }
+                    _ if file.size() == 0 => Err(EMPTY_FILE.to_owned()),
+                    _ => Ok(file.clone()),
+                }
+            }
+        })
     }
 }
 
@@ -278,6 +321,15 @@ impl<T: FormValue> FormValue for Option<T> {
     }
     fn __is_empty(&self) -> bool {
         self.is_none()
+    }
+    fn __from_files(data: &FormData, field: &FormField) -> Option<Result<Self, String>> {
+        let read = T::__from_files(data, field)?;
+        let nothing_sent = data.file(field.name).is_none() && data.get(field.name).is_none_or(str::is_empty);
+        Some(match read {
+            Ok(value) => Ok(Some(value)),
+            Err(_) if nothing_sent => Ok(None),
+            Err(message) => Err(message),
+        })
     }
 }
 

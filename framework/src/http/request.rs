@@ -30,9 +30,7 @@ pub(crate) struct SiteState {
     /// The `[tasks]` backend.
     pub(crate) tasks: crate::tasks::Tasks,
     /// The `[server]` limits of a request body.
-    pub(crate) max_body_bytes: usize,
-    /// The `[server]` limit of a form's fields.
-    pub(crate) max_form_fields: usize,
+    pub(crate) limits: super::server::BodyLimits,
     /// The `[server]` limit of the request's headers, in bytes.
     pub(crate) max_header_bytes: usize,
 }
@@ -40,11 +38,19 @@ pub(crate) struct SiteState {
 /// `(max_body_bytes, max_form_fields)` of the project serving `req` (the defaults outside one).
 pub(crate) fn body_limits(req: &HttpRequest) -> (usize, usize) {
     match req.app_data::<actix_web::web::Data<SiteState>>() {
-        Some(state) => (state.max_body_bytes, state.max_form_fields),
+        Some(state) => (state.limits.max_body_bytes, state.limits.max_form_fields),
         None => {
             let defaults = super::ServerSettings::default();
             (defaults.max_body_bytes, defaults.max_form_fields)
         }
+    }
+}
+
+/// Every `[server]` limit of a request body, for a multipart upload (the defaults outside a project).
+pub(crate) fn upload_limits(req: &HttpRequest) -> super::server::BodyLimits {
+    match req.app_data::<actix_web::web::Data<SiteState>>() {
+        Some(state) => state.limits.clone(),
+        None => (&super::ServerSettings::default()).into(),
     }
 }
 

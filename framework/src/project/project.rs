@@ -268,8 +268,7 @@ impl Project {
                 proxy_ssl_header,
                 use_x_forwarded_host: proxy.use_x_forwarded_host,
                 tasks: tasks.clone(),
-                max_body_bytes: server.max_body_bytes,
-                max_form_fields: server.max_form_fields,
+                limits: (&server).into(),
                 max_header_bytes: server.max_header_bytes,
                 settings: Arc::clone(&settings),
                 migrations: self

@@ -135,15 +135,22 @@ impl Site {
         if let Err(detail) = self.check_host(req) {
             return Outcome::BadRequest(detail);
         }
-        // Django's DATA_UPLOAD_MAX_MEMORY_SIZE, refused before a byte of the body is read.
+        // Django's DATA_UPLOAD_MAX_MEMORY_SIZE, refused before a byte of the body is read; an
+        // upload (files streamed to disk) has its own, larger bound.
         if let Some(length) =
             req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-            && length > self.state.max_body_bytes as u64
         {
-            return Outcome::TooLarge(format!(
-                "The request body is {length} bytes; this server accepts {} at most.",
-                self.state.max_body_bytes
-            ));
+            let limits = &self.state.limits;
+            let max = if crate::forms::is_multipart(req.headers()) {
+                limits.max_upload_bytes
+            } else {
+                limits.max_body_bytes as u64
+            };
+            if length > max {
+                return Outcome::TooLarge(format!(
+                    "The request body is {length} bytes; this server accepts {max} at most."
+                ));
+            }
         }
         // Borrowed unless the path has escapes.
         let Ok(path) = percent_decode_str(req.path()).decode_utf8() else {

@@ -314,6 +314,14 @@ impl RequestBuilder<'_> {
         self
     }
 
+    /// Sends a `multipart/form-data` body: fields and files, as a browser sends a form with a
+    /// file input.
+    pub fn multipart(mut self, form: &super::Multipart) -> Self {
+        let (body, content_type) = form.encode();
+        self.body = Some((body, content_type));
+        self
+    }
+
     /// Sends raw bytes with a content type.
     pub fn body(mut self, bytes: impl Into<Vec<u8>>, content_type: &str) -> Self {
         self.body = Some((bytes.into(), content_type.to_owned()));

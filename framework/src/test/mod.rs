@@ -20,10 +20,12 @@
 mod client;
 mod database;
 mod live;
+mod multipart;
 
 pub use self::client::{Client, RequestBuilder, Response};
 pub use self::database::{POSTGRES_ENV, TestDatabase};
 pub use self::live::LiveServer;
+pub use self::multipart::Multipart;
 
 /// Runs `f` and checks that the database ran exactly `expected` statements meanwhile, Django's
 /// `assertNumQueries`; returns what `f` returned. Statements run by views count too (they run on

@@ -56,6 +56,8 @@ struct Every {
     #[form(required = false)]
     flag: bool,
     r#type: Option<String>,
+    #[form(max_length = 100)]
+    attachment: Option<manouche::forms::UploadedFile>,
     /// A hook named like its field still names the function.
     #[form(clean = code)]
     code: Option<String>,
@@ -73,4 +75,5 @@ fn main() {
     assert_eq!(Every::fields()[0].label, "Text");
     assert!(Every::fields().iter().any(|f| f.name == "type"), "a raw identifier's name has no `r#`");
     assert_eq!(Every::fields().last().map(|f| f.name), Some("code"));
+    assert!(form.is_multipart(), "a file field makes the form multipart");
 }
