@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 use std::marker::PhantomData;
 
 use diesel::RunQueryDsl;
@@ -225,43 +226,43 @@ pub(crate) fn placeholders(sql: &str, backend: Backend) -> Cow<'_, str> {
     if backend != Backend::Postgres || !sql.contains('?') {
         return Cow::Borrowed(sql);
     }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' | '"' => {
-                out.push(c);
-                // Copy up to the closing quote; a doubled quote is an escaped one.
-                while let Some(inner) = chars.next() {
-                    out.push(inner);
-                    if inner == c {
-                        if chars.peek() == Some(&c) {
-                            out.push(c);
-                            chars.next();
-                        } else {
+    // Byte positions of ASCII marks only, so every slice falls on a character boundary; the text
+    // between marks is copied in one go.
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len() + sql.len() / 8);
+    let (mut i, mut copied, mut n) = (0, 0, 0u32);
+    let after = |from: usize, byte: u8| bytes[from..].iter().position(|b| *b == byte).map(|p| from + p + 1);
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"') => {
+                // To the closing quote; a doubled quote is an escaped one.
+                i += 1;
+                loop {
+                    match after(i, quote) {
+                        Some(end) if bytes.get(end) == Some(&quote) => i = end + 1,
+                        Some(end) => {
+                            i = end;
+                            break;
+                        }
+                        None => {
+                            i = bytes.len();
                             break;
                         }
                     }
                 }
             }
-            '-' if chars.peek() == Some(&'-') => {
-                out.push(c);
-                for inner in chars.by_ref() {
-                    out.push(inner);
-                    if inner == '\n' {
-                        break;
-                    }
-                }
-            }
-            '?' => {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => i = after(i, b'\n').unwrap_or(bytes.len()),
+            b'?' => {
+                out.push_str(&sql[copied..i]);
                 n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
+                let _ = write!(out, "${n}");
+                i += 1;
+                copied = i;
             }
-            _ => out.push(c),
+            _ => i += 1,
         }
     }
+    out.push_str(&sql[copied..]);
     Cow::Owned(out)
 }
 
@@ -277,5 +278,13 @@ mod tests {
             "SELECT '?' AS q, \"a?\" FROM t WHERE a = $1 AND b = 'it''s ?' AND c = $2 -- why?\nAND d = $3"
         );
         assert_eq!(placeholders(sql, Backend::Sqlite), sql);
+        // Text beside the marks is copied whole, whatever its characters; an unclosed quote or
+        // a final comment runs to the end.
+        assert_eq!(placeholders("é = ? ∧ ü = ?", Backend::Postgres), "é = $1 ∧ ü = $2");
+        assert_eq!(placeholders("a = ? AND b = 'open ?", Backend::Postgres), "a = $1 AND b = 'open ?");
+        assert_eq!(placeholders("a = ? -- ?", Backend::Postgres), "a = $1 -- ?");
+        assert_eq!(placeholders("a - ? - 1", Backend::Postgres), "a - $1 - 1");
+        let many = vec!["?"; 12].join(",");
+        assert!(placeholders(&many, Backend::Postgres).ends_with("$11,$12"));
     }
 }
