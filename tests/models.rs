@@ -207,6 +207,22 @@ fn query_sets_filter_exclude_order_and_slice() {
             assert!(matches!(missing, Err(Error::DoesNotExist { model: "Tea" })), "{missing:?}");
             let several = Tea::objects().filter(Tea::in_stock.eq(true)).get_sync(conn);
             assert!(matches!(several, Err(Error::MultipleObjectsReturned { model: "Tea", count: 2 })), "{several:?}");
+
+            // Django's get(pk=...): typed on the whole table, the key added to any filter otherwise.
+            let sencha = Tea::objects().filter(Tea::name.eq("Sencha")).get_sync(conn)?;
+            assert_eq!(Tea::objects().get_by_pk_sync(conn, sencha.id)?, sencha, "{backend:?}");
+            let missing = Tea::objects().get_by_pk_sync(conn, -1);
+            assert!(matches!(missing, Err(Error::DoesNotExist { model: "Tea" })), "{missing:?}");
+            let filtered = Tea::objects().filter(Tea::in_stock.eq(true)).get_by_pk_sync(conn, sencha.id);
+            assert!(matches!(filtered, Err(Error::DoesNotExist { model: "Tea" })), "the filter holds: {filtered:?}");
+            let kept = Tea::objects().filter(Tea::in_stock.eq(false)).get_by_pk_sync(conn, sencha.id)?;
+            assert_eq!(kept.name, "Sencha");
+            let (_, statements) = crate::relations::statements(conn, |conn| {
+                for _ in 0..3 {
+                    Tea::objects().get_by_pk_sync(conn, sencha.id).unwrap();
+                }
+            });
+            assert_eq!(statements, 3, "one statement a lookup");
             Ok::<_, Error>(())
         })
         .unwrap();
@@ -226,12 +242,21 @@ fn views_use_async_query_sets_and_missing_rows_are_404() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut settings = Settings::for_tests();
     settings.database_url = DatabaseUrl::Sqlite(dir.join("view.sqlite3"));
-    let project = Project::new(settings)
-        .app(App::new("teas").urls(urlpatterns![manouche::urls::path("teas/{name}/price/", tea_price)]));
+    let project = Project::new(settings).app(App::new("teas").urls(urlpatterns![
+        manouche::urls::path("teas/{name}/price/", tea_price),
+        manouche::urls::path("teas/by-id/{id}/", tea_by_id),
+    ]));
     let client = manouche::test::Client::new(project).unwrap();
     client.db().run_sync(seed).unwrap();
     assert_eq!(client.get("/teas/Oolong/price/").send().text(), "1100");
     assert_eq!(client.get("/teas/Rooibos/price/").send().status(), 404, "DoesNotExist is a 404");
+    assert_eq!(client.get("/teas/by-id/2/").send().text(), "Darjeeling");
+    assert_eq!(client.get("/teas/by-id/99/").send().status(), 404);
+}
+
+#[view(GET)]
+async fn tea_by_id(req: Request, id: Path<i64>) -> manouche::Result<String> {
+    Ok(Tea::objects().get_by_pk(&req.db(), id.into_inner()).await?.name)
 }
 
 static SIGNAL_LOG: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());

@@ -98,7 +98,7 @@ async fn plaintext() -> HttpResponse {
 /// `/db`: one random row.
 #[view(GET)]
 async fn db(req: Request) -> manouche::Result<Json<World>> {
-    let world = World::objects().filter(World::id.eq(random_id())).get(&req.db()).await?;
+    let world = World::objects().get_by_pk(&req.db(), random_id()).await?;
     Ok(Json(world))
 }
 
@@ -108,9 +108,7 @@ async fn queries(req: Request) -> manouche::Result<Json<Vec<World>>> {
     let count = queries_count(req.query_string());
     let worlds = req
         .db()
-        .run(move |conn| {
-            (0..count).map(|_| World::objects().filter(World::id.eq(random_id())).get_sync(conn)).collect()
-        })
+        .run(move |conn| (0..count).map(|_| World::objects().get_by_pk_sync(conn, random_id())).collect())
         .await?;
     Ok(Json(worlds))
 }
@@ -139,7 +137,7 @@ async fn updates(req: Request) -> manouche::Result<Json<Vec<World>>> {
         .run(move |conn| {
             let mut worlds = Vec::with_capacity(count);
             for _ in 0..count {
-                let mut world = World::objects().filter(World::id.eq(random_id())).get_sync(conn)?;
+                let mut world = World::objects().get_by_pk_sync(conn, random_id())?;
                 world.randomnumber = random_id();
                 worlds.push(world);
             }

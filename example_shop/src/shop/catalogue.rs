@@ -197,7 +197,7 @@ pub async fn api_products(req: Request, query: Query<ListQuery>) -> manouche::Re
 #[view(GET)]
 pub async fn api_product(req: Request, id: Path<i64>) -> manouche::Result<Json<Product>> {
     let id = id.into_inner();
-    let product = Product::objects().filter(Product::id.eq(id)).get(&req.db()).await?;
+    let product = Product::objects().get_by_pk(&req.db(), id).await?;
     Ok(Json(product))
 }
 

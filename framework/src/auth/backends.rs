@@ -49,7 +49,11 @@ pub trait AuthBackend: Send + Sync + 'static {
     ///
     /// A database error.
     fn get_user(&self, conn: &mut Connection, id: i64) -> Result<Option<User>, crate::db::Error> {
-        User::objects().filter(User::id.eq(id)).first_sync(conn)
+        match User::objects().get_by_pk_sync(conn, id) {
+            Ok(user) => Ok(Some(user)),
+            Err(crate::db::Error::DoesNotExist { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 }
 

@@ -171,11 +171,15 @@ macro_rules! __choices_impls {
                     ::core::result::Result::Ok(diesel::serialize::IsNull::No)
                 }
             }
-            impl diesel::deserialize::FromSql<St, Db> for $ty {
+            // Every engine reads it as its integer (typed queries run on the engine's own connection).
+            impl<__DB: diesel::backend::Backend> diesel::deserialize::FromSql<St, __DB> for $ty
+            where
+                i32: diesel::deserialize::FromSql<St, __DB>,
+            {
                 fn from_sql(
-                    bytes: <Db as diesel::backend::Backend>::RawValue<'_>,
+                    bytes: <__DB as diesel::backend::Backend>::RawValue<'_>,
                 ) -> diesel::deserialize::Result<Self> {
-                    let number = <i32 as diesel::deserialize::FromSql<St, Db>>::from_sql(bytes)?;
+                    let number = <i32 as diesel::deserialize::FromSql<St, __DB>>::from_sql(bytes)?;
                     <Self as $crate::db::IntegerChoices>::from_number(number)
                         .ok_or_else(|| $crate::__private::not_a_choice::<Self>(&number.to_string(), stringify!($ty)))
                 }
@@ -252,11 +256,15 @@ macro_rules! __choices_impls {
                     )
                 }
             }
-            impl diesel::deserialize::FromSql<St, Db> for $ty {
+            // Every engine reads it as its text (typed queries run on the engine's own connection).
+            impl<__DB: diesel::backend::Backend> diesel::deserialize::FromSql<St, __DB> for $ty
+            where
+                String: diesel::deserialize::FromSql<St, __DB>,
+            {
                 fn from_sql(
-                    bytes: <Db as diesel::backend::Backend>::RawValue<'_>,
+                    bytes: <__DB as diesel::backend::Backend>::RawValue<'_>,
                 ) -> diesel::deserialize::Result<Self> {
-                    let text = <String as diesel::deserialize::FromSql<St, Db>>::from_sql(bytes)?;
+                    let text = <String as diesel::deserialize::FromSql<St, __DB>>::from_sql(bytes)?;
                     <Self as $crate::db::Choices>::from_value(&text)
                         .ok_or_else(|| $crate::__private::not_a_choice::<Self>(&text, stringify!($ty)))
                 }

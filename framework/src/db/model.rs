@@ -40,6 +40,11 @@ pub trait Model: Sized + 'static {
     /// [`super::Error::DoesNotExist`] when the row is gone.
     fn refresh_from_db_sync(&mut self, conn: &mut super::AnyConnection) -> Result<(), super::Error>;
 
+    /// The row whose primary key is `pk`, read with a typed query: Diesel caches its prepared
+    /// statement by type instead of building its SQL on every call.
+    #[doc(hidden)]
+    fn __get_by_pk(pk: Self::PrimaryKey, conn: &mut super::AnyConnection) -> Result<Option<Self>, super::Error>;
+
     /// Inserts the instance without sending signals, as `bulk_create` does.
     #[doc(hidden)]
     fn __insert_sync(self, conn: &mut super::AnyConnection) -> Result<Self, super::Error>;

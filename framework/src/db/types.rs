@@ -526,7 +526,11 @@ impl<const PLACES: u32> From<Scaled<PLACES>> for Decimal {
     }
 }
 
-impl<const PLACES: u32> diesel::deserialize::Queryable<sql_types::Decimal, MultiBackend> for Scaled<PLACES> {
+impl<const PLACES: u32, DB> diesel::deserialize::Queryable<sql_types::Decimal, DB> for Scaled<PLACES>
+where
+    DB: diesel::backend::Backend,
+    Decimal: FromSql<sql_types::Decimal, DB>,
+{
     type Row = Decimal;
     fn build(row: Decimal) -> deserialize::Result<Self> {
         Ok(Scaled(row.with_places(PLACES)))
@@ -544,8 +548,11 @@ impl<const PLACES: u32> From<ScaledOption<PLACES>> for Option<Decimal> {
     }
 }
 
-impl<const PLACES: u32> diesel::deserialize::Queryable<diesel::sql_types::Nullable<sql_types::Decimal>, MultiBackend>
+impl<const PLACES: u32, DB> diesel::deserialize::Queryable<diesel::sql_types::Nullable<sql_types::Decimal>, DB>
     for ScaledOption<PLACES>
+where
+    DB: diesel::backend::Backend,
+    Decimal: FromSql<sql_types::Decimal, DB>,
 {
     type Row = Option<Decimal>;
     fn build(row: Option<Decimal>) -> deserialize::Result<Self> {

@@ -50,14 +50,12 @@ impl SessionStore for DatabaseStore {
             if key.len() > 40 || key.is_empty() {
                 return Ok(None);
             }
-            let row = db
-                .run(move |conn| {
-                    Row::objects()
-                        .filter(Row::session_key.eq(key))
-                        .filter(Row::expire_date.gt(crate::db::now()))
-                        .first_sync(conn)
-                })
-                .await?;
+            // By primary key (a typed query, its statement cached by type), expiry checked here.
+            let row = match db.run(move |conn| Row::objects().get_by_pk_sync(conn, key)).await {
+                Ok(row) => Some(row).filter(|row| row.expire_date > crate::db::now()),
+                Err(crate::db::Error::DoesNotExist { .. }) => None,
+                Err(error) => return Err(error.into()),
+            };
             Ok(row.and_then(|row| serde_json::from_str(&row.session_data).ok()))
         })
     }

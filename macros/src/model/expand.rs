@@ -103,7 +103,7 @@ fn model_trait(cx: &Model<'_>, permissions: &[TokenStream]) -> TokenStream {
 
             fn objects() -> ::manouche::db::QuerySet<Self> {
                 use diesel::QueryDsl as _;
-                ::manouche::db::QuerySet::__new(#table::table.into_boxed())
+                ::manouche::db::QuerySet::__whole_table(#table::table.into_boxed())
             }
 
             fn signals() -> &'static ::manouche::db::ModelSignals<Self> {

@@ -153,6 +153,28 @@ pub(super) fn instance_methods(cx: &Model<'_>) -> TokenStream {
         #writes
         #inserts
 
+        fn __get_by_pk(
+            pk: <Self as ::manouche::db::Model>::PrimaryKey,
+            conn: &mut ::manouche::db::AnyConnection,
+        ) -> ::core::result::Result<::core::option::Option<Self>, ::manouche::db::Error> {
+            use diesel::{QueryDsl as _, RunQueryDsl as _, OptionalExtension as _};
+            // On the backend's own connection: `MultiConnection` would build the SQL twice per
+            // call, where the typed query's statement is found by its type alone.
+            let found = match conn {
+                ::manouche::db::AnyConnection::Postgres(pg) => #table::table
+                    .find(pk)
+                    .select(<Self as diesel::SelectableHelper<diesel::pg::Pg>>::as_select())
+                    .first::<Self>(pg)
+                    .optional()?,
+                ::manouche::db::AnyConnection::Sqlite(sqlite) => #table::table
+                    .find(pk)
+                    .select(<Self as diesel::SelectableHelper<diesel::sqlite::Sqlite>>::as_select())
+                    .first::<Self>(sqlite)
+                    .optional()?,
+            };
+            ::core::result::Result::Ok(found)
+        }
+
         fn refresh_from_db_sync(
             &mut self,
             conn: &mut ::manouche::db::AnyConnection,

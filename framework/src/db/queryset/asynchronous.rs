@@ -63,6 +63,19 @@ where
         db.run(move |conn| self.get_sync(conn)).await
     }
 
+    /// [`QuerySet::get_by_pk_sync`] on the blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`QuerySet::get_by_pk_sync`], plus [`Error::Unavailable`].
+    pub async fn get_by_pk(self, db: &Database, pk: M::PrimaryKey) -> Result<M, Error>
+    where
+        M::Query: LimitDsl<Output = M::Query> + LoadQuery<'static, AnyConnection, M>,
+        M::PrimaryKey: Send,
+    {
+        db.run(move |conn| self.get_by_pk_sync(conn, pk)).await
+    }
+
     /// How many rows match.
     ///
     /// # Errors
