@@ -284,7 +284,7 @@ mod tests {
         assert_eq!(placeholders("a = ? AND b = 'open ?", Backend::Postgres), "a = $1 AND b = 'open ?");
         assert_eq!(placeholders("a = ? -- ?", Backend::Postgres), "a = $1 -- ?");
         assert_eq!(placeholders("a - ? - 1", Backend::Postgres), "a - $1 - 1");
-        let many = vec!["?"; 12].join(",");
+        let many = ["?"; 12].join(",");
         assert!(placeholders(&many, Backend::Postgres).ends_with("$11,$12"));
     }
 }
