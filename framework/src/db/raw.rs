@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::fmt::Write as _;
 use std::marker::PhantomData;
 
 use diesel::RunQueryDsl;
@@ -233,6 +232,11 @@ pub(crate) fn placeholders(sql: &str, backend: Backend) -> Cow<'_, str> {
     let (mut i, mut copied, mut n) = (0, 0, 0u32);
     let after = |from: usize, byte: u8| bytes[from..].iter().position(|b| *b == byte).map(|p| from + p + 1);
     while i < bytes.len() {
+        // Straight to the next mark.
+        match bytes[i..].iter().position(|b| matches!(b, b'?' | b'\'' | b'"' | b'-')) {
+            Some(p) => i += p,
+            None => break,
+        }
         match bytes[i] {
             quote @ (b'\'' | b'"') => {
                 // To the closing quote; a doubled quote is an escaped one.
@@ -255,7 +259,7 @@ pub(crate) fn placeholders(sql: &str, backend: Backend) -> Cow<'_, str> {
             b'?' => {
                 out.push_str(&sql[copied..i]);
                 n += 1;
-                let _ = write!(out, "${n}");
+                push_placeholder(&mut out, n);
                 i += 1;
                 copied = i;
             }
@@ -264,6 +268,24 @@ pub(crate) fn placeholders(sql: &str, backend: Backend) -> Cow<'_, str> {
     }
     out.push_str(&sql[copied..]);
     Cow::Owned(out)
+}
+
+/// Writes `$n` without the formatting machinery (a statement of many rows has hundreds).
+fn push_placeholder(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    let mut rest = n;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.push('$');
+    // ASCII digits.
+    out.extend(digits[start..].iter().map(|d| char::from(*d)));
 }
 
 #[cfg(test)]
@@ -286,5 +308,8 @@ mod tests {
         assert_eq!(placeholders("a - ? - 1", Backend::Postgres), "a - $1 - 1");
         let many = ["?"; 12].join(",");
         assert!(placeholders(&many, Backend::Postgres).ends_with("$11,$12"));
+        let more = ["?"; 120].join(",");
+        assert!(placeholders(&more, Backend::Postgres).starts_with("$1,$2,"));
+        assert!(placeholders(&more, Backend::Postgres).ends_with("$99,$100,$101,$102,$103,$104,$105,$106,$107,$108,$109,$110,$111,$112,$113,$114,$115,$116,$117,$118,$119,$120"));
     }
 }
