@@ -425,3 +425,61 @@ fn unpaid_orders_older_than_a_day_are_cancelled_and_restocked_by_the_nightly_tas
     assert_eq!(client.within(|| cancel_unpaid_orders.enqueue_sync()).unwrap().return_value(), Some(0));
     assert_eq!(cancel_unpaid_orders::SPEC.schedule.map(|s| s.to_string()).as_deref(), Some("cron `0 3 * * *`"));
 }
+
+#[test]
+fn staff_import_stock_from_an_uploaded_file_all_or_nothing() {
+    use manouche::test::Multipart;
+    let client = Client::new(example_shop::configure(Project::new(seeded_settings()))).unwrap().enforce_csrf_checks();
+    let stock = |slug: &'static str| {
+        client
+            .db()
+            .run_sync(move |conn| Product::objects().filter(Product::slug.eq(slug)).get_sync(conn))
+            .unwrap()
+            .stock
+    };
+    let upload = |csv: &str| {
+        let page = client.get("/products/import-stock/").send().text();
+        let body = Multipart::new().field("csrfmiddlewaretoken", &token_in(&page)).file(
+            "file",
+            "stock.csv",
+            "text/csv",
+            csv.as_bytes().to_vec(),
+        );
+        client.post("/products/import-stock/").multipart(&body).send()
+    };
+    let anonymous = client.get("/products/import-stock/").send();
+    assert_eq!(anonymous.header("location"), Some("/accounts/login/?next=/products/import-stock/"));
+    sign_up(&client, "stockist");
+    let refused = client.get("/products/import-stock/").send();
+    assert_eq!(refused.status(), 403, "a customer may not change products");
+    client
+        .db()
+        .run_sync(|conn| {
+            use manouche::auth::{Permission, User};
+            let user = User::objects().filter(User::username.eq("stockist")).get_sync(conn)?;
+            let perm = Permission::objects()
+                .filter(Permission::app_label.eq("shop"))
+                .filter(Permission::codename.eq("change_product"))
+                .get_sync(conn)?;
+            user.user_permissions().add_sync(conn, &perm)
+        })
+        .unwrap();
+    let page = client.get("/products/import-stock/").send().text();
+    assert!(page.contains("enctype=\"multipart/form-data\"") && page.contains("type=\"file\""), "{page}");
+    let (sencha, hojicha) = (stock("sencha-kyoto"), stock("hojicha"));
+
+    // One wrong line: nothing changes, and each problem names its line.
+    let bad = upload("slug,stock\nsencha-kyoto,40\nno-such-tea,3\nhojicha,-2\n");
+    assert_eq!(bad.status(), 200);
+    assert!(bad.text().contains("Line 4: the stock must be a whole number, 0 or more."), "{}", bad.text());
+    assert_eq!((stock("sencha-kyoto"), stock("hojicha")), (sencha, hojicha));
+    let bad = upload("slug,stock\nsencha-kyoto,40\nno-such-tea,3\n");
+    assert!(bad.text().contains("Line 3: no product no-such-tea."), "{}", bad.text());
+    assert_eq!(stock("sencha-kyoto"), sencha, "all or nothing");
+
+    let done = upload("slug,stock\nsencha-kyoto,40\nhojicha,0\n");
+    assert_eq!((done.status(), done.header("location")), (302, Some("/products/")));
+    assert_eq!((stock("sencha-kyoto"), stock("hojicha")), (40, 0));
+    let list = client.get("/products/").send().text();
+    assert!(list.contains("Updated the stock of 2 products."), "the message is shown");
+}

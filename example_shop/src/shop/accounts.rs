@@ -163,3 +163,122 @@ pub async fn publish(req: Request, slug: Path<String>) -> manouche::Result<HttpR
         Ok(manouche::http::redirect(&super::catalogue::product_list::url()?))
     }
 }
+
+/// The stock-import form: a CSV file of `slug,stock` lines.
+#[derive(forms::Form, Debug)]
+pub struct StockImportForm {
+    #[form(
+        max_length = 100,
+        label = "Stock file",
+        help_text = "A CSV file of slug,stock lines (a header line is allowed), at most 1 MB."
+    )]
+    file: forms::UploadedFile,
+}
+
+/// The largest stock file read.
+const MAX_STOCK_FILE: u64 = 1024 * 1024;
+
+/// Parses a stock file: `(line number, slug, stock)` of each line, or every problem found, each
+/// naming its line.
+fn parse_stock(text: &str) -> Result<Vec<(usize, String, i32)>, Vec<String>> {
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let line = line.trim();
+        if line.is_empty() || (number == 1 && line.eq_ignore_ascii_case("slug,stock")) {
+            continue;
+        }
+        let Some((slug, stock)) = line.split_once(',') else {
+            problems.push(format!("Line {number}: expected slug,stock."));
+            continue;
+        };
+        match stock.trim().parse::<i32>() {
+            Ok(stock) if stock >= 0 => rows.push((number, slug.trim().to_owned(), stock)),
+            _ => problems.push(format!("Line {number}: the stock must be a whole number, 0 or more.")),
+        }
+    }
+    if problems.is_empty() { Ok(rows) } else { Err(problems) }
+}
+
+#[derive(Template)]
+#[template(path = "shop/stock_import.html")]
+struct StockImportPage {
+    ctx: RequestContext,
+    form: forms::FormHtml,
+}
+
+/// `/products/import-stock/`: sets the stock of many products from an uploaded CSV file, all or
+/// nothing (staff allowed to change products).
+#[view(GET, POST)]
+#[permission_required(Product::PERM_CHANGE)]
+pub async fn import_stock(req: Request, data: forms::FormData) -> manouche::Result<HttpResponse> {
+    let mut form = StockImportForm::form(&data);
+    if let Some(import) = form.cleaned() {
+        let file = import.file.clone();
+        // Read and applied on the blocking pool: the upload may be on disk.
+        let outcome = req
+            .db()
+            .run(move |conn| {
+                if file.size() > MAX_STOCK_FILE {
+                    return Ok(Err(vec!["The file is larger than 1 MB.".to_owned()]));
+                }
+                let Ok(bytes) = file.read() else {
+                    return Ok(Err(vec!["The upload could not be read; please send it again.".to_owned()]));
+                };
+                let Ok(text) = String::from_utf8(bytes) else {
+                    return Ok(Err(vec!["The file is not UTF-8 text.".to_owned()]));
+                };
+                let rows = match parse_stock(&text) {
+                    Ok(rows) if rows.is_empty() => return Ok(Err(vec!["The file lists no product.".to_owned()])),
+                    Ok(rows) => rows,
+                    Err(problems) => return Ok(Err(problems)),
+                };
+                let slugs: Vec<String> = rows.iter().map(|(_, slug, _)| slug.clone()).collect();
+                let mut products = Product::objects().filter(Product::slug.eq_any(slugs)).all_sync(conn)?;
+                let mut problems = Vec::new();
+                for (number, slug, stock) in &rows {
+                    match products.iter_mut().find(|p| &p.slug == slug) {
+                        Some(product) => product.stock = *stock,
+                        None => problems.push(format!("Line {number}: no product {slug}.")),
+                    }
+                }
+                if !problems.is_empty() {
+                    return Ok(Err(problems));
+                }
+                Product::objects().bulk_update_sync(conn, &products, Product::stock).map(Ok)
+            })
+            .await?;
+        match outcome {
+            Ok(updated) => {
+                req.messages()?.success(format!("Updated the stock of {updated} products."))?;
+                return Ok(manouche::http::redirect(&super::catalogue::product_list::url()?));
+            }
+            Err(problems) => {
+                for problem in problems {
+                    form.add_error(Some("file"), problem);
+                }
+            }
+        }
+    }
+    let form = form.render(&req.context(), &import_stock::url()?, "Import");
+    render(&StockImportPage { ctx: req.context(), form })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stock_files_are_read_line_by_line() {
+        let rows = super::parse_stock("slug,stock\nsencha, 12\n\nhojicha,0\n").unwrap();
+        assert_eq!(rows, [(2, "sencha".to_owned(), 12), (4, "hojicha".to_owned(), 0)]);
+        let problems = super::parse_stock("sencha\nhojicha,-1\nmatcha,lots").unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "Line 1: expected slug,stock.",
+                "Line 2: the stock must be a whole number, 0 or more.",
+                "Line 3: the stock must be a whole number, 0 or more."
+            ]
+        );
+    }
+}

@@ -14,6 +14,7 @@ pub fn urls() -> Urls {
         re_path(r"^archive/(?P<year>[0-9]{4})/$", views::archive),
         path("downloads/catalogue.csv", views::catalogue),
         path("products/", catalogue::product_list),
+        path("products/import-stock/", accounts::import_stock),
         path("products/{slug:slug}/", catalogue::product_detail),
         path("cart/", cart::cart_detail),
         path("cart/add/", cart::cart_add),
