@@ -157,3 +157,43 @@ fn a_local_variable_may_take_a_views_name() {
     assert_eq!(teapot, "short and stout");
     assert_eq!(self::teapot::url().unwrap(), "/teapot/", "typed reversing still reaches the view");
 }
+
+#[view(GET)]
+async fn by_slug_first(slug: Path<String>) -> String {
+    format!("slug {}", slug.into_inner())
+}
+
+#[view(GET)]
+async fn literal_page() -> &'static str {
+    "literal"
+}
+
+#[view(POST)]
+async fn post_only() -> &'static str {
+    "posted"
+}
+
+#[test]
+fn the_first_matching_route_answers_literal_or_not() {
+    // As Django: in order. A literal path after a pattern that matches it is never reached; one
+    // before it wins; a literal path matched by an earlier regex keeps that regex's answer.
+    let project = Project::new(Settings::for_tests()).app(App::new("order").urls(urlpatterns![
+        path("new/", literal_page),
+        path("{slug:slug}/", by_slug_first),
+        path("shadowed/", literal_page),
+        manouche::urls::re_path(r"^re/(?P<slug>[a-z]+)/$", by_slug_first),
+        path("re/literal/", literal_page),
+        path("only/post/", post_only),
+        path("only/post/", literal_page),
+    ]));
+    let client = manouche::test::Client::new(project).unwrap();
+    assert_eq!(client.get("/new/").send().text(), "literal");
+    assert_eq!(client.get("/tea/").send().text(), "slug tea");
+    assert_eq!(client.get("/shadowed/").send().text(), "slug shadowed");
+    assert_eq!(client.get("/re/literal/").send().text(), "slug literal");
+    assert_eq!(client.get("/re/Literal/").send().status(), 404);
+    // The first route for a path decides, method included: 405, as before.
+    assert_eq!(client.get("/only/post/").send().status(), 405);
+    assert_eq!(client.post("/only/post/").send().text(), "posted");
+    assert_eq!(client.get("/missing/page/").send().status(), 404);
+}

@@ -18,6 +18,19 @@ pub struct Route {
 }
 
 impl Route {
+    /// The one path (without its leading `/`) this route matches, when it has no parameter and
+    /// its regex is exactly that text.
+    fn literal_path(&self) -> Option<String> {
+        let mut text = String::new();
+        for segment in &self.compiled.segments {
+            match segment {
+                Segment::Literal(literal) => text.push_str(literal),
+                Segment::Param { .. } => return None,
+            }
+        }
+        (self.regex.as_str() == format!("^{}$", regex::escape(&text))).then_some(text)
+    }
+
     /// The pattern as written, from the site root, e.g. `/products/{slug}/`.
     pub fn pattern(&self) -> String {
         self.compiled.display()
@@ -96,6 +109,9 @@ pub enum Resolution<'r> {
 pub struct Resolver {
     routes: Vec<Route>,
     set: RegexSet,
+    /// Paths of routes without parameters (`about/`), each with the route that answers it, so
+    /// the commonest lookups are one hash instead of the regex set.
+    literal: HashMap<String, usize>,
     by_name: HashMap<String, usize>,
     by_view: HashMap<TypeId, usize>,
     duplicates: Vec<String>,
@@ -144,7 +160,17 @@ impl Resolver {
             }
             by_view.entry(route.view.id()).or_insert(i);
         }
-        Ok(Resolver { routes, set, by_name, by_view, duplicates })
+        // The answer for a literal path is the first route matching it, which may be an earlier
+        // route with parameters: worked out here once, as the regex set would each time.
+        let mut literal = HashMap::new();
+        for route in &routes {
+            if let Some(text) = route.literal_path()
+                && let Some(first) = set.matches(&text).iter().next()
+            {
+                literal.entry(text).or_insert(first);
+            }
+        }
+        Ok(Resolver { routes, set, literal, by_name, by_view, duplicates })
     }
 
     /// Every route, in matching order.
@@ -160,12 +186,19 @@ impl Resolver {
     /// Resolves a percent-decoded path (with its leading `/`) for a method.
     pub fn resolve(&self, path: &str, method: &str) -> Resolution<'_> {
         let path = path.strip_prefix('/').unwrap_or(path);
-        let Some(index) = self.set.matches(path).iter().next() else {
-            return Resolution::NotFound;
+        let index = match self.literal.get(path) {
+            Some(&index) => index,
+            None => match self.set.matches(path).iter().next() {
+                Some(index) => index,
+                None => return Resolution::NotFound,
+            },
         };
         let route = &self.routes[index];
         if !route.allows(method) {
             return Resolution::MethodNotAllowed(route);
+        }
+        if route.compiled.params.is_empty() {
+            return Resolution::Found(Match { route, index, params: Vec::new() });
         }
         let params = match route.regex.captures(path) {
             Some(captures) => route
