@@ -36,6 +36,11 @@ fn sign_up(client: &Client, username: &str) -> manouche::test::Response {
         .send()
 }
 
+/// The stock of the product `slug`, read from the database.
+fn stock_of(client: &Client, slug: &'static str) -> i32 {
+    client.db().run_sync(move |conn| Product::objects().filter(Product::slug.eq(slug)).get_sync(conn)).unwrap().stock
+}
+
 fn add_to_cart(client: &Client, slug: &str, quantity: &str) {
     let page = client.get(&format!("/products/{slug}/")).send().text();
     let form = [
@@ -366,13 +371,7 @@ fn unpaid_orders_older_than_a_day_are_cancelled_and_restocked_by_the_nightly_tas
     use example_shop::shop::tasks::cancel_unpaid_orders;
     use manouche::db::{ForeignKey, Uuid};
     let client = Client::new(example_shop::configure(Project::new(crate::shop::seeded_settings()))).unwrap();
-    let stock = |slug: &'static str| {
-        client
-            .db()
-            .run_sync(move |conn| Product::objects().filter(Product::slug.eq(slug)).get_sync(conn))
-            .unwrap()
-            .stock
-    };
+    let stock = |slug: &'static str| stock_of(&client, slug);
     let before = (stock("gunpowder"), stock("hojicha"));
     let place = |status: OrderStatus, hours_ago: i64, lines: &'static [(&'static str, i32)]| {
         client
@@ -430,13 +429,7 @@ fn unpaid_orders_older_than_a_day_are_cancelled_and_restocked_by_the_nightly_tas
 fn staff_import_stock_from_an_uploaded_file_all_or_nothing() {
     use manouche::test::Multipart;
     let client = Client::new(example_shop::configure(Project::new(seeded_settings()))).unwrap().enforce_csrf_checks();
-    let stock = |slug: &'static str| {
-        client
-            .db()
-            .run_sync(move |conn| Product::objects().filter(Product::slug.eq(slug)).get_sync(conn))
-            .unwrap()
-            .stock
-    };
+    let stock = |slug: &'static str| stock_of(&client, slug);
     let upload = |csv: &str| {
         let page = client.get("/products/import-stock/").send().text();
         let body = Multipart::new().field("csrfmiddlewaretoken", &token_in(&page)).file(
