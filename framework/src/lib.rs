@@ -45,7 +45,7 @@
 //! | [`signals`] | `django.dispatch` |
 //! | [`tasks`] | `django.tasks`, Celery |
 //! | [`management`] | management commands |
-//! | [`test`] | `django.test.Client` |
+//! | [`mod@test`] | `django.test.Client` |
 //!
 //! Cargo features: none yet; every module is always built.
 

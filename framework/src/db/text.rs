@@ -3,7 +3,7 @@
 use super::Model;
 
 /// A model driven by field names and text values instead of its Rust type: `#[model]`
-/// implements it. The [registry](super::registry), forms, the admin and `dumpdata`/`loaddata`
+/// implements it. The registry ([`super::model`], [`super::models`]), forms, the admin and `dumpdata`/`loaddata`
 /// use it; typed code has no need of it.
 pub trait ModelText: Model {
     /// Each field's value as text (see [`super::FieldValue::to_text`]), in declaration order.

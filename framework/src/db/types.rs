@@ -51,7 +51,7 @@ pub fn now_tz() -> DateTimeTz {
 /// An aware date and time, held in UTC: Django's `DateTimeField` with `USE_TZ = True`. A value
 /// made in any time zone is converted (`DateTimeTz::from(paris_time)`), stored as UTC
 /// (`TIMESTAMPTZ` on PostgreSQL) and read back as the same instant; show it in a zone with
-/// [`DateTimeTz::with_timezone`] (it derefs to `chrono::DateTime<Utc>`).
+/// [`chrono::DateTime::with_timezone`] (it derefs to `chrono::DateTime<Utc>`).
 #[derive(
     Debug,
     Clone,

@@ -25,7 +25,7 @@ pub const DIESEL_TABLE: &str = "__diesel_schema_migrations";
 
 type DieselBackend = <AnyConnection as diesel::Connection>::Backend;
 
-/// One migration of an embedded Diesel folder: see [`diesel_folder`].
+/// One migration of an embedded Diesel folder (an app's `diesel_migrations` folder).
 #[derive(Clone)]
 pub struct DieselMigration {
     source: &'static EmbeddedMigrations,

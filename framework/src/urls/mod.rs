@@ -1,6 +1,6 @@
 //! URL patterns, resolving and reversing: Django's `urls.py`.
 //!
-//! An app lists its patterns in order with [`path`], [`re_path`] and [`include`]:
+//! An app lists its patterns in order with [`path`], [`re_path`] and [`include()`]:
 //!
 //! ```
 //! use manouche::prelude::*;

@@ -79,7 +79,7 @@ impl<Q> Values<Q> {
     }
 }
 
-/// Rows as name → value maps: see [`QuerySet::values`].
+/// Rows as name → value maps: see [`QuerySet::values`](super::QuerySet::values).
 pub struct ValueMaps<Q, C> {
     pub(crate) query: Q,
     pub(super) _columns: PhantomData<fn() -> C>,
