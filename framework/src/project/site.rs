@@ -179,7 +179,7 @@ impl Site {
         }
         let route = found.route;
         req.extensions_mut().insert(ResolverMatch {
-            name: route.name().map(str::to_owned),
+            name: route.shared_name(),
             view: route.view_path(),
             csrf_exempt: route.view().info().csrf_exempt,
         });

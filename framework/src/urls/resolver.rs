@@ -13,7 +13,8 @@ use crate::views::BoxedView;
 pub struct Route {
     compiled: Compiled,
     regex: Regex,
-    name: Option<String>,
+    /// Shared with every [`ResolverMatch`] of the route: no copy per request.
+    name: Option<std::sync::Arc<str>>,
     view: BoxedView,
 }
 
@@ -39,6 +40,11 @@ impl Route {
     /// The qualified name, e.g. `shop:product_detail`.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// The name, shared (what a request's [`ResolverMatch`] holds).
+    pub(crate) fn shared_name(&self) -> Option<std::sync::Arc<str>> {
+        self.name.clone()
     }
 
     /// The HTTP methods the view accepts (empty: any).
@@ -152,10 +158,10 @@ impl Resolver {
         let mut duplicates = Vec::new();
         for (i, route) in routes.iter().enumerate() {
             if let Some(name) = &route.name {
-                if by_name.contains_key(name) {
-                    duplicates.push(name.clone());
+                if by_name.contains_key(&**name) {
+                    duplicates.push(name.to_string());
                 } else {
-                    by_name.insert(name.clone(), i);
+                    by_name.insert(name.to_string(), i);
                 }
             }
             by_view.entry(route.view.id()).or_insert(i);
@@ -285,7 +291,7 @@ fn flatten(prefix: &Compiled, namespaces: &[String], urls: &Urls, routes: &mut V
                         continue;
                     }
                 };
-                routes.push(Route { compiled, regex, name, view: view.clone() });
+                routes.push(Route { compiled, regex, name: name.map(Into::into), view: view.clone() });
             }
         }
     }
@@ -328,8 +334,9 @@ fn fill(route: &Route, name: &str, args: &[(&str, String)]) -> Result<String, No
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ResolverMatch {
-    /// The route's qualified name, e.g. `shop:product_detail`.
-    pub name: Option<String>,
+    /// The route's qualified name, e.g. `shop:product_detail` (shared with the route, so a
+    /// request costs no copy of it).
+    pub name: Option<std::sync::Arc<str>>,
     /// The view's Rust path.
     pub view: &'static str,
     /// The view is exempt from CSRF checks ([`crate::views::ViewInfo::csrf_exempt`]).
