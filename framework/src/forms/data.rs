@@ -137,13 +137,18 @@ pub(crate) async fn read_body(req: &HttpRequest, payload: Payload) -> crate::Res
     })
 }
 
-/// Whether the request's body is declared urlencoded.
-pub(crate) fn is_urlencoded(req: &HttpRequest) -> bool {
-    req.headers()
+/// Whether the declared `Content-Type`, parameters aside, is `essence` (in any case).
+pub(crate) fn content_type_is(headers: &header::HeaderMap, essence: &str) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        .is_some_and(|declared| declared.trim().eq_ignore_ascii_case(essence))
+}
+
+/// Whether the request's body is declared urlencoded.
+pub(crate) fn is_urlencoded(req: &HttpRequest) -> bool {
+    content_type_is(req.headers(), "application/x-www-form-urlencoded")
 }
 
 /// A urlencoded body's pairs, refused with 400 past `[server] max_form_fields` (Django's

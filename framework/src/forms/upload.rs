@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::header::HeaderMap;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{HttpMessage, HttpRequest};
 use futures_core::Stream;
@@ -184,11 +184,7 @@ impl Eq for UploadedFile {}
 
 /// Whether the request's body is `multipart/form-data`.
 pub fn is_multipart(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("multipart/form-data"))
+    super::data::content_type_is(headers, "multipart/form-data")
 }
 
 /// The form of a request, read once and kept in its extensions, so that the CSRF check, a rate
@@ -389,15 +385,22 @@ async fn receive_file(field: &mut actix_multipart::Field, limits: &BodyLimits) -
     }
 }
 
-fn io_failure(context: &str, error: io::Error) -> crate::Error {
-    log::error!("upload: {context}: {error}");
-    crate::Error::Io(error)
+/// Runs file work on the blocking pool (the project's one hop, [`crate::context::spawn_blocking`]);
+/// a failure is logged with `what` and answered as a server error.
+async fn on_disk<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> crate::Result<T> {
+    crate::context::spawn_blocking(f).await.map_err(io::Error::other).and_then(|done| done).map_err(|error| {
+        log::error!("upload: {what}: {error}");
+        crate::Error::Io(error)
+    })
 }
 
 /// A new temporary file in the upload directory, readable by this user only.
 async fn temp_file(limits: &BodyLimits) -> crate::Result<(std::fs::File, TempFile)> {
     let dir = limits.file_upload_temp_dir.as_deref().map_or_else(std::env::temp_dir, Path::to_path_buf);
-    actix_web::rt::task::spawn_blocking(move || {
+    on_disk("creating a temporary file", move || {
         let mut random = [0u8; 12];
         getrandom::fill(&mut random).map_err(|e| io::Error::other(e.to_string()))?;
         let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
@@ -410,27 +413,21 @@ async fn temp_file(limits: &BodyLimits) -> crate::Result<(std::fs::File, TempFil
         Ok((file, TempFile { path }))
     })
     .await
-    .map_err(|e| io_failure("creating a temporary file", io::Error::other(e.to_string())))?
-    .map_err(|e| io_failure("creating a temporary file", e))
 }
 
+/// Appends `bytes` to the temporary file; on failure `temp` is dropped there, and the partial
+/// file with it.
 async fn write_batch(
     (mut file, temp): (std::fs::File, TempFile),
     bytes: Bytes,
 ) -> crate::Result<(std::fs::File, TempFile)> {
-    actix_web::rt::task::spawn_blocking(move || match file.write_all(&bytes) {
-        Ok(()) => Ok((file, temp)),
-        // `temp` is dropped here: the partial file goes.
-        Err(error) => Err(error),
-    })
-    .await
-    .map_err(|e| io_failure("writing an upload", io::Error::other(e.to_string())))?
-    .map_err(|e| io_failure("writing an upload", e))
+    on_disk("writing an upload", move || file.write_all(&bytes).map(|()| (file, temp))).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::http::header;
 
     #[test]
     fn file_names_are_sanitised_like_django() {
